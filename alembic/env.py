@@ -1,0 +1,48 @@
+"""Alembic environment: the database URL comes from Settings (or the caller's config)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+from sqlmodel import SQLModel
+
+import vmx_app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from vmx_app.settings import get_settings
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or get_settings().sync_database_url
+
+
+def run_migrations_offline() -> None:
+    url = _url()
+    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=url.startswith("sqlite"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = _url()
+    connectable = config.attributes.get("connection") or create_engine(url, poolclass=pool.NullPool)
+    if hasattr(connectable, "connect"):
+        with connectable.connect() as connection:
+            _run(connection, url)
+    else:
+        _run(connectable, url)
+
+
+def _run(connection, url: str) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=url.startswith("sqlite"), compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

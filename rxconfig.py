@@ -1,0 +1,20 @@
+"""Reflex configuration; every value comes from vmx_app.settings."""
+
+import os
+
+import reflex as rx
+
+from vmx_app.settings import get_settings
+
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="vmx_app",
+    frontend_port=_settings.vmx_port,
+    backend_port=_settings.vmx_port,
+    api_url=_settings.public_base_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+)

@@ -1,0 +1,251 @@
+"""Role policies: `module:verb` actions on resource strings, wildcards, deny wins, no match denies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+POLICY_SCHEMA_URL = "https://vm-x.ai/schema/role-policy.json"
+
+# Patterns are short; the cap keeps a hostile policy from making matching expensive.
+Pattern = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
+
+
+class PolicyStatement(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    effect: Literal["allow", "deny"]
+    actions: tuple[Pattern, ...] = Field(min_length=1)
+    resources: tuple[Pattern, ...] = Field(min_length=1)
+
+    @field_validator("effect", mode="before")
+    @classmethod
+    def _normalize_effect(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("actions")
+    @classmethod
+    def _lowercase_actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Actions are lowercase identifiers; a capitalised deny must not silently miss.
+        return tuple(a.lower() for a in value)
+
+    def matches(self, action: str, resource: str) -> bool:
+        return any(matches(p, action) for p in self.actions) and any(
+            matches(p, resource) for p in self.resources
+        )
+
+
+class PolicyDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_: str | None = Field(default=POLICY_SCHEMA_URL, alias="$schema")
+    statements: tuple[PolicyStatement, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored/returned shape: `{"$schema", "statements": [...]}`."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def parse_policy(data: Mapping[str, Any] | PolicyDocument) -> PolicyDocument:
+    """Validate a stored or submitted policy (raises pydantic.ValidationError)."""
+    if isinstance(data, PolicyDocument):
+        return data
+    return PolicyDocument.model_validate(data)
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """`*` = any run of characters (including `:`), `?` = one character; anchored at both ends."""
+    parts: list[str] = []
+    for ch in pattern:
+        if ch == "*":
+            if parts and parts[-1] == ".*":
+                continue  # `**` is the same as `*`; collapsing avoids needless backtracking
+            parts.append(".*")
+        elif ch == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches(pattern: str, value: str) -> bool:
+    return compile_pattern(pattern).fullmatch(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    action: str
+    resource: str
+    # The deciding statement: the deny that matched, or the first matching allow; None = nothing matched.
+    statement: PolicyStatement | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def explicitly_denied(self) -> bool:
+        return not self.allowed and self.statement is not None
+
+    @property
+    def message(self) -> str:
+        if self.allowed:
+            return f"{self.action} on {self.resource} is allowed"
+        if self.statement is not None:
+            return f"Not authorized: {self.action} on {self.resource} is denied by a role policy"
+        return f"Not authorized: no role allows {self.action} on {self.resource}"
+
+
+def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str) -> Decision:
+    """Deny wins across all the user's roles; an allow is needed otherwise; no match denies."""
+    action = action.lower()
+    first_allow: PolicyStatement | None = None
+    for document in documents:
+        for statement in document.statements:
+            if not statement.matches(action, resource):
+                continue
+            if statement.effect == "deny":
+                return Decision(False, action, resource, statement)
+            if first_allow is None:
+                first_allow = statement
+    return Decision(first_allow is not None, action, resource, first_allow)
+
+
+# --- resource strings -------------------------------------------------------------------------
+
+
+def workspace_resource(ws_name: str | None = None) -> str:
+    return "workspace" if ws_name is None else f"workspace:{ws_name}"
+
+
+def environment_resource(ws_name: str, env_name: str | None = None) -> str:
+    base = f"workspace:{ws_name}:environment"
+    return base if env_name is None else f"{base}:{env_name}"
+
+
+def module_resource(ws_name: str, env_name: str, module: str, name: str | None = None) -> str:
+    base = f"workspace:{ws_name}:environment:{env_name}:{module}"
+    return base if name is None else f"{base}:{name}"
+
+
+def role_resource(name: str | None = None) -> str:
+    return "role" if name is None else f"role:{name}"
+
+
+def user_resource(email: str | None = None) -> str:
+    return "user" if email is None else f"user:{email}"
+
+
+def model_pricing_resource(name: str | None = None) -> str:
+    return "model-pricing" if name is None else f"model-pricing:{name}"
+
+
+# --- action catalog (GET /v1/role/permissions) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModulePermissions:
+    name: str
+    actions: tuple[str, ...]
+    base_resource: str
+    item_resource: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "actions": list(self.actions),
+            "baseResource": self.base_resource,
+            "itemResource": self.item_resource,
+        }
+
+
+_CRUD = ("list", "get", "create", "update", "delete")
+_MEMBERSHIP = ("get-members", "update-member-role", "assign", "unassign")
+_WS = "workspace:${workspace.name}"
+_ENV = f"{_WS}:environment:${{environment.name}}"
+
+
+def _module(name: str, verbs: tuple[str, ...], base: str, item: str | None = None) -> ModulePermissions:
+    return ModulePermissions(name, tuple(f"{name}:{v}" for v in verbs), base, item or base)
+
+
+def _env_module(name: str, verbs: tuple[str, ...], item: bool = True) -> ModulePermissions:
+    base = f"{_ENV}:{name}"
+    return _module(name, verbs, base, f"{base}:${{{name}.name}}" if item else base)
+
+
+MODULES: tuple[ModulePermissions, ...] = (
+    _module("workspace", (*_CRUD, *_MEMBERSHIP), "workspace", _WS),
+    _module("environment", _CRUD, f"{_WS}:environment", _ENV),
+    _env_module("ai-connection", (*_CRUD, "test")),
+    _env_module("ai-resource", _CRUD),
+    _env_module("api-key", _CRUD),
+    _env_module("pool-definition", ("get", "update", "delete"), item=False),
+    _env_module("completion", ("execute",), item=False),
+    _env_module("completion-batch", ("list", "get", "create", "cancel")),
+    _env_module("completion-metrics", ("get-error-rate",), item=False),
+    _env_module("completion-audit", ("list",), item=False),
+    _env_module("completion-usage", ("query",), item=False),
+    _module("user", _CRUD, "user", "user:${user.email}"),
+    _module("role", (*_CRUD, "get-members", "assign", "unassign"), "role", "role:${role.name}"),
+    _module("model-pricing", _CRUD, "model-pricing", "model-pricing:${model-pricing.name}"),
+)
+
+ACTIONS: tuple[str, ...] = tuple(action for module in MODULES for action in module.actions)
+
+
+def permissions_catalog() -> dict[str, Any]:
+    """Body of GET /v1/role/permissions."""
+    return {"modules": [module.to_json() for module in MODULES]}
+
+
+# --- seeded roles ------------------------------------------------------------------------------
+
+
+def _doc(*statements: dict[str, Any]) -> PolicyDocument:
+    return PolicyDocument.model_validate({"statements": list(statements)})
+
+
+ADMIN_POLICY = _doc({"effect": "allow", "actions": ["*"], "resources": ["*"]})
+POWER_USER_POLICY = _doc(
+    {
+        "effect": "deny",
+        "actions": [
+            "user:create",
+            "user:update",
+            "user:delete",
+            "role:create",
+            "role:update",
+            "role:delete",
+            "role:assign",
+            "role:unassign",
+        ],
+        "resources": ["*"],
+    },
+    {"effect": "allow", "actions": ["*"], "resources": ["*"]},
+)
+READ_ONLY_POLICY = _doc({"effect": "allow", "actions": ["*:get", "*:list"], "resources": ["*"]})
+
+
+@dataclass(frozen=True, slots=True)
+class SeedRole:
+    name: str
+    description: str
+    policy: PolicyDocument
+
+
+SEEDED_ROLES: tuple[SeedRole, ...] = (
+    SeedRole("admin", "Full access to everything", ADMIN_POLICY),
+    SeedRole(
+        "power-user",
+        "Can create workspaces, environments, connections and resources, but cannot manage roles or users",
+        POWER_USER_POLICY,
+    ),
+    SeedRole("read-only", "Can only read/list resources", READ_ONLY_POLICY),
+)

@@ -1,0 +1,38 @@
+"""Start-up and shutdown of one VM-X process (Reflex-hosted or gateway-only)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from vmx_app.db import dispose_engines
+from vmx_app.redis_client import close_redis
+from vmx_app.settings import get_settings
+
+log = logging.getLogger("vmx")
+
+
+class StartupRefused(RuntimeError):
+    pass
+
+
+def check_profile(workers: int) -> None:
+    """More than one worker without Redis would split the in-process counters (DESIGN §1)."""
+    if workers > 1 and get_settings().redis_url is None:
+        raise StartupRefused(
+            f"{workers} workers need shared counters: set REDIS_URL (redis://host:6379/0) "
+            "or run with one worker in the embedded profile."
+        )
+
+
+@asynccontextmanager
+async def lifespan() -> AsyncIterator[None]:
+    from vmx_app.services.bootstrap import bootstrap
+
+    await bootstrap()
+    try:
+        yield
+    finally:
+        await close_redis()
+        await dispose_engines()

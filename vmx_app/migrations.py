@@ -1,0 +1,34 @@
+"""Run Alembic from code (`vmx migrate`, start-up, tests)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from vmx_app.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(settings: Settings | None = None) -> Config:
+    settings = settings or get_settings()
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", settings.sync_database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_to_head(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    if settings.is_embedded:
+        settings.vmx_data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings), "head")
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,0 +1,113 @@
+"""The one place environment variables are read."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # Storage profile: embedded default (SQLite + in-process counters) unless these are set.
+    vmx_data_dir: Path = Field(default=Path("./data"))
+    database_url: str | None = None
+    database_ro_url: str | None = None
+    redis_url: str | None = None
+    redis_mode: Literal["single", "cluster"] = "single"
+    redis_key_prefix: str = "vmx:"
+
+    # Server
+    vmx_host: str = "0.0.0.0"
+    vmx_port: int = 3000
+    vmx_base_url: str | None = None  # public URL, used for OIDC redirects; defaults to http://localhost:PORT
+    vmx_workers: int = 1
+    log_level: str = "INFO"
+
+    # First admin
+    vmx_admin_email: str = "admin@vmx.local"
+    vmx_admin_password: str | None = None
+
+    # Sessions
+    vmx_session_ttl_seconds: int = 12 * 3600
+    vmx_cookie_secure: bool = False
+
+    # Credential encryption
+    encryption_provider: Literal["libsodium", "aws-kms"] = "libsodium"
+    libsodium_encryption_key: str | None = None
+    libsodium_previous_keys: str | None = None  # comma-separated base64 keys still accepted for reads
+    aws_kms_key_id: str | None = None
+    aws_region: str | None = None
+
+    # OIDC federated login
+    oidc_federated_issuer: str | None = None
+    oidc_federated_client_id: str | None = None
+    oidc_federated_client_secret: str | None = None
+    oidc_federated_scope: str = "openid profile email"
+    oidc_federated_default_role: str = "power-user"
+
+    # Gateway
+    vmx_max_body_bytes: int = 5 * 1024 * 1024
+    vmx_config_cache_ttl_seconds: float = 30.0
+    vmx_audit_store_payloads: bool = True
+
+    # Telemetry
+    otel_enabled: bool = False
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "vmx"
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.vmx_data_dir / "vmx.db"
+
+    @property
+    def sync_database_url(self) -> str:
+        """URL for Alembic and sync tooling."""
+        if self.database_url is None:
+            return f"sqlite:///{self.sqlite_path}"
+        return self.database_url.replace("+asyncpg", "+psycopg2").replace("+aiosqlite", "")
+
+    @property
+    def async_database_url(self) -> str:
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{self.sqlite_path}"
+        url = self.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def async_readonly_database_url(self) -> str:
+        if self.database_ro_url:
+            return Settings(database_url=self.database_ro_url).async_database_url
+        return self.async_database_url
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.vmx_base_url or f"http://localhost:{self.vmx_port}").rstrip("/")
+
+    @property
+    def key_file(self) -> Path:
+        return self.vmx_data_dir / "encryption.key"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_federated_issuer and self.oidc_federated_client_id)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Tests change the environment between app instances."""
+    get_settings.cache_clear()
