@@ -3,6 +3,7 @@
 import os
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
 
 from vmx_app.settings import get_settings
 
@@ -16,5 +17,6 @@ config = rx.Config(
     api_url=_settings.public_base_url,
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo"))],
+    disable_plugins=[SitemapPlugin],
 )

@@ -28,11 +28,15 @@ def check_profile(workers: int) -> None:
 
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
+    from vmx_app.audit.writer import get_audit_writer
     from vmx_app.services.bootstrap import bootstrap
 
     await bootstrap()
+    audit_writer = get_audit_writer()
+    audit_writer.start()
     try:
         yield
     finally:
+        await audit_writer.stop()  # nothing queued is lost on SIGTERM
         await close_redis()
         await dispose_engines()

@@ -10,7 +10,6 @@ from vmx_app.pages import register_pages
 
 app = rx.App(
     api_transformer=create_api(),
-    theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"),
 )
 app.register_lifespan_task(lifespan)
 register_pages(app)

@@ -1,0 +1,104 @@
+"""Batching audit writer: the request path enqueues, a background task inserts rows in batches.
+
+Bounded queue, flush every second or every `batch_size` rows, and a final flush on shutdown.
+(Spooling to disk during a database outage belongs to the audit issue that builds on this.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import insert
+
+from vmx_app.db import session_scope
+from vmx_app.gateway.audit import AuditRecord
+from vmx_app.models import RequestAudit
+
+log = logging.getLogger("vmx.audit")
+
+_UUID_FIELDS = ("workspace_id", "environment_id", "resource_id", "connection_id", "api_key_id", "user_id")
+
+
+def _row(record: AuditRecord) -> dict[str, Any]:
+    row = asdict(record)
+    for name in _UUID_FIELDS:
+        value = row[name]
+        row[name] = uuid.UUID(value) if isinstance(value, str) else value
+    row["id"] = uuid.uuid4()
+    return row
+
+
+class AuditWriter:
+    def __init__(self, *, batch_size: int = 500, flush_interval_s: float = 1.0, max_queue: int = 50_000) -> None:
+        self._queue: asyncio.Queue[AuditRecord] | None = None
+        self._batch_size = batch_size
+        self._flush_interval_s = flush_interval_s
+        self._max_queue = max_queue
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def submit(self, record: AuditRecord) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._max_queue)
+        try:
+            self._queue.put_nowait(record)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.error("audit queue full; record %s dropped", record.request_id)
+
+    def start(self) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._max_queue)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="vmx-audit-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Write everything queued now; returns the number of rows written."""
+        written = 0
+        while self._queue is not None and not self._queue.empty():
+            batch = [self._queue.get_nowait() for _ in range(min(self._batch_size, self._queue.qsize()))]
+            await self._write(batch)
+            written += len(batch)
+        return written
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            first = await self._queue.get()
+            await asyncio.sleep(self._flush_interval_s if self._queue.qsize() < self._batch_size else 0)
+            batch = [first] + [self._queue.get_nowait()
+                               for _ in range(min(self._batch_size - 1, self._queue.qsize()))]
+            try:
+                await self._write(batch)
+            except Exception:
+                log.exception("audit batch of %d rows failed; retrying in 1 s", len(batch))
+                for record in batch:
+                    self.submit(record)
+                await asyncio.sleep(1)
+
+    async def _write(self, batch: list[AuditRecord]) -> None:
+        async with session_scope() as session:
+            await session.execute(insert(RequestAudit), [_row(r) for r in batch])
+
+
+_writer: AuditWriter | None = None
+
+
+def get_audit_writer() -> AuditWriter:
+    global _writer
+    if _writer is None:
+        _writer = AuditWriter()
+    return _writer
