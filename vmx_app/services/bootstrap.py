@@ -6,7 +6,7 @@ import logging
 
 from sqlmodel import select
 
-from vmx_app.auth.passwords import generate_password, hash_password
+from vmx_app.auth.passwords import generate_password, hash_password_async
 from vmx_app.db import session_scope
 from vmx_app.models import Role, RoleAssignment, User, UserState
 from vmx_app.settings import get_settings
@@ -19,9 +19,10 @@ async def seed_roles() -> None:
 
     async with session_scope() as session:
         existing = set((await session.exec(select(Role.name))).all())  # type: ignore[attr-defined]
-        for name, (description, document) in SEEDED_ROLES.items():
-            if name not in existing:
-                session.add(Role(name=name, description=description, policy=document, is_system=True))
+        for seed in SEEDED_ROLES:
+            if seed.name not in existing:
+                session.add(Role(name=seed.name, description=seed.description, policy=seed.policy.to_json(),
+                                 is_system=True))
 
 
 async def create_admin(*, email: str, password: str | None) -> tuple[bool, str | None]:
@@ -33,7 +34,7 @@ async def create_admin(*, email: str, password: str | None) -> tuple[bool, str |
         if (await session.exec(select(User).where(User.email == email.lower()))).first():  # type: ignore[attr-defined]
             return False, None
         admin_role = (await session.exec(select(Role).where(Role.name == "admin"))).one()  # type: ignore[attr-defined]
-        user = User(email=email.lower(), name="Administrator", password_hash=hash_password(password),
+        user = User(email=email.lower(), name="Administrator", password_hash=await hash_password_async(password),
                     state=(UserState.CHANGE_PASSWORD if generated else UserState.ACTIVE).value)
         session.add(user)
         await session.flush()
