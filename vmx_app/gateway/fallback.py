@@ -55,14 +55,15 @@ def plan_legs(resource: ResourceConfig, decision: RoutingDecision | None,
     else:
         legs = [Leg(resource.model, "model", "primary")]
     if resource.use_fallback:
-        legs.extend(Leg(slot, f"fallbackModels[{i}]", "fallback") for i, slot in enumerate(resource.fallback_models))
+        legs.extend(Leg(slot, f"fallbackModels[{i}]", "fallback")
+                    for i, slot in enumerate(resource.fallback_models))
     return legs
 
 
 def is_fallback_worthy(status: int | None, kind: FailureKind) -> bool:
     """Move on to the next leg? Yes for upstream trouble; no for the client's own 4xx (it would fail again).
 
-    408 (Request Timeout) counts as a timeout. An HTTP failure without a status is treated as upstream trouble.
+    408 (Request Timeout) counts as a timeout. An HTTP failure without a status counts as upstream trouble.
     """
     if kind in ("timeout", "network", "gate"):
         return True

@@ -30,9 +30,11 @@ class ErrorRateStats:
 class ErrorRateSource(Protocol):
     def record(self, key: ErrorRateKey, status_code: int, now: float) -> None: ...
 
-    def stats(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter, now: float) -> ErrorRateStats: ...
+    def stats(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter,
+              now: float) -> ErrorRateStats: ...
 
-    def error_rate(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter, now: float) -> float: ...
+    def error_rate(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter,
+                   now: float) -> float: ...
 
 
 @dataclass
@@ -80,7 +82,8 @@ class ErrorRateCounters:
             bucket.failed += 1
             bucket.failed_by_status[status_code] = bucket.failed_by_status.get(status_code, 0) + 1
 
-    def stats(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter, now: float) -> ErrorRateStats:
+    def stats(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter,
+              now: float) -> ErrorRateStats:
         wanted = _parse_status(status)
         window = max(1, min(int(window_minutes), MAX_WINDOW_MINUTES))
         per_key = self._buckets.get(key)
@@ -101,7 +104,7 @@ class ErrorRateCounters:
                               total_requests=total)
 
     def error_rate(self, key: ErrorRateKey, window_minutes: int, status: StatusFilter, now: float) -> float:
-        """Percent of requests that failed (with `status`, or any failure) over the window; 0 without traffic."""
+        """Percent of requests that failed (with `status`, or at all) over the window; 0 without traffic."""
         return self.stats(key, window_minutes, status, now).error_rate
 
     def key_count(self) -> int:

@@ -56,9 +56,8 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = [p["text"] for p in content
-                 if isinstance(p, dict) and p.get("type", "text") in _TEXT_PART_TYPES and isinstance(p.get("text"), str)]
-        return " ".join(texts)
+        return " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+                        and p.get("type", "text") in _TEXT_PART_TYPES)
     return ""
 
 
@@ -99,7 +98,7 @@ def routing_input_from_body(
     if not tools_count and isinstance(body.get("functions"), list):  # legacy chat `functions`
         tools_count = len(body["functions"])
     return RoutingInput(
-        request_tokens=estimate_tokens(dict(body)) if request_tokens is None else request_tokens,
+        request_tokens=estimate_tokens(body) if request_tokens is None else request_tokens,
         messages_count=len(messages),
         tools_count=tools_count,
         has_tools=tools_count > 0,
@@ -281,7 +280,8 @@ def _predicates_hold(preds: list[RoutingPredicate], inp: RoutingInput, error_rat
             notes.append(f"{pred.field}: unavailable ({type(exc).__name__}): false")
             return False
         ok = apply_operator(pred.operator, actual, pred.value)
-        shown = pred.field + (f"({pred.window or DEFAULT_ERROR_RATE_WINDOW}m)" if pred.field == "errorRate" else "")
+        window = f"({pred.window or DEFAULT_ERROR_RATE_WINDOW}m)" if pred.field == "errorRate" else ""
+        shown = pred.field + window
         rhs = "" if pred.operator == "exists" else f" {_show(pred.value)}"
         notes.append(f"{shown}={_show(actual)} {pred.operator}{rhs}: {str(ok).lower()}")
         if not ok:

@@ -108,7 +108,8 @@ def _name_errors(ast: lark.Tree) -> list[str]:
     for node in _iter_trees(ast):
         # Macro variables, e.g. `x` in `list.exists(x, x > 1)`, are bound names.
         if node.data == "member_dot_arg" and _first_token(node) in _MACROS:
-            exprlist = next((c for c in node.children if isinstance(c, lark.Tree) and c.data == "exprlist"), None)
+            exprlist = next((c for c in node.children
+                             if isinstance(c, lark.Tree) and c.data == "exprlist"), None)
             if exprlist and exprlist.children:
                 idents = [n for n in _iter_trees(exprlist.children[0]) if n.data == "ident"]
                 if len(idents) == 1:

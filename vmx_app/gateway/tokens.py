@@ -8,6 +8,7 @@ We count characters of the text the model reads and divide by ~4.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -81,7 +82,7 @@ def _json_tokens(value: Any) -> int:
         return len(repr(value)) // CHARS_PER_TOKEN
 
 
-def estimate_tokens(body: dict[str, Any]) -> int:
+def estimate_tokens(body: Mapping[str, Any]) -> int:
     """Estimated input tokens of a request body of any of the three endpoint shapes."""
     total = BASE_TOKENS
     messages = body.get("messages")
