@@ -8,6 +8,7 @@ Every failure surfaces as one of three exceptions so the engine can decide on re
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -67,10 +68,8 @@ class UpstreamStream:
     async def aclose(self) -> None:
         """Release the connection (back to the pool after a complete read, else dropped). Idempotent."""
         for gen in (self.events, self.raw_chunks):
-            try:
+            with contextlib.suppress(RuntimeError):  # running in another task: the close below ends it
                 await gen.aclose()
-            except RuntimeError:  # still running in another task: the response close below ends it
-                pass
         await self._closer()
 
     async def __aenter__(self) -> UpstreamStream:

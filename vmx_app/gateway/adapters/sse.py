@@ -98,7 +98,8 @@ def _stream_error(data: Any, default_type: str | None = None) -> ProviderError:
     etype = err.get("type") or err.get("code") or default_type
     etype = etype if isinstance(etype, str) else None
     message = err.get("message") or "provider reported an error in its stream"
-    return ProviderError(status_for_error_type(etype), str(message), body=orjson.dumps(data), error_type=etype)
+    status = status_for_error_type(etype)
+    return ProviderError(status, str(message), body=orjson.dumps(data), error_type=etype)
 
 
 _RESPONSES_END = frozenset({"response.completed", "response.incomplete"})

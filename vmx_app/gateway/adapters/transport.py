@@ -7,6 +7,7 @@ the running loop. A retired client (its connection was edited) closes once its l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
@@ -104,10 +105,12 @@ class HttpClient:
             try:
                 async with asyncio.timeout(timeout_s):
                     resp = await session.request(
-                        method, url, headers=headers, data=data, timeout=_client_timeout(timeout_s)
+                        method, url, headers=headers, data=data, timeout=_client_timeout(timeout_s),
+                        allow_redirects=False,  # a 3xx is reported, never silently re-sent as GET
                     )
             except TimeoutError as exc:
-                raise ProviderTimeout(f"no response from provider within {timeout_s}s") from exc
+                limit = f"within {timeout_s}s" if timeout_s is not None else "(connect timed out)"
+                raise ProviderTimeout(f"no response from provider {limit}") from exc
             except (aiohttp.ClientError, OSError) as exc:
                 raise _network_error(exc) from exc
             if 200 <= resp.status < 300:
@@ -197,10 +200,8 @@ class HttpClient:
     async def aclose(self) -> None:
         session, self._session = self._session, None
         if session is not None and not session.closed:
-            try:
+            with contextlib.suppress(RuntimeError):  # its loop is gone
                 await session.close()
-            except RuntimeError:  # its loop is gone
-                pass
 
 
 async def wait_closing() -> None:
