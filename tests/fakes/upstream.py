@@ -12,7 +12,7 @@ In tests::
         ...
         assert fake.requests_for("gpt-4o")[0].json["messages"]
 
-Standalone (benchmarks; no logging, no recording): ``python -m tests.fakes.upstream --port 8900``.
+Standalone (benchmarks; no logging, no recording): ``python -m tests.fakes.upstream --port 8900 [--workers 2]``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
+import signal
 import socket
+import sys
 import threading
 from types import TracebackType
 from typing import Self
@@ -150,23 +153,49 @@ class FakeUpstream(UpstreamState):
         return f"http://127.0.0.1:{self._refusing.getsockname()[1]}"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Fake upstream provider (OpenAI, Anthropic, Bedrock).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8900)
-    parser.add_argument(
-        "--record", action="store_true", help="keep every request in memory (off: benchmarks)"
-    )
-    args = parser.parse_args(argv)
-    state = UpstreamState(record=args.record)
-    print(f"fake upstream listening on http://{args.host}:{args.port}", flush=True)
+def _serve_forever(host: str, port: int, record: bool, reuse_port: bool) -> None:
     with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
     web.run_app(
-        build_app(state), host=args.host, port=args.port, access_log=None, print=None, shutdown_timeout=1.0
+        build_app(UpstreamState(record=record)),
+        host=host,
+        port=port,
+        reuse_port=reuse_port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=1.0,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fake upstream provider (OpenAI, Anthropic, Bedrock).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT)")
+    parser.add_argument("--record", action="store_true", help="keep every request in memory (off: benchmarks)")
+    args = parser.parse_args(argv)
+    print(f"fake upstream listening on http://{args.host}:{args.port} ({args.workers} worker(s))", flush=True)
+    if args.workers <= 1:
+        _serve_forever(args.host, args.port, args.record, reuse_port=False)
+        return
+    workers = [
+        multiprocessing.Process(target=_serve_forever, args=(args.host, args.port, args.record, True), daemon=True)
+        for _ in range(args.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    # Without this a SIGTERM would kill only this parent and orphan the workers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        for worker in workers:
+            worker.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for worker in workers:
+            worker.terminate()
 
 
 if __name__ == "__main__":

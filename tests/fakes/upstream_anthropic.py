@@ -199,9 +199,7 @@ def message_events(answer: Answer, *, ping: bool = True) -> list[dict[str, Any]]
             deltas.append({"type": "signature_delta", "signature": SIGNATURE})
         else:
             start = {**block, "input": {}}
-            deltas = [
-                {"type": "input_json_delta", "partial_json": p} for p in split_json(answer.arguments_json)
-            ]
+            deltas = [{"type": "input_json_delta", "partial_json": p} for p in split_json(answer.arguments_json)]
         events.append({"type": "content_block_start", "index": index, "content_block": start})
         if index == 0 and ping:
             events.append({"type": "ping"})

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -16,110 +14,17 @@ from aiohttp import web
 from tests.fakes import upstream_anthropic as anthropic
 from tests.fakes import upstream_bedrock as bedrock
 from tests.fakes import upstream_openai as openai
-from tests.fakes import upstream_responses as responses
 from tests.fakes.upstream_behaviour import (
     DEFAULT_BEHAVIOUR,
-    Answer,
     BadRequest,
     Behaviour,
     RecordedRequest,
-    RequestView,
     new_id,
     plan_answer,
 )
+from tests.fakes.upstream_routes import ROUTES, Family, Route, match_route
 
-Family = Literal["openai", "anthropic", "bedrock"]
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "anthropic.claude-3-haiku-20240307-v1:0")
-EVENTSTREAM = "application/vnd.amazon.eventstream"
-
-
-@dataclass(frozen=True)
-class Route:
-    family: Family
-    parse: Callable[[Any, str | None], RequestView]
-    render: Callable[[Answer, Any], dict[str, Any]]
-    render_stream: Callable[[Answer, Any, RequestView], list[bytes]]
-    stream_error: Callable[[str | None, int], bytes]
-    stream_type: str = "text/event-stream; charset=utf-8"
-    forced_stream: bool | None = None  # Bedrock: the path decides, not the body
-
-
-ROUTES: dict[str, Route] = {
-    "chat": Route(
-        "openai",
-        lambda b, _m: openai.parse_chat(b),
-        lambda a, _b: openai.render_chat(a),
-        lambda a, _b, v: openai.render_chat_stream(a, v.include_usage),
-        openai.chat_stream_error,
-    ),
-    "responses": Route(
-        "openai",
-        lambda b, _m: responses.parse_responses(b),
-        responses.render_responses,
-        lambda a, b, _v: responses.render_responses_stream(a, b),
-        responses.responses_stream_error,
-    ),
-    "messages": Route(
-        "anthropic",
-        lambda b, _m: anthropic.parse_messages(b),
-        lambda a, _b: anthropic.render_message(a),
-        lambda a, _b, _v: anthropic.render_message_stream(a),
-        anthropic.stream_error,
-    ),
-    "converse": Route(
-        "bedrock",
-        lambda b, m: bedrock.parse_converse(b, m or "", False),
-        lambda a, _b: bedrock.render_converse(a),
-        lambda a, _b, _v: [],
-        bedrock.stream_error,
-        forced_stream=False,
-    ),
-    "converse-stream": Route(
-        "bedrock",
-        lambda b, m: bedrock.parse_converse(b, m or "", True),
-        lambda a, _b: {},
-        lambda a, _b, _v: bedrock.render_converse_stream(a),
-        bedrock.stream_error,
-        EVENTSTREAM,
-        forced_stream=True,
-    ),
-    "invoke": Route(
-        "bedrock",
-        lambda b, m: anthropic.parse_messages(b, bedrock_model=m or ""),
-        lambda a, _b: anthropic.render_message(a),
-        lambda a, _b, _v: [],
-        bedrock.stream_error,
-        forced_stream=False,
-    ),
-    "invoke-with-response-stream": Route(
-        "bedrock",
-        lambda b, m: anthropic.parse_messages(b, bedrock_model=m or ""),
-        lambda a, _b: {},
-        lambda a, _b, _v: bedrock.render_invoke_stream(a),
-        bedrock.stream_error,
-        EVENTSTREAM,
-        forced_stream=True,
-    ),
-}
-
-
-def match_route(method: str, path: str) -> tuple[str | None, str | None]:
-    """(route name, model from the path). Suffix matching lets any base-URL prefix work."""
-    if method == "POST":
-        found = bedrock.ROUTE.search(path)
-        if found:
-            return found["op"], found["model"]
-        for suffix, name in (
-            ("/messages/count_tokens", "count_tokens"),
-            ("/messages", "messages"),
-            ("/chat/completions", "chat"),
-            ("/responses", "responses"),
-        ):
-            if path.endswith(suffix):
-                return name, None
-    elif method == "GET" and path.endswith("/models"):
-        return "models", None
-    return None, None
 
 
 class UpstreamState:
@@ -187,9 +92,7 @@ class UpstreamState:
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(data), status=status, headers=headers, content_type="application/json"
-    )
+    return web.Response(body=orjson.dumps(data), status=status, headers=headers, content_type="application/json")
 
 
 def _family_headers(family: Family) -> dict[str, str]:
@@ -209,19 +112,22 @@ def _error(family: Family, status: int, message: str | None, headers: dict[str, 
     return _json(body, status, {**headers, **extra})
 
 
+def _has_bearer(headers: dict[str, str]) -> bool:
+    token = headers.get("authorization", "")
+    return token.startswith("Bearer ") and bool(token[7:].strip())
+
+
 def _auth_failure(family: Family, headers: dict[str, str]) -> web.Response | None:
     if family == "openai":
-        token = headers.get("authorization", "")
-        if not token.startswith("Bearer ") or not token[7:].strip():
+        if not _has_bearer(headers):
             return _json(
-                openai.error_body(
-                    401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'."
-                ),
+                openai.error_body(401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'."),
                 401,
             )
     elif family == "anthropic":
-        if not headers.get("x-api-key"):
-            return _json(anthropic.error_body(401, "x-api-key header is required"), 401)
+        # Recent Anthropic SDKs send API keys as `Authorization: Bearer`; older ones as `x-api-key`.
+        if not headers.get("x-api-key") and not _has_bearer(headers):
+            return _json(anthropic.error_body(401, "x-api-key or Authorization header is required"), 401)
         if not headers.get("anthropic-version"):
             return _json(anthropic.error_body(400, "anthropic-version: header is required"), 400)
     elif not bedrock.has_sigv4(headers):
@@ -301,10 +207,11 @@ def _models(state: UpstreamState, headers: dict[str, str]) -> web.Response:
     with state._lock:
         names = list(dict.fromkeys([*state.models, *state._defaults, *state._scripts]))
     names = [n for n in names if n != "*"]
-    if headers.get("x-api-key") and not headers.get("authorization"):
-        data = [
-            {"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names
-        ]
+    if headers.get("anthropic-version"):
+        failure = _auth_failure("anthropic", headers)
+        if failure is not None:
+            return failure
+        data = [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names]
         return _json(
             {
                 "data": data,

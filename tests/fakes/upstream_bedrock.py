@@ -21,9 +21,7 @@ from tests.fakes.upstream_behaviour import (
     split_text,
 )
 
-ROUTE = re.compile(
-    r"/model/(?P<model>.+)/(?P<op>converse-stream|converse|invoke-with-response-stream|invoke)$"
-)
+ROUTE = re.compile(r"/model/(?P<model>.+)/(?P<op>converse-stream|converse|invoke-with-response-stream|invoke)$")
 
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("ValidationException", "Malformed input request, please reformat your input and try again."),
@@ -49,9 +47,7 @@ def error(status: int, message: str | None = None) -> tuple[dict[str, Any], dict
 
 
 def auth_error() -> tuple[dict[str, Any], dict[str, str]]:
-    return {"message": "Missing Authentication Token"}, {
-        "x-amzn-ErrorType": "MissingAuthenticationTokenException"
-    }
+    return {"message": "Missing Authentication Token"}, {"x-amzn-ErrorType": "MissingAuthenticationTokenException"}
 
 
 def has_sigv4(headers: dict[str, str]) -> bool:
@@ -116,9 +112,7 @@ def converse_usage(u: Usage) -> dict[str, int]:
 def _blocks(answer: Answer) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if answer.thinking is not None:
-        blocks.append(
-            {"reasoningContent": {"reasoningText": {"text": answer.thinking, "signature": SIGNATURE}}}
-        )
+        blocks.append({"reasoningContent": {"reasoningText": {"text": answer.thinking, "signature": SIGNATURE}}})
     if answer.text is not None:
         blocks.append({"text": answer.text})
     if answer.tool_call:
@@ -187,9 +181,7 @@ def render_invoke_stream(answer: Answer) -> list[bytes]:
         "invocationLatency": 1,
         "firstByteLatency": 1,
     }
-    return [
-        encode_event("chunk", {"bytes": base64.b64encode(json.dumps(e).encode()).decode()}) for e in events
-    ]
+    return [encode_event("chunk", {"bytes": base64.b64encode(json.dumps(e).encode()).decode()}) for e in events]
 
 
 def stream_error(message: str | None, _seq: int) -> bytes:

@@ -72,9 +72,7 @@ def parse_chat(body: Any) -> RequestView:
             system += parts
     last = messages[-1]
     tools = [
-        t["function"]["name"]
-        for t in body.get("tools") or []
-        if isinstance(t, dict) and t.get("type") == "function"
+        t["function"]["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"
     ]
     return RequestView(
         model=model,
@@ -122,9 +120,7 @@ def render_chat(answer: Answer) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": answer.model,
-        "choices": [
-            {"index": 0, "message": message, "logprobs": None, "finish_reason": _FINISH[answer.stop]}
-        ],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _FINISH[answer.stop]}],
         "usage": chat_usage(answer.usage),
         "service_tier": "default",
         "system_fingerprint": "fp_fake",

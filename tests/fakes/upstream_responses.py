@@ -36,9 +36,7 @@ def parse_responses(body: Any) -> RequestView:
             system += parts
     last = items[-1] if items else {}
     is_user = last.get("role") == "user" and last.get("type", "message") == "message"
-    tools = [
-        t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"
-    ]
+    tools = [t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
     return RequestView(
         model=model,
         stream=bool(body.get("stream")),
@@ -155,12 +153,8 @@ def _item_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
             {"type": "response.output_text.delta", **ref, "content_index": 0, "delta": piece, "logprobs": []}
             for piece in split_text(text)
         ]
-        events.append(
-            {"type": "response.output_text.done", **ref, "content_index": 0, "text": text, "logprobs": []}
-        )
-        events.append(
-            {"type": "response.content_part.done", **ref, "content_index": 0, "part": {**part, "text": text}}
-        )
+        events.append({"type": "response.output_text.done", **ref, "content_index": 0, "text": text, "logprobs": []})
+        events.append({"type": "response.content_part.done", **ref, "content_index": 0, "part": {**part, "text": text}})
     elif kind == "function_call":
         events.append(
             {
@@ -183,20 +177,14 @@ def _item_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
         )
     else:  # reasoning summary
         text = item["summary"][0]["text"]
-        events.append(
-            {"type": "response.output_item.added", "output_index": index, "item": {**item, "summary": []}}
-        )
+        events.append({"type": "response.output_item.added", "output_index": index, "item": {**item, "summary": []}})
         part = {"type": "summary_text", "text": ""}
-        events.append(
-            {"type": "response.reasoning_summary_part.added", **ref, "summary_index": 0, "part": part}
-        )
+        events.append({"type": "response.reasoning_summary_part.added", **ref, "summary_index": 0, "part": part})
         events += [
             {"type": "response.reasoning_summary_text.delta", **ref, "summary_index": 0, "delta": piece}
             for piece in split_text(text)
         ]
-        events.append(
-            {"type": "response.reasoning_summary_text.done", **ref, "summary_index": 0, "text": text}
-        )
+        events.append({"type": "response.reasoning_summary_text.done", **ref, "summary_index": 0, "text": text})
         events.append(
             {
                 "type": "response.reasoning_summary_part.done",
