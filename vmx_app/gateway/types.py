@@ -28,6 +28,10 @@ class UnsupportedContent(ValueError):
     """Content the target shape cannot express. Raised instead of silently dropping it (400)."""
 
 
+class ProviderResponseError(Exception):
+    """A provider answered 2xx with a body its wire format does not allow (treated as an upstream failure)."""
+
+
 class Role(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
@@ -75,7 +79,7 @@ class ToolCallPart:
 @dataclass(slots=True)
 class ToolResultPart:
     tool_call_id: str
-    content: list[TextPart | ImagePart] = field(default_factory=list)
+    content: list[TextPart | ImagePart | RawPart] = field(default_factory=list)
     is_error: bool = False
     cache_control: dict[str, Any] | None = None
 

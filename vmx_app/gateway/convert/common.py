@@ -73,6 +73,15 @@ def parse_arguments(arguments: str, where: str) -> dict[str, Any]:
     return value
 
 
+def arguments_object(arguments: str) -> dict[str, Any]:
+    """Lenient form for rendering model output: arguments cut off by max_tokens are not JSON yet."""
+    try:
+        value = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def dump_arguments(value: Any) -> str:
     return orjson.dumps(value if value is not None else {}).decode()
 
@@ -95,8 +104,17 @@ def text_of(parts: list[Any]) -> str:
     return "".join(p.text for p in parts if isinstance(p, TextPart))
 
 
+SHAPE_NAMES = {
+    "openai_chat": "OpenAI Chat Completions",
+    "openai_responses": "OpenAI Responses",
+    "anthropic": "Anthropic Messages",
+    "bedrock_converse": "Bedrock Converse",
+    "bedrock-invoke": "Bedrock InvokeModel (Claude)",
+}
+
+
 def unsupported(what: str, target: str) -> UnsupportedContent:
-    return UnsupportedContent(f"{what} is not supported when converting to {target}")
+    return UnsupportedContent(f"{what}: not supported by {SHAPE_NAMES.get(target, target)}")
 
 
 def reject_raw(part: Part, target: str) -> None:
@@ -111,6 +129,11 @@ def keep_thinking(part: ThinkingPart, target: str) -> bool:
     if target in ("anthropic", "bedrock_converse"):
         return part.origin != "openai_responses" and bool(part.signature or part.redacted)
     return False
+
+
+def portable_signature(part: ThinkingPart) -> str | None:
+    """A signature other shapes may carry back to us; OpenAI's encrypted reasoning stays with OpenAI."""
+    return None if part.origin == "openai_responses" else part.signature
 
 
 def merge_same_role(messages: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
@@ -171,10 +194,10 @@ def native_params(native: dict[str, Any], native_shape: str | None, target: str,
         if key in portable:
             out[key] = value
         elif (
-            key in _OUTPUT_CHANGING
+            (key in _OUTPUT_CHANGING and value)  # `background: false`, `audio: null` ask for nothing
             or (key == "n" and isinstance(value, int) and value > 1)
             or (key in ("logprobs", "top_logprobs") and value)
             or (key == "modalities" and isinstance(value, list) and "audio" in value)
-        ) and value is not None:
+        ):
             raise unsupported(f"parameter '{key}'", target)
     return out
