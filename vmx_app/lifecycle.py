@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,9 +36,17 @@ async def lifespan() -> AsyncIterator[None]:
     await bootstrap()
     audit_writer = get_audit_writer()
     audit_writer.start()
+    from vmx_app.services import config_events
+
+    # Hears other processes' configuration changes (Redis pub/sub) and invalidates the config cache.
+    config_listener = asyncio.create_task(config_events.listen(), name="vmx-config-events")
     try:
         yield
     finally:
+        config_listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await config_listener
+        await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
         await close_redis()
         await dispose_engines()

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
+from pydantic import ConfigDict, StringConstraints, field_validator
+from pydantic import Field as PydanticField
+from pydantic.alias_generators import to_camel
 from sqlmodel import Field, UniqueConstraint
 
+from vmx_app.gateway.config import CamelModel, CapacityEntry, ProviderType
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
 
 
@@ -24,3 +29,87 @@ class AIConnection(IdMixin, TimestampsMixin, table=True):
     capacity: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     allowed_models: list[str] = Field(default_factory=list, sa_type=JSONType)
     discovered_capacity: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+# ---- API schemas (camelCase JSON) ------------------------------------------------------------------
+
+class EchoedReadOnly(CamelModel):
+    """Read-only fields a client may send back unchanged from a GET (the console's JSON view round-trips
+    the exact API shape): accepted and ignored, while unknown fields still fail."""
+
+    id: Any = PydanticField(default=None, exclude=True)
+    workspace_id: Any = PydanticField(default=None, exclude=True)
+    environment_id: Any = PydanticField(default=None, exclude=True)
+    created_at: Any = PydanticField(default=None, exclude=True)
+    updated_at: Any = PydanticField(default=None, exclude=True)
+    created_by: Any = PydanticField(default=None, exclude=True)
+    updated_by: Any = PydanticField(default=None, exclude=True)
+
+
+ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AIConnectionCreate(EchoedReadOnly):
+    name: str = PydanticField(min_length=1, max_length=100)
+    description: str | None = PydanticField(default=None, max_length=500)
+    provider: ProviderType
+    config: dict[str, Any] = PydanticField(default_factory=dict)
+    capacity: list[CapacityEntry] = PydanticField(default_factory=list)
+    allowed_models: list[ModelName] = PydanticField(default_factory=list)
+    discovered_capacity: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
+    credentials_status: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class AIConnectionUpdate(EchoedReadOnly):
+    """Partial update: fields left out keep their value; a masked secret keeps the stored one."""
+
+    name: str | None = PydanticField(default=None, min_length=1, max_length=100)
+    description: str | None = PydanticField(default=None, max_length=500)
+    provider: ProviderType | None = None
+    config: dict[str, Any] | None = None
+    capacity: list[CapacityEntry] | None = None
+    allowed_models: list[ModelName] | None = None
+    discovered_capacity: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
+    credentials_status: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str | None) -> str | None:
+        return None if value is None else AIConnectionCreate._strip_name(value)
+
+
+class AIConnectionPublic(CamelModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    environment_id: uuid.UUID
+    name: str
+    description: str | None = None
+    provider: str
+    config: dict[str, Any]  # secret fields masked as "********"
+    capacity: list[dict[str, Any]]
+    allowed_models: list[str]
+    discovered_capacity: dict[str, Any]
+    # "ok", or "unreadable" when the stored secrets no longer decrypt (wrong key, tampered or moved data).
+    credentials_status: str = "ok"
+    created_at: datetime
+    updated_at: datetime
+    created_by: uuid.UUID | None = None
+    updated_by: uuid.UUID | None = None
+
+
+class AIConnectionTest(CamelModel):
+    """Body of the "test connection" actions: an unsaved provider/config (the console's form as it is).
+    Other form fields may come along and are ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    provider: ProviderType | None = None
+    config: dict[str, Any] | None = None

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
+from pydantic import Field as PydanticField
+from pydantic import StringConstraints
 from sqlmodel import Field, UniqueConstraint
 
+from vmx_app.gateway.config import CamelModel, CapacityEntry, ModelSlot, RoutingConfig
+from vmx_app.models.ai_connection import EchoedReadOnly
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
 
 
@@ -27,3 +32,60 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
     capacity: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     enforce_capacity: bool = Field(default=False)
     default_args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+# ---- API schemas (camelCase JSON) ------------------------------------------------------------------
+
+# The resource name is what clients send as `model`: no whitespace.
+ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")]
+
+
+class AIResourceCreate(EchoedReadOnly):
+    name: ResourceName
+    description: str | None = PydanticField(default=None, max_length=500)
+    model: ModelSlot
+    secondary_models: list[ModelSlot] = PydanticField(default_factory=list)
+    use_fallback: bool = False
+    fallback_models: list[ModelSlot] = PydanticField(default_factory=list)
+    routing: RoutingConfig | None = None
+    capacity: list[CapacityEntry] = PydanticField(default_factory=list)
+    enforce_capacity: bool = False
+    default_args: dict[str, Any] = PydanticField(default_factory=dict)
+    # Write-only: appends this resource's id to those API keys' `resources`.
+    assign_api_keys: list[uuid.UUID] = PydanticField(default_factory=list)
+
+
+class AIResourceUpdate(EchoedReadOnly):
+    """Partial update: fields left out keep their value."""
+
+    name: ResourceName | None = None
+    description: str | None = PydanticField(default=None, max_length=500)
+    model: ModelSlot | None = None
+    secondary_models: list[ModelSlot] | None = None
+    use_fallback: bool | None = None
+    fallback_models: list[ModelSlot] | None = None
+    routing: RoutingConfig | None = None
+    capacity: list[CapacityEntry] | None = None
+    enforce_capacity: bool | None = None
+    default_args: dict[str, Any] | None = None
+    assign_api_keys: list[uuid.UUID] | None = None
+
+
+class AIResourcePublic(CamelModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    environment_id: uuid.UUID
+    name: str
+    description: str | None = None
+    model: dict[str, Any]
+    secondary_models: list[dict[str, Any]]
+    use_fallback: bool
+    fallback_models: list[dict[str, Any]]
+    routing: dict[str, Any] | None = None
+    capacity: list[dict[str, Any]]
+    enforce_capacity: bool
+    default_args: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    created_by: uuid.UUID | None = None
+    updated_by: uuid.UUID | None = None

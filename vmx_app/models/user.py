@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
+from pydantic import Field as PydanticField
+from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel
 
+from vmx_app.gateway.config import CamelModel
 from vmx_app.models.base import IdMixin, TimestampsMixin, UTCDateTime, utcnow
 
 
@@ -54,3 +58,72 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=320, index=True)
     source_ip: str = Field(max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+
+
+# --- API schemas (camelCase JSON) -----------------------------------------------------------------
+
+# Loose on purpose: addresses come from IdPs and admins; `:`, `*` and `?` would corrupt `user:<email>`
+# resource strings.
+EMAIL_PATTERN = r"^[^@\s:*?]+@[^@\s:*?]+$"
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=320,
+                                         pattern=EMAIL_PATTERN)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+UserStateName = Literal["ACTIVE", "INACTIVE", "CHANGE_PASSWORD"]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class LoginRequest(CamelModel):
+    # No format rules here: a malformed email must get the same 401 as a wrong password.
+    email: str = PydanticField(max_length=320)
+    password: str = PydanticField(max_length=1024)
+
+
+class LoginResponse(CamelModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+class ChangePasswordRequest(CamelModel):
+    current_password: str = PydanticField(max_length=1024)
+    new_password: Password
+
+
+class UserCreate(CamelModel):
+    email: Email
+    name: PersonName = ""
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    password: Password
+    state: UserStateName = "ACTIVE"
+    roles: list[str] = PydanticField(default_factory=list, max_length=50)
+
+
+class UserUpdate(CamelModel):
+    email: Email | None = None
+    name: PersonName | None = None
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    password: Password | None = None
+    state: UserStateName | None = None
+
+
+class UserPublic(CamelModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    first_name: str | None = None
+    last_name: str | None = None
+    state: str
+    roles: list[str] = PydanticField(default_factory=list)
+    sso: bool = False
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None = None
+
+    @classmethod
+    def of(cls, user: User, roles: list[str]) -> UserPublic:
+        return cls(id=user.id, email=user.email, name=user.name, first_name=user.first_name,
+                   last_name=user.last_name, state=user.state, roles=sorted(roles),
+                   sso=user.oidc_subject is not None, created_at=user.created_at, updated_at=user.updated_at,
+                   last_login_at=user.last_login_at)

@@ -1,51 +1,64 @@
-"""First-start work: seeded roles, the first admin, the pricing catalog."""
+"""First-start work: seeded roles and the first admin."""
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from vmx_app.auth.passwords import generate_password, hash_password_async
+from vmx_app.auth.policy import SEEDED_ROLES
 from vmx_app.db import session_scope
 from vmx_app.models import Role, RoleAssignment, User, UserState
-from vmx_app.settings import get_settings
 
 log = logging.getLogger("vmx.bootstrap")
 
 
 async def seed_roles() -> None:
-    from vmx_app.auth.policy import SEEDED_ROLES
-
-    async with session_scope() as session:
-        existing = set((await session.exec(select(Role.name))).all())  # type: ignore[attr-defined]
-        for seed in SEEDED_ROLES:
-            if seed.name not in existing:
-                session.add(Role(name=seed.name, description=seed.description, policy=seed.policy.to_json(),
-                                 is_system=True))
+    """Create the seeded roles that are missing. Existing ones are left alone: operators may have
+    edited their descriptions or (for non-admin roles) their policies."""
+    try:
+        async with session_scope() as session:
+            existing = set((await session.exec(select(Role.name))).all())
+            for seed in SEEDED_ROLES:
+                if seed.name not in existing:
+                    session.add(Role(name=seed.name, description=seed.description,
+                                     policy=seed.policy.to_json(), is_system=True))
+    except IntegrityError:
+        # Another worker seeded them at the same moment.
+        log.debug("seeded roles created concurrently")
 
 
 async def create_admin(*, email: str, password: str | None) -> tuple[bool, str | None]:
     """Create an admin user. Returns (created, generated_password_or_None)."""
+    await seed_roles()
     generated = None
     if password is None:
         generated = password = generate_password()
-    async with session_scope() as session:
-        if (await session.exec(select(User).where(User.email == email.lower()))).first():  # type: ignore[attr-defined]
-            return False, None
-        admin_role = (await session.exec(select(Role).where(Role.name == "admin"))).one()  # type: ignore[attr-defined]
-        user = User(email=email.lower(), name="Administrator", password_hash=await hash_password_async(password),
-                    state=(UserState.CHANGE_PASSWORD if generated else UserState.ACTIVE).value)
-        session.add(user)
-        await session.flush()
-        session.add(RoleAssignment(role_id=admin_role.id, user_id=user.id))
+    password_hash = await hash_password_async(password)
+    email = email.strip().lower()
+    try:
+        async with session_scope() as session:
+            if (await session.exec(select(User).where(User.email == email))).first():
+                return False, None
+            admin_role = (await session.exec(select(Role).where(Role.name == "admin"))).one()
+            user = User(email=email, name="Administrator", password_hash=password_hash,
+                        state=(UserState.CHANGE_PASSWORD if generated else UserState.ACTIVE).value)
+            session.add(user)
+            await session.flush()
+            session.add(RoleAssignment(role_id=admin_role.id, user_id=user.id))
+    except IntegrityError:
+        return False, None  # created concurrently by another worker
     return True, generated
 
 
 async def ensure_first_admin() -> None:
+    from vmx_app.settings import get_settings
+
     settings = get_settings()
-    async with session_scope(readonly=False) as session:
-        if (await session.exec(select(User.id).limit(1))).first() is not None:  # type: ignore[attr-defined]
+    async with session_scope() as session:
+        if (await session.exec(select(User.id).limit(1))).first() is not None:
             return
     created, generated = await create_admin(email=settings.vmx_admin_email, password=settings.vmx_admin_password)
     if created and generated:
@@ -55,5 +68,10 @@ async def ensure_first_admin() -> None:
 
 
 async def bootstrap() -> None:
+    from vmx_app.services.model_pricing import seed_pricing
+    from vmx_app.vault.runtime import get_vault
+
+    get_vault()  # embedded profile: generates ./data/encryption.key (0600) at first start
     await seed_roles()
     await ensure_first_admin()
+    await seed_pricing()

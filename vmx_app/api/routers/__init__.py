@@ -4,10 +4,35 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vmx_app.api.routers import health
+from vmx_app.api.routers import (
+    ai_connections,
+    ai_providers,
+    ai_resources,
+    api_keys,
+    auth,
+    completion,
+    environments,
+    health,
+    model_pricing,
+    roles,
+    users,
+    workspaces,
+)
 
 
 def all_routers() -> list[APIRouter]:
     return [
+        completion.router,  # first: the hot path should not pay for matching every management route
         health.router,
+        auth.router,
+        users.router,
+        roles.router,
+        workspaces.router,
+        environments.router,
+        api_keys.router,
+        ai_providers.router,
+        ai_connections.router,
+        ai_resources.router,
+        ai_resources.internal_router,
+        model_pricing.router,
     ]

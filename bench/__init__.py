@@ -1,0 +1,1 @@
+"""VM-X benchmarks (run bench/run.py); they print numbers and never assert timings."""

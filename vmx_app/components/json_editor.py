@@ -1,0 +1,19 @@
+"""A JSON text editor: monospace text area plus the parse error, if any, right under it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def json_editor(value: rx.Var, *, on_change: Any, element_id: str, error: rx.Var | str = "", rows: str = "12",
+                read_only: rx.Var | bool = False, placeholder: str = "{}") -> rx.Component:
+    return rx.vstack(
+        rx.text_area(value=value, on_change=on_change, id=element_id, rows=rows, placeholder=placeholder,
+                     font_family="var(--code-font-family, monospace)", font_size="13px", spell_check=False,
+                     width="100%", disabled=read_only),
+        rx.cond(error != "", rx.callout(error, icon="triangle_alert", color_scheme="red", size="1", width="100%"),
+                rx.fragment()),
+        spacing="2", width="100%",
+    )

@@ -1,0 +1,72 @@
+"""One model slot: provider, connection picker, model, and the inline maxRetries / timeoutMs (and traffic,
+for routing destinations). Used for the primary, secondary, fallback and routing `then` slots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from vmx_app.gateway.config import PROVIDER_TYPES
+
+PROVIDERS: list[str] = list(PROVIDER_TYPES)
+
+
+def _labelled(label: str, control: rx.Component, width: str | None = None) -> rx.Component:
+    return rx.vstack(rx.text(label, size="1", weight="medium", color_scheme="gray"), control, spacing="1",
+                     width=width)
+
+
+def connection_picker(value: rx.Var, options: rx.Var, on_change: Callable[[Any], Any], *, element_id: Any,
+                      disabled: rx.Var | bool = False) -> rx.Component:
+    """`options` is a list of {"id", "label"} dicts (the environment's connections)."""
+    return rx.select.root(
+        rx.select.trigger(placeholder="Choose a connection", id=element_id, width="100%"),
+        rx.select.content(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"]))),
+        value=value, on_change=on_change, disabled=disabled,
+    )
+
+
+def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Callable[[str, Any], Any],
+               on_connection: Callable[[Any], Any], traffic: bool = False, on_remove: Any = None,
+               on_up: Any = None, read_only: rx.Var | bool = False) -> rx.Component:
+    """`on_field(key, value)` sets one text field of the slot; `on_connection(id)` picks a connection
+    (the state also sets the provider from it). `prefix` (a str or a Var) makes element ids unique."""
+    controls: list[rx.Component] = [
+        _labelled("Provider", rx.select(PROVIDERS, value=slot.provider, on_change=lambda v: on_field("provider", v),
+                                        placeholder="Provider", disabled=read_only, id=f"{prefix}-provider",
+                                        width="100%"),
+                  width="12em"),
+        _labelled("Connection", connection_picker(slot.connection_id, connections, on_connection,
+                                                  element_id=f"{prefix}-connection", disabled=read_only),
+                  width="14em"),
+        _labelled("Model", rx.input(value=slot.model, on_change=lambda v: on_field("model", v),
+                                    placeholder="gpt-4o-mini", id=f"{prefix}-model", disabled=read_only,
+                                    width="100%"), width="14em"),
+        _labelled("Max retries", rx.input(value=slot.max_retries, on_change=lambda v: on_field("max_retries", v),
+                                          type="number", min=0, max=10, id=f"{prefix}-max-retries",
+                                          disabled=read_only, width="6em")),
+        _labelled("Timeout (ms)", rx.input(value=slot.timeout_ms, on_change=lambda v: on_field("timeout_ms", v),
+                                           type="number", min=100, max=600000, placeholder="none",
+                                           id=f"{prefix}-timeout-ms", disabled=read_only, width="8em")),
+    ]
+    if traffic:
+        controls.append(_labelled("Traffic %", rx.input(value=slot.traffic, on_change=lambda v: on_field("traffic", v),
+                                                        type="number", min=0, max=100, placeholder="100",
+                                                        id=f"{prefix}-traffic", disabled=read_only, width="6em")))
+    buttons: list[rx.Component] = []
+    if on_up is not None:
+        buttons.append(rx.icon_button(rx.icon("arrow-up", size=14), on_click=on_up, variant="ghost", type="button",
+                                      aria_label="Move up", disabled=read_only))
+    if on_remove is not None:
+        buttons.append(rx.icon_button(rx.icon("trash-2", size=14), on_click=on_remove, variant="ghost",
+                                      color_scheme="red", type="button", aria_label="Remove model",
+                                      id=f"{prefix}-remove", disabled=read_only))
+    return rx.hstack(
+        *controls,
+        rx.cond(slot.connection_name != "",
+                rx.badge(rx.text("by name: ", slot.connection_name), color_scheme="amber"), rx.fragment()),
+        rx.hstack(*buttons, spacing="1", align="end", padding_bottom="0.4em") if buttons else rx.fragment(),
+        spacing="3", align="end", wrap="wrap", width="100%",
+    )

@@ -1,0 +1,72 @@
+"""A form generated from a provider's config JSON Schema (GET /v1/ai-provider's `configSchema`).
+
+Secret fields (`format: secret`) are password inputs. A stored secret comes back masked (********);
+the input shows the mask, and sending it back unchanged keeps the stored value.
+
+Secret inputs are uncontrolled: what the user types never becomes a state var (Reflex persists state,
+to disk by default). The owning state reads them at save/test time through `SECRETS_SCRIPT`, whose
+result (`{key: value}`) arrives as the event's argument and is used, not stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+
+
+@dataclasses.dataclass
+class ConfigField:
+    key: str = ""
+    title: str = ""
+    description: str = ""
+    secret: bool = False
+    required: bool = False
+    placeholder: str = ""
+
+
+def schema_fields(schema: dict[str, Any]) -> list[ConfigField]:
+    """The fields of an object schema, required ones first, otherwise in schema order."""
+    required = set(schema.get("required") or [])
+    fields = [ConfigField(key=key, title=str(prop.get("title") or key), description=str(prop.get("description") or ""),
+                          secret=prop.get("format") == "secret", required=key in required,
+                          placeholder=str(prop.get("default") or ("https://…" if prop.get("format") == "uri" else "")))
+              for key, prop in (schema.get("properties") or {}).items()]
+    return sorted(fields, key=lambda f: not f.required)
+
+
+SECRETS_SCRIPT = ("Object.fromEntries(Array.from(document.querySelectorAll('input[data-secret-field]'))"
+                  ".map((e) => [e.getAttribute('data-secret-field'), e.value]))")
+
+
+def _field(field: rx.Var, values: rx.Var, on_change: Any, read_only: Any, remount: Any) -> rx.Component:
+    value = values[field.key].to(str)
+    secret_input = rx.input(
+        default_value=value, type="password", id=f"config-{field.key}", key=f"{field.key}-{remount}",
+        placeholder=rx.cond(value != "", "", "secret"), auto_complete="new-password", disabled=read_only,
+        width="100%", custom_attrs={"data-secret-field": field.key},
+    )
+    plain_input = rx.input(value=value, on_change=lambda v: on_change(field.key, v), type="text",
+                           placeholder=field.placeholder, id=f"config-{field.key}", auto_complete="off",
+                           disabled=read_only, width="100%")
+    return rx.vstack(
+        rx.el.label(rx.hstack(rx.text(field.title, size="2", weight="medium"),
+                              rx.cond(field.required, rx.text("*", color_scheme="red", size="2"), rx.fragment()),
+                              rx.cond(field.secret, rx.badge("secret", color_scheme="gray", size="1"),
+                                      rx.fragment()),
+                              spacing="1", align="center"),
+                    html_for=f"config-{field.key}"),
+        rx.cond(field.secret, secret_input, plain_input),
+        rx.text(field.description, size="1", color_scheme="gray"),
+        spacing="1", width="100%",
+    )
+
+
+def schema_form(fields: rx.Var, values: rx.Var, *, on_change: Any, read_only: rx.Var | bool = False,
+                remount: rx.Var | str = "") -> rx.Component:
+    """`fields` is a list of ConfigField; `values` a dict key -> text (for secrets only the mask or "");
+    `on_change(key, value)` for the non-secret fields. A new `remount` value resets the secret inputs
+    to their (masked) defaults, e.g. after the provider changed."""
+    return rx.vstack(rx.foreach(fields, lambda f: _field(f, values, on_change, read_only, remount)), spacing="3",
+                     width="100%")

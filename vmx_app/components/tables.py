@@ -1,0 +1,68 @@
+"""Tables and small display pieces shared by the console pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+
+def data_table(columns: list[str], rows: rx.Var[list[Any]], render_row: Callable[[Any], rx.Component],
+               *, empty: str = "Nothing here yet.", test_id: str = "") -> rx.Component:
+    """A table with a header row, one `render_row(row)` per item, or `empty` when there are none.
+    `render_row` returns an `rx.table.row`; use `cell()` for plain text cells."""
+    table = rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
+        rx.table.body(rx.foreach(rows, render_row)),
+        variant="surface", width="100%",
+        custom_attrs={"data-testid": test_id} if test_id else {},
+    )
+    return rx.cond(
+        rows.length() > 0,  # type: ignore[attr-defined]
+        table,
+        rx.card(rx.text(empty, color=rx.color("gray", 10), size="2"), width="100%"),
+    )
+
+
+def cell(value: Any, **props: Any) -> rx.Component:
+    return rx.table.cell(value, **props)
+
+
+def actions_cell(*buttons: rx.Component) -> rx.Component:
+    return rx.table.cell(rx.hstack(*buttons, spacing="2", justify="end"), text_align="right")
+
+
+def mono(value: Any) -> rx.Component:
+    return rx.code(value, variant="ghost", size="2")
+
+
+def state_badge(value: rx.Var[str]) -> rx.Component:
+    return rx.match(
+        value,
+        ("ACTIVE", rx.badge("active", color_scheme="green")),
+        ("INACTIVE", rx.badge("inactive", color_scheme="gray")),
+        ("CHANGE_PASSWORD", rx.badge("must change password", color_scheme="amber")),
+        rx.badge(value),
+    )
+
+
+def enabled_badge(enabled: rx.Var[bool]) -> rx.Component:
+    return rx.cond(enabled, rx.badge("enabled", color_scheme="green"), rx.badge("disabled", color_scheme="gray"))
+
+
+def notice(message: rx.Var[str], *, color_scheme: str = "red") -> rx.Component:
+    """A callout shown only while `message` is non-empty."""
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme=color_scheme, size="1", width="100%",
+                   custom_attrs={"role": "alert"}),
+        rx.fragment(),
+    )
+
+
+def requires_selection(condition: rx.Var[bool], message: str, *children: rx.Component) -> rx.Component:
+    """The page body, or a hint when there is no workspace/environment to show it for."""
+    return rx.cond(condition, rx.fragment(*children),
+                   rx.card(rx.hstack(rx.icon("info", size=16), rx.text(message, size="2"), align="center"),
+                           width="100%"))

@@ -1,0 +1,305 @@
+"""The gateway engine: one completion request from API key to audit record (DESIGN §2, §4, §5).
+
+Pure orchestration over injected parts (config source, gate, adapters, audit sink, counters):
+no web framework, no database. The API layer turns a `GatewayResponse` into an HTTP response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from opentelemetry import trace
+
+from vmx_app.gateway.config import ApiKeySnapshot, ModelSlot, ResourceSnapshot
+from vmx_app.gateway.context import RequestContext
+from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
+from vmx_app.gateway.errors import Endpoint, GatewayError, bad_request, error_body
+from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
+from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, end_provider_span, run_legs
+from vmx_app.gateway.merge import EnvelopeError, VmxEnvelope, apply_overrides, merge_request, split_vmx_envelope
+from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
+from vmx_app.gateway.stream import StreamBridge
+
+log = logging.getLogger("vmx.gateway")
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+@dataclass(slots=True)
+class GatewayRequest:
+    workspace_id: str
+    environment_id: str
+    endpoint: Endpoint
+    body: bytes | None  # None when the body exceeded the size limit
+    key_hash: str | None  # SHA-256 hex of the API key, None when the request carried none
+    source_ip: str | None = None
+    anthropic_beta: str | None = None
+    body_limit: int = 0  # for the 413 message
+
+
+@dataclass(slots=True)
+class GatewayResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+    media_type: str = JSON
+
+
+class Engine:
+    def __init__(self, deps: EngineDeps) -> None:
+        self.deps = deps
+
+    # ---- completion -------------------------------------------------------------------------------
+
+    async def complete(self, req: GatewayRequest) -> GatewayResponse:
+        ctx = RequestContext(str(uuid.uuid4()), req.workspace_id, req.environment_id, req.endpoint, req.source_ip)
+        span = self._request_span(ctx)
+        try:
+            return await self._complete(ctx, req, span)
+        except GatewayError as err:
+            return self._failure(ctx, err, span)
+        except Exception as exc:  # a bug must still answer in the endpoint's shape, and be audited
+            log.exception("completion %s failed unexpectedly", ctx.request_id)
+            return self._failure(ctx, GatewayError(500, f"internal error: {type(exc).__name__}",
+                                                   code="internal_error", type="server_error"), span)
+
+    async def _complete(self, ctx: RequestContext, req: GatewayRequest, span: Any) -> GatewayResponse:
+        key = await self.authenticate(ctx, req)
+        body = parse_body(req)
+        resource = await self.resolve_resource(ctx, key, body)
+        try:
+            body, envelope = split_vmx_envelope(body)
+        except EnvelopeError as exc:
+            raise bad_request(str(exc), param=exc.field) from None
+        ctx.correlation_id = envelope.correlation_id
+        ctx.metadata = envelope.metadata or None
+        if envelope.resource_config_overrides:
+            resource = await self._override(resource, envelope.resource_config_overrides)
+        if resource.default_args or envelope.provider_args:
+            merged = merge_request(resource.default_args, body, envelope.provider_args)
+        else:
+            merged = body
+        check_body(ctx.endpoint, merged)
+        ctx.stream = merged.get("stream") is True
+        ctx.request_payload, ctx.request_bytes = merged, (len(req.body or b"") if merged is body else None)
+        trace_ctx = trace.set_span_in_context(span) if span is not None else None
+        st = CallState(ctx, ctx.endpoint, resource, merged, ctx.stream, deadline_from(envelope.timeout_ms,
+                       self.deps.clock()), {"anthropic-beta": req.anthropic_beta} if req.anthropic_beta else None,
+                       drop_usage_chunk=ctx.stream and not client_wants_usage(ctx.endpoint, merged),
+                       assemble=ctx.stream and self.deps.store_payloads(ctx.environment_id), trace=trace_ctx)
+        legs = self._plan(ctx, st, key, envelope)
+        result = await run_legs(self.deps, st, legs)
+        ctx.connection = result.connection
+        ctx.provider = result.connection.provider
+        ctx.model = result.leg.slot.model
+        if result.bridge is not None:
+            return self._stream_response(ctx, st, result, span)
+        ctx.usage = result.usage
+        ctx.response_payload, ctx.response_bytes = result.payload, len(result.body)
+        self._finish(ctx, span)
+        return GatewayResponse(200, ctx.headers(), result.body)
+
+    async def authenticate(self, ctx: RequestContext, req: GatewayRequest) -> ApiKeySnapshot:
+        """The request's API key; 401 without one. A key of another environment is not resolved."""
+        if not req.key_hash:
+            raise GatewayError(401, "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
+                               code="invalid_api_key", type="authentication_error")
+        key = await self.deps.config.get_api_key_by_hash(req.key_hash)
+        if key is None or key.environment_id != req.environment_id or key.workspace_id != req.workspace_id:
+            raise GatewayError(401, "invalid API key", code="invalid_api_key", type="authentication_error")
+        ctx.api_key = key  # from here on every outcome is audited
+        if not key.enabled:
+            raise GatewayError(401, "API key is disabled", code="invalid_api_key", type="authentication_error")
+        if key.expires_at is not None and key.expires_at <= time.time():
+            raise GatewayError(401, "API key has expired", code="invalid_api_key", type="authentication_error")
+        return key
+
+    async def resolve_resource(self, ctx: RequestContext, key: ApiKeySnapshot,
+                               body: dict[str, Any]) -> ResourceSnapshot:
+        name = body.get("model")
+        if not isinstance(name, str) or not name:
+            check_body(ctx.endpoint, body)  # raises the precise 400
+            raise bad_request("`model` is required", param="model")
+        ctx.resource_name = name
+        resource = await self.deps.config.get_resource(ctx.environment_id, name)
+        if resource is None or resource.workspace_id != ctx.workspace_id:
+            raise GatewayError(404, f"AI resource {name!r} not found in this environment", code="model_not_found",
+                               type="not_found_error", param="model")
+        ctx.resource = resource
+        if key.resources and resource.id not in key.resources:
+            raise GatewayError(403, f"API key is not allowed to use AI resource {name!r}",
+                               code="api_key_resource_not_authorized", type="permission_error")
+        return resource
+
+    async def _override(self, resource: ResourceSnapshot, overrides: dict[str, Any]) -> ResourceSnapshot:
+        """`vmx.resourceConfigOverrides` merged in, every `connectionName` resolved (400 naming the slot)."""
+        prefix = "vmx.resourceConfigOverrides"
+        try:
+            patched = apply_overrides(resource, overrides, prefix)
+        except EnvelopeError as exc:
+            raise bad_request(str(exc), param=exc.field) from None
+        slots: list[tuple[str, ModelSlot]] = [("model", patched.model)]
+        slots += [(f"secondaryModels[{i}]", s) for i, s in enumerate(patched.secondary_models)]
+        slots += [(f"fallbackModels[{i}]", s) for i, s in enumerate(patched.fallback_models)]
+        if patched.routing is not None:
+            slots += [(f"routing.conditions[{i}].then", c.then) for i, c in enumerate(patched.routing.conditions)
+                      if c.then is not None]
+        for path, slot in slots:
+            if slot.connection_id or not slot.connection_name:
+                continue
+            conn = await self.deps.config.get_connection_by_name(resource.environment_id, slot.connection_name)
+            if conn is None:
+                raise bad_request(f"{path}.connectionName: unknown connection {slot.connection_name!r}",
+                                  param=f"{prefix}.{path}.connectionName")
+            slot.connection_id = conn.id  # a fresh copy made by apply_overrides: the cache is untouched
+        return patched
+
+    def _plan(self, ctx: RequestContext, st: CallState, key: ApiKeySnapshot, envelope: VmxEnvelope) -> list[Leg]:
+        resource = st.resource
+        if envelope.secondary_model_index is not None:
+            try:
+                return plan_legs(resource, None, envelope.secondary_model_index)
+            except SecondaryModelIndexError as exc:
+                raise bad_request(str(exc), param=exc.field) from None
+        routing = resource.routing
+        if routing is None or not routing.enabled or not routing.conditions:
+            return plan_legs(resource, None, None)
+        t = time.perf_counter()
+        span = self.deps.tracer.start_span("vmx.routing", context=st.trace) if st.trace is not None else None
+        primary = resource.model
+        rate_key = (resource.id, primary.connection_id or "", primary.model)
+        rates, wall = self.deps.error_rates, self.deps.wall
+
+        def error_rate(window: int, status: str | int) -> float:
+            return rates.error_rate(rate_key, window, status if status == "any" else int(status), wall())
+
+        inp = routing_input_from_body(st.merged, ctx.endpoint, envelope.metadata, key.name,
+                                      request_tokens=st.tokens())
+        decision = evaluate_routing(routing, inp, error_rate, self.deps.rand)
+        ctx.routing_s = time.perf_counter() - t
+        if span is not None:
+            span.set_attribute("vmx.routing.action", decision.action)
+            if decision.condition_index is not None:
+                span.set_attribute("vmx.routing.condition", decision.condition_index)
+            span.end()
+        if decision.block:
+            what = decision.description or f"routing.conditions[{decision.condition_index}]"
+            raise GatewayError(400, f"request blocked by routing condition: {what}",
+                               code="blocked_by_routing_condition", type="invalid_request_error")
+        if decision.action == "route" and decision.slot is not None:
+            ctx.add_routing_event(primary, decision.slot, decision.description or decision.label, decision.reason)
+        return plan_legs(resource, decision, None)
+
+    # ---- outcomes ---------------------------------------------------------------------------------
+
+    def _stream_response(self, ctx: RequestContext, st: CallState, result: LegResult, span: Any) -> GatewayResponse:
+        bridge = result.bridge
+        assert bridge is not None
+        ctx.ttft_s = time.perf_counter() - ctx.started
+        deps = self.deps
+        rate_key = (st.resource.id, result.connection.id, result.leg.slot.model)
+        breaker_key = (result.connection.id, result.leg.slot.model)
+
+        def done(b: StreamBridge, exc: BaseException | None) -> None:
+            ctx.provider_s = time.perf_counter() - result.provider_started
+            ctx.usage = b.usage
+            ctx.response_payload = b.final_response()
+            if b.failure is not None:
+                status, message, etype = b.failure
+                ctx.status = status
+                ctx.error = GatewayError(status, message, code=etype or "stream_error")
+                deps.error_rates.record(rate_key, status, deps.wall())
+                deps.breaker.record_failure(breaker_key, deps.clock())
+            elif exc is not None or not b.completed:
+                ctx.status = 499  # the client went away before the end
+                ctx.error = GatewayError(499, "client closed the stream", code="client_closed")
+            else:
+                deps.error_rates.record(rate_key, 200, deps.wall())
+                deps.breaker.record_success(breaker_key, deps.clock())
+            end_provider_span(result.span, result.leg.slot.model, b.usage, ctx.status)
+            if deps.gate_active:
+                used = b.usage.total if b.usage is not None else None
+                _spawn(deps.gate.settle(result.gate_ctx, result.gate, used))
+            self._finish(ctx, span)
+
+        return GatewayResponse(200, ctx.headers(), stream=bridge.rest(done, result.first), media_type=SSE)
+
+    def _failure(self, ctx: RequestContext, err: GatewayError, span: Any) -> GatewayResponse:
+        ctx.status = err.status
+        ctx.error = err
+        headers = ctx.headers()
+        headers.update(err.headers)
+        if ctx.api_key is not None:
+            self._finish(ctx, span)
+        elif span is not None:
+            span.end()
+        return GatewayResponse(err.status, headers, error_body(ctx.endpoint, err))
+
+    def _finish(self, ctx: RequestContext, span: Any) -> None:
+        deps = self.deps
+        if span is not None:
+            _end_request_span(span, ctx)
+        try:
+            record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id))
+            deps.audit.submit(record)
+        except Exception:  # noqa: BLE001 - auditing must not turn an answered request into an error
+            log.exception("audit record for %s could not be queued", ctx.request_id)
+
+    def _request_span(self, ctx: RequestContext) -> Any:
+        tracer = self.deps.tracer
+        if tracer is None:
+            return None
+        span = tracer.start_span("vmx.completion", attributes={
+            "vmx.request.id": ctx.request_id, "vmx.workspace.id": ctx.workspace_id,
+            "vmx.environment.id": ctx.environment_id, "vmx.endpoint": ctx.endpoint,
+            "gen_ai.operation.name": "chat"})
+        if not span.is_recording():
+            return None
+        return span
+
+
+def _end_request_span(span: Any, ctx: RequestContext) -> None:
+    if ctx.provider:
+        span.set_attribute("gen_ai.system", GENAI_SYSTEM.get(ctx.provider, ctx.provider))
+    if ctx.model:
+        span.set_attribute("gen_ai.request.model", ctx.model)
+        span.set_attribute("gen_ai.response.model", ctx.model)
+    if ctx.resource_name:
+        span.set_attribute("vmx.resource", ctx.resource_name)
+    if ctx.usage is not None:
+        span.set_attribute("gen_ai.usage.input_tokens", ctx.usage.input)
+        span.set_attribute("gen_ai.usage.output_tokens", ctx.usage.output)
+    span.set_attribute("http.response.status_code", ctx.status)
+    if ctx.error is not None:
+        span.set_attribute("error.type", ctx.error.error_type)
+    span.end()
+
+
+_TASKS: set[Any] = set()
+
+
+def _spawn(coro: Any) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+def parse_body(req: GatewayRequest) -> dict[str, Any]:
+    if req.body is None:
+        raise GatewayError(413, f"request body exceeds the limit of {req.body_limit} bytes",
+                           code="request_too_large", type="request_too_large")
+    try:
+        body = orjson.loads(req.body)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"request body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise bad_request("request body must be a JSON object", code="invalid_json")
+    return body

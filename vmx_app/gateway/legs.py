@@ -1,0 +1,359 @@
+"""Running the legs of one request: connection, circuit breaker, gate, the provider call with the
+leg's retries and timeout inside the request deadline, then the next leg while failures are worth
+a fallback (DESIGN §2 steps 5-7, §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import orjson
+
+from vmx_app.gateway.adapters import (
+    AdapterConfigError,
+    ProviderAdapter,
+    ProviderError,
+    ProviderException,
+    UpstreamCall,
+    UpstreamResponse,
+)
+from vmx_app.gateway.audit import AuditSink
+from vmx_app.gateway.capacity.gate import ALLOWED, Gate, GateResult, LegContext
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.context import PricingFn, RequestContext
+from vmx_app.gateway.convert import registry
+from vmx_app.gateway.convert.usage import usage_from_passthrough
+from vmx_app.gateway.dispatch import (
+    ENDPOINT_SHAPE,
+    GENAI_SYSTEM,
+    WirePlan,
+    converted_body,
+    parse_canonical,
+    passthrough_body,
+    wire_plan,
+)
+from vmx_app.gateway.errors import (
+    Endpoint,
+    FailureKind,
+    GatewayError,
+    bad_request,
+    classify,
+    exhausted_status,
+    failure_reason,
+)
+from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fallback_worthy, is_retryable, leg_timeout
+from vmx_app.gateway.metrics import ErrorRateSource
+from vmx_app.gateway.stream import StreamBridge
+from vmx_app.gateway.tokens import estimate_tokens
+from vmx_app.gateway.types import CanonicalRequest, Usage
+
+T = TypeVar("T")
+
+
+class ConfigSource(Protocol):
+    """The config cache as the engine sees it: in-memory lookups, no database on the hot path."""
+
+    async def get_resource(self, environment_id: str, name: str) -> ResourceSnapshot | None: ...
+
+    async def get_connection(self, connection_id: str) -> ConnectionSnapshot | None: ...
+
+    async def get_connection_by_name(self, environment_id: str, name: str) -> ConnectionSnapshot | None: ...
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None: ...
+
+    async def list_resources(self, environment_id: str) -> list[ResourceSnapshot]: ...
+
+
+@dataclass
+class EngineDeps:
+    config: ConfigSource
+    audit: AuditSink
+    gate: Gate
+    error_rates: ErrorRateSource
+    breaker: CircuitBreaker
+    adapter_for: Callable[[ConnectionSnapshot], ProviderAdapter]
+    pricing: PricingFn | None = None
+    store_payloads: Callable[[str], bool] = lambda _env: True
+    clock: Callable[[], float] = time.monotonic  # deadlines, breaker
+    wall: Callable[[], float] = time.time  # error-rate minute buckets
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rand: Callable[[], float] = random.random
+    gate_active: bool = False  # False for AllowAllGate: no token estimate, no settle call
+    tracer: Any = None  # an OpenTelemetry tracer; spans only when the request span records
+
+
+@dataclass(slots=True)
+class CallState:
+    """What every leg of one request shares."""
+
+    ctx: RequestContext
+    endpoint: Endpoint
+    resource: ResourceSnapshot
+    merged: dict[str, Any]
+    stream: bool
+    deadline: float | None
+    extra_headers: Mapping[str, str] | None = None
+    drop_usage_chunk: bool = False
+    assemble: bool = False
+    canonical: CanonicalRequest | None = None
+    estimated_tokens: int | None = None
+    trace: Any = None  # OpenTelemetry context of the request span when it records
+
+    def tokens(self) -> int:
+        if self.estimated_tokens is None:
+            self.estimated_tokens = estimate_tokens(self.merged)
+        return self.estimated_tokens
+
+
+@dataclass(slots=True)
+class LegResult:
+    leg: Leg
+    connection: ConnectionSnapshot
+    plan: WirePlan
+    gate: GateResult
+    gate_ctx: LegContext
+    provider_started: float
+    body: bytes = b""  # non-stream: what the client gets
+    payload: Any = None  # non-stream: the response as JSON (audit)
+    usage: Usage | None = None
+    bridge: StreamBridge | None = None
+    first: bytes = b""  # stream: the first bytes, already read (fallback was possible until then)
+    span: Any = None  # the provider-call span (streams end it when they end)
+
+
+class LegFailed(Exception):
+    def __init__(self, kind: FailureKind, status: int, message: str, *, attempts: int = 0,
+                 retry_after_s: float | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.message = message
+        self.attempts = attempts
+        self.retry_after_s = retry_after_s
+        self.code = code
+
+
+async def _within(aw: Awaitable[T], limit: float | None) -> T:
+    if limit is None:
+        return await aw
+    async with asyncio.timeout(limit):
+        return await aw
+
+
+async def run_legs(deps: EngineDeps, st: CallState, legs: list[Leg]) -> LegResult:
+    """The first leg that answers; GatewayError when a client error stops the chain or all failed."""
+    last: tuple[Leg, LegFailed] | None = None
+    for leg in legs:
+        try:
+            return await _run_leg(deps, st, leg)
+        except LegFailed as failed:
+            conn_id = leg.slot.connection_id
+            st.ctx.add_fallback_event(
+                slot_label=leg.label, provider=leg.slot.provider, model=leg.slot.model, connection_id=conn_id,
+                reason=failure_reason(failed.kind, failed.status), status=failed.status, message=failed.message,
+                attempts=failed.attempts)
+            last = (leg, failed)
+    assert last is not None, "plan_legs always plans at least one leg"
+    leg, failed = last
+    status = exhausted_status(failed.kind, failed.status)
+    headers = {}
+    if status == 429 and failed.retry_after_s is not None:
+        headers["retry-after"] = str(max(1, round(failed.retry_after_s)))
+    code = failed.code or ("timeout" if status == 504 else "upstream_error")
+    where = "every model failed" if len(legs) > 1 else "the model failed"
+    raise GatewayError(status, f"{where}; last: {leg.slot.provider}/{leg.slot.model}: {failed.message}",
+                       code=code, type="rate_limit_error" if status == 429 else None, headers=headers)
+
+
+async def _connection(deps: EngineDeps, st: CallState, leg: Leg) -> ConnectionSnapshot:
+    slot = leg.slot
+    conn: ConnectionSnapshot | None = None
+    try:
+        if slot.connection_id:
+            conn = await deps.config.get_connection(slot.connection_id)
+        elif slot.connection_name:
+            conn = await deps.config.get_connection_by_name(st.ctx.environment_id, slot.connection_name)
+    except Exception as exc:  # noqa: BLE001 - e.g. credentials that no longer decrypt: try the next leg
+        raise LegFailed("config", 502, f"{leg.label}: connection unusable: {exc}") from None
+    if conn is None or conn.environment_id != st.ctx.environment_id:
+        ref = slot.connection_id or slot.connection_name
+        raise LegFailed("config", 502, f"{leg.label}: connection {ref!r} not found")
+    if conn.allowed_models and slot.model not in conn.allowed_models:
+        raise bad_request(f"{leg.label}.model: {slot.model!r} is not among the allowed models of connection "
+                          f"{conn.name!r}", param=leg.label)
+    return conn
+
+
+def _body(st: CallState, plan: WirePlan, model: str, provider: str) -> dict[str, Any]:
+    if plan.passthrough:
+        return passthrough_body(plan, st.merged, model, provider, st.stream)
+    if st.canonical is None:
+        st.canonical = parse_canonical(st.endpoint, st.merged)
+    return converted_body(plan, st.canonical, model, provider)
+
+
+def _client_error(exc: ProviderError, plan: WirePlan, provider: str, model: str) -> GatewayError:
+    """The client's own 4xx, passed through: the provider's body when it speaks the endpoint's shape."""
+    same_family = plan.passthrough and plan.wire != "bedrock-invoke" and bool(exc.body)
+    headers = {}
+    if exc.retry_after_s is not None:
+        headers["retry-after"] = str(max(1, round(exc.retry_after_s)))
+    return GatewayError(exc.status, f"{provider}/{model}: {exc.message}", code=exc.error_type or "upstream_error",
+                        type=exc.error_type, headers=headers, raw=exc.body if same_family else None)
+
+
+def _complete_body(st: CallState, plan: WirePlan, resp: UpstreamResponse, model: str,
+                   result: LegResult) -> None:
+    """Fill the client body of a non-stream answer; a body we cannot read counts as a 502."""
+    data = resp.json
+    if data is None:
+        raise ProviderError(502, "provider answered with a non-JSON body", resp.headers, resp.raw)
+    try:
+        if plan.passthrough:
+            result.body, result.payload = resp.raw, data
+            result.usage = usage_from_passthrough(plan.shape, data)
+            return
+        canonical = registry.parse_provider_response(plan.shape, data, model)
+        rendered = registry.render_endpoint_response(ENDPOINT_SHAPE[st.endpoint], canonical, st.canonical)
+    except ProviderException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a malformed upstream answer is the upstream's failure
+        raise ProviderError(502, f"unreadable provider response: {exc}", resp.headers, resp.raw) from exc
+    result.body, result.payload, result.usage = orjson.dumps(rendered), rendered, canonical.usage
+
+
+async def _settle(deps: EngineDeps, gate_ctx: LegContext, verdict: GateResult, used: int | None) -> None:
+    if deps.gate_active:
+        await deps.gate.settle(gate_ctx, verdict, used)
+
+
+async def _gate(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateResult:
+    if not deps.gate_active:
+        if st.trace is not None:  # the span still shows the (empty) gate step in traces
+            span = start_span(deps, st, "vmx.gate", {"vmx.gate.allowed": True})
+            if span is not None:
+                span.end()
+        return ALLOWED
+    span = start_span(deps, st, "vmx.gate", {"vmx.connection.id": gate_ctx.connection.id,
+                                             "gen_ai.request.model": gate_ctx.slot.model})
+    t = time.perf_counter()
+    try:
+        verdict = await deps.gate.check(gate_ctx)
+    finally:
+        st.ctx.gate_s += time.perf_counter() - t
+    if span is not None:
+        span.set_attribute("vmx.gate.allowed", verdict.allowed)
+        span.end()
+    return verdict
+
+
+def start_span(deps: EngineDeps, st: CallState, name: str, attributes: dict[str, Any]) -> Any:
+    """A child of the request span, or None when tracing is off (no cost on the hot path)."""
+    if st.trace is None or deps.tracer is None:
+        return None
+    return deps.tracer.start_span(name, context=st.trace, attributes=attributes)
+
+
+def provider_span(deps: EngineDeps, st: CallState, conn: ConnectionSnapshot, model: str, attempt: int) -> Any:
+    return start_span(deps, st, "vmx.provider_call", {
+        "gen_ai.system": GENAI_SYSTEM.get(conn.provider, conn.provider),
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": model,
+        "vmx.connection.id": conn.id,
+        "vmx.attempt": attempt,
+        "vmx.stream": st.stream,
+    })
+
+
+def end_provider_span(span: Any, model: str | None, usage: Usage | None, status: int | None = None,
+                      error: str | None = None) -> None:
+    if span is None:
+        return
+    if model:
+        span.set_attribute("gen_ai.response.model", model)
+    if usage is not None:
+        span.set_attribute("gen_ai.usage.input_tokens", usage.input)
+        span.set_attribute("gen_ai.usage.output_tokens", usage.output)
+    if status is not None:
+        span.set_attribute("http.response.status_code", status)
+    if error:
+        span.set_attribute("error.type", error)
+    span.end()
+
+
+async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
+    slot = leg.slot
+    ctx = st.ctx
+    conn = await _connection(deps, st, leg)
+    key = (conn.id, slot.model)
+    if not deps.breaker.allow(key, deps.clock()):
+        raise LegFailed("circuit", 503, f"circuit open for {conn.name}/{slot.model}: it keeps failing")
+    try:
+        adapter = deps.adapter_for(conn)
+    except AdapterConfigError as exc:
+        raise LegFailed("config", 502, f"connection {conn.name!r}: {exc}") from None
+    plan = wire_plan(st.endpoint, conn.provider)
+    body = _body(st, plan, slot.model, conn.provider)
+    gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
+                          ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream)
+    verdict = await _gate(deps, st, gate_ctx)
+    if not verdict.allowed:
+        raise LegFailed("gate", 429, verdict.message or "capacity exhausted", retry_after_s=verdict.retry_after_s,
+                        code=verdict.code or "resource_exhausted")
+    extra = st.extra_headers if plan.shape == "anthropic" else None
+    rate_key = (st.resource.id, conn.id, slot.model)
+    attempts = slot.max_retries + 1
+    for attempt in range(attempts):
+        limit = leg_timeout(slot, st.deadline, deps.clock())
+        if limit is not None and limit <= 0:
+            await _settle(deps, gate_ctx, verdict, None)
+            raise LegFailed("timeout", 504, "request deadline (vmx.timeoutMs) exceeded", attempts=attempt)
+        call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
+        span = provider_span(deps, st, conn, slot.model, attempt)
+        started = time.perf_counter()
+        result = LegResult(leg, conn, plan, verdict, gate_ctx, started, span=span)
+        try:
+            if st.stream:
+                upstream = await _within(adapter.stream(call), limit)
+                bridge = StreamBridge(upstream, endpoint=st.endpoint, plan=plan, model=slot.model,
+                                      canonical=st.canonical, drop_usage_chunk=st.drop_usage_chunk,
+                                      assemble=st.assemble, deadline=st.deadline, clock=deps.clock)
+                try:
+                    result.first = await _within(bridge.prime(), limit)
+                except BaseException:
+                    await upstream.aclose()
+                    raise
+                result.bridge = bridge
+            else:
+                resp = await _within(adapter.send(call), limit)
+                _complete_body(st, plan, resp, slot.model, result)
+        except (ProviderException, TimeoutError) as exc:
+            kind, status = classify(exc)
+            end_provider_span(span, None, None, status, kind)
+            deps.error_rates.record(rate_key, status, deps.wall())
+            if not is_fallback_worthy(status, kind):
+                await _settle(deps, gate_ctx, verdict, None)
+                assert isinstance(exc, ProviderError)
+                raise _client_error(exc, plan, conn.provider, slot.model) from None
+            deps.breaker.record_failure(key, deps.clock())
+            retry_after = exc.retry_after_s if isinstance(exc, ProviderError) else None
+            message = exc.message if isinstance(exc, ProviderError) else (str(exc) or kind)
+            if attempt + 1 < attempts and is_retryable(status, kind):
+                delay = backoff_delay(attempt, retry_after, deps.rand)
+                if st.deadline is None or deps.clock() + delay < st.deadline:
+                    await deps.sleep(delay)
+                    continue
+            await _settle(deps, gate_ctx, verdict, None)
+            raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after) from None
+        if not st.stream:
+            ctx.provider_s = time.perf_counter() - started
+            deps.error_rates.record(rate_key, 200, deps.wall())
+            deps.breaker.record_success(key, deps.clock())
+            end_provider_span(span, slot.model, result.usage, 200)
+            await _settle(deps, gate_ctx, verdict, result.usage.total if result.usage else None)
+        return result
+    raise AssertionError("unreachable: the last attempt returns or raises")

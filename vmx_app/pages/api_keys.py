@@ -1,0 +1,251 @@
+"""API keys of the current environment: listed masked; a new key is shown once, with a copy button."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, time
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+from reflex.event import EventSpec
+
+from vmx_app.api.deps import Principal
+from vmx_app.api.errors import ApiError
+from vmx_app.auth.policy import module_resource
+from vmx_app.components.forms import confirm_dialog, form_dialog, icon_action, text_field
+from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.nav import NavItem, register_nav_item
+from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono, notice, requires_selection
+from vmx_app.db import session_scope
+from vmx_app.models import ApiKey
+from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
+from vmx_app.services import api_keys as keys_service
+from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.format import csv_list, when
+from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
+
+ROUTE = "/api-keys"
+MODULE = "api-key"
+
+
+@dataclasses.dataclass
+class ApiKeyRow:
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    masked_key: str = ""
+    enabled: bool = True
+    labels: str = ""
+    expires: str = ""
+    last_used: str = ""
+    can_update: bool = False
+    can_delete: bool = False
+
+
+def _end_of_day(value: str) -> datetime | None:
+    """`2027-01-31` from a date input → the end of that day, UTC; "" → no expiry."""
+    if not value:
+        return None
+    try:
+        return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(23, 59, 59), tzinfo=UTC)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", "expiresAt: not a date",
+                       [{"field": "expiresAt", "message": "not a date"}]) from exc
+
+
+class ApiKeysState(WorkspaceState):
+    rows: list[ApiKeyRow] = []
+    can_create: bool = False
+    list_error: str = ""
+    form_error: str = ""
+    create_open: bool = False
+    # The one time the key's value exists outside the caller's hands; cleared when the dialog closes.
+    new_key: str = ""
+    new_key_name: str = ""
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        self._forget_new_key()
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self._refresh(principal)
+        return None
+
+    def _forget_new_key(self) -> None:
+        self.new_key = ""
+        self.new_key_name = ""
+
+    async def _refresh(self, principal: Principal) -> None:
+        await self.load_context(principal)
+        self.rows, self.list_error, self.can_create = [], "", False
+        if not self.environment_id:
+            return
+        base = module_resource(self.workspace_name, self.environment_name, MODULE)
+        self.can_create = allowed(principal, "api-key:create", base)
+        try:
+            async with session_scope(readonly=True) as session:
+                _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
+                                              "api-key:list", MODULE)
+                keys, _ = await keys_service.list_keys(session, env=env, offset=0, limit=MAX_OPTIONS)
+        except ApiError as exc:
+            self.list_error = error_text(exc)
+            return
+        self.rows = [ApiKeyRow(
+            id=str(k.id), name=k.name, description=k.description or "", masked_key=k.masked_key,
+            enabled=k.enabled, labels=", ".join(k.labels), expires=when(k.expires_at, never="never"),
+            last_used=when(k.last_used_at, never="never"),
+            can_update=allowed(principal, "api-key:update", f"{base}:{k.name}"),
+            can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"),
+        ) for k in keys]
+
+    @rx.event
+    def set_create_open(self, value: bool) -> None:
+        self.create_open = value
+        self.form_error = ""
+        if not value:
+            self._forget_new_key()
+
+    @rx.event
+    async def create(self, form: dict[str, Any]) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
+                                labels=csv_list(str(form.get("labels", ""))),
+                                expires_at=_end_of_day(str(form.get("expires_at", ""))))
+            async with session_scope() as session:
+                _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
+                                              "api-key:create", MODULE)
+                created = await keys_service.create_key(session, env=env, data=data, actor_id=principal.user_id)
+        except (ApiError, ValidationError) as exc:
+            self.form_error = error_text(exc)
+            return None
+        self.form_error = ""
+        self.new_key = created.api_key_value
+        self.new_key_name = created.name
+        await self._refresh(principal)
+        return None
+
+    @rx.event
+    async def set_enabled(self, key_id: str, enabled: bool) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            async with session_scope() as session:
+                _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
+                                                 "api-key:update", MODULE, ApiKey)
+                await keys_service.update_key(session, key=key, env=env, data=ApiKeyUpdate(enabled=enabled),
+                                              actor_id=principal.user_id)
+        except (ApiError, ValidationError) as exc:
+            await self._refresh(principal)
+            return rx.toast.error(error_text(exc))
+        await self._refresh(principal)
+        return rx.toast.success(f"Key {key.name} {'enabled' if enabled else 'disabled'}")
+
+    @rx.event
+    async def delete(self, key_id: str) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            async with session_scope() as session:
+                _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
+                                               "api-key:delete", MODULE, ApiKey)
+                name = key.name
+                await keys_service.delete_key(session, key=key)
+        except ApiError as exc:
+            await self._refresh(principal)
+            return rx.toast.error(error_text(exc))
+        await self._refresh(principal)
+        return rx.toast.success(f"Key {name} deleted")
+
+
+def _row(row: ApiKeyRow) -> rx.Component:
+    return rx.table.row(
+        cell(rx.vstack(rx.text(row.name, weight="medium"),
+                       rx.text(row.description, size="1", color=rx.color("gray", 10)), spacing="0")),
+        cell(mono(row.masked_key)),
+        cell(rx.hstack(
+            rx.cond(row.can_update,
+                    rx.switch(checked=row.enabled, size="1",
+                              on_change=lambda value: ApiKeysState.set_enabled(row.id, value),
+                              custom_attrs={"aria-label": "Enabled " + row.name}),
+                    rx.fragment()),
+            enabled_badge(row.enabled), align="center", spacing="2")),
+        cell(row.labels),
+        cell(row.expires),
+        cell(row.last_used),
+        actions_cell(
+            rx.cond(row.can_delete,
+                    confirm_dialog(icon_action("trash_2", "Delete " + row.name, color_scheme="red"),
+                                   title="Delete API key " + row.name + "?",
+                                   message="Clients using it are refused from now on.",
+                                   confirm_label="Delete key", on_confirm=ApiKeysState.delete(row.id)),
+                    rx.fragment()),
+        ),
+        custom_attrs={"data-row": row.name},
+    )
+
+
+def _new_key_view() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("API key " + ApiKeysState.new_key_name + " created"),
+            rx.vstack(
+                rx.callout("Copy the key now: it is not shown again. Only a masked form is kept.",
+                           icon="triangle_alert", color_scheme="amber", size="1"),
+                rx.hstack(
+                    rx.code(ApiKeysState.new_key, size="2", custom_attrs={"data-testid": "new-api-key"},
+                            style={"word_break": "break-all"}),
+                    rx.icon_button(rx.icon("copy", size=14), variant="soft", size="2",
+                                   on_click=[rx.set_clipboard(ApiKeysState.new_key), rx.toast.info("Copied")],
+                                   custom_attrs={"aria-label": "Copy key"}, title="Copy key"),
+                    align="center", width="100%",
+                ),
+                rx.hstack(rx.dialog.close(rx.button("Done")), justify="end", width="100%"),
+                spacing="3", width="100%",
+            ),
+            max_width="560px",
+        ),
+        open=ApiKeysState.new_key != "",
+        on_open_change=ApiKeysState.set_create_open,
+    )
+
+
+def api_keys_page() -> rx.Component:
+    return console_layout(
+        page_header("API Keys", "Keys that clients send to call this environment's AI resources.",
+                    rx.cond(ApiKeysState.can_create,
+                            rx.button(rx.icon("plus", size=16), "New API key",
+                                      on_click=ApiKeysState.set_create_open(True)),
+                            rx.fragment())),
+        notice(ApiKeysState.list_error),
+        requires_selection(
+            ApiKeysState.has_environment, "Pick an environment (or create one) first.",
+            data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", ""], ApiKeysState.rows, _row,
+                       empty="No API keys in this environment yet.", test_id="api-keys-table"),
+        ),
+        form_dialog("New API key",
+                    text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),
+                    text_field("Description", "description", field_id="key-description"),
+                    text_field("Labels", "labels", placeholder="team-a, batch", field_id="key-labels",
+                               hint="Comma-separated; they show up in the audit log."),
+                    text_field("Expires on", "expires_at", type="date", field_id="key-expires",
+                               hint="Optional; the key stops working at the end of that day (UTC)."),
+                    open=ApiKeysState.create_open & (ApiKeysState.new_key == ""),
+                    on_open_change=ApiKeysState.set_create_open, on_submit=ApiKeysState.create,
+                    submit_label="Create key", error=ApiKeysState.form_error,
+                    description="Environment " + ApiKeysState.environment_name + " of " + ApiKeysState.workspace_name
+                    + ". The key may call every AI resource of the environment."),
+        _new_key_view(),
+    )
+
+
+def register(app: rx.App) -> None:
+    register_nav_item(NavItem("API Keys", ROUTE, "key_round", order=40))
+    app.add_page(api_keys_page, route=ROUTE, on_load=ApiKeysState.load, title="API Keys · VM-X")

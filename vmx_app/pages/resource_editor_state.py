@@ -1,0 +1,417 @@
+"""State of the resource editor (`/ai-resources/edit?id=…`; no id = new).
+
+The tabs edit one form (see resource_editor_form); the JSON tab edits the same thing as the exact API
+shape. Saving from the JSON tab sends the JSON as written; saving from a form tab sends `form_to_api`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+from reflex.event import EventSpec
+
+from vmx_app.api.deps import Principal
+from vmx_app.api.errors import ApiError
+from vmx_app.components.capacity_editor import CapacityRow
+from vmx_app.db import session_scope
+from vmx_app.models import AIResource
+from vmx_app.models.ai_resource import AIResourceCreate, AIResourceUpdate
+from vmx_app.pages.resource_editor_form import (
+    ClauseRow,
+    ConditionRow,
+    FormError,
+    ResourceForm,
+    SlotRow,
+    api_to_form,
+    editable_shape,
+    form_to_api,
+    predicate_api,
+)
+from vmx_app.services import ai_resources as service
+from vmx_app.services.api_keys import list_keys
+from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.connections import connection_options, problem_text
+from vmx_app.state.session import allowed
+from vmx_app.state.workspace import WorkspaceState
+
+MODULE = "ai-resource"
+LIST_ROUTE = "/ai-resources"
+EDIT_ROUTE = "/ai-resources/edit"
+SLOT_LISTS = ("secondary_models", "fallback_models")
+MAX_KEYS = 500
+
+
+@dataclasses.dataclass
+class KeyOption:
+    id: str = ""
+    name: str = ""
+    masked: str = ""
+    assigned: bool = False  # already lists this resource (unassign on the API keys page)
+    every_resource: bool = False  # an empty `resources` list already reaches every resource
+    selected: bool = False  # to be assigned on save
+
+
+class ResourceEditorState(WorkspaceState):
+    resource_id: str = ""
+    loaded: bool = False
+    can_save: bool = False
+    error: str = ""
+    tab: str = "general"
+    name: str = ""
+    description: str = ""
+    model: SlotRow = SlotRow()
+    secondary_models: list[SlotRow] = []
+    use_fallback: bool = False
+    fallback_models: list[SlotRow] = []
+    routing_enabled: bool = False
+    routing_mode: str = ""
+    routing_present: bool = False
+    conditions: list[ConditionRow] = []
+    capacity: list[CapacityRow] = []
+    enforce_capacity: bool = False
+    default_args: str = "{}"
+    json_text: str = ""
+    json_error: str = ""
+    connections: list[dict[str, str]] = []
+    api_keys: list[KeyOption] = []
+    keys_note: str = ""
+
+    @rx.var
+    def is_new(self) -> bool:
+        return self.resource_id == ""
+
+    # ---- form <-> vars ---------------------------------------------------------------------------------
+
+    def _form(self) -> ResourceForm:
+        return ResourceForm(
+            name=self.name, description=self.description, model=self.model,
+            secondary_models=list(self.secondary_models), use_fallback=self.use_fallback,
+            fallback_models=list(self.fallback_models), routing_enabled=self.routing_enabled,
+            routing_mode=self.routing_mode, routing_present=self.routing_present, conditions=list(self.conditions),
+            capacity=list(self.capacity), enforce_capacity=self.enforce_capacity, default_args=self.default_args)
+
+    def _set_form(self, form: ResourceForm) -> None:
+        for f in dataclasses.fields(ResourceForm):
+            setattr(self, f.name, getattr(form, f.name))
+
+    def _names(self) -> dict[str, str]:
+        return {o["name"]: o["id"] for o in self.connections}
+
+    def _provider_of(self, connection_id: str) -> str:
+        return next((o["provider"] for o in self.connections if o["id"] == connection_id), "")
+
+    def _refresh_json(self) -> None:
+        try:
+            self.json_text = json.dumps(form_to_api(self._form()), indent=2)
+            self.json_error = ""
+        except FormError as exc:
+            self.json_error = f"{exc} (fix it on the General tab)"
+
+    # ---- load ------------------------------------------------------------------------------------------
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self.load_context(principal)
+        self._set_form(ResourceForm())
+        self.loaded, self.error, self.tab, self.json_error, self.keys_note = False, "", "general", "", ""
+        self.connections, self.api_keys = [], []
+        self.resource_id = self.router.url.query_parameters.get("id", "")
+        if not self.environment_id:
+            return None
+        try:
+            async with session_scope(readonly=True) as session:
+                if self.resource_id:
+                    workspace, environment, row = await env_item_for(
+                        session, principal, self.workspace_id, self.environment_id, self.resource_id,
+                        f"{MODULE}:get", MODULE, AIResource)
+                    item = f"{MODULE}:{row.name}"
+                else:
+                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
+                                                                  self.environment_id, f"{MODULE}:create", MODULE)
+                    row, item = None, MODULE
+                self.connections = await connection_options(session, environment.id)
+                base = f"workspace:{workspace.name}:environment:{environment.name}"
+                if allowed(principal, "api-key:list", f"{base}:api-key"):
+                    keys, _ = await list_keys(session, env=environment, offset=0, limit=MAX_KEYS)
+                    self.api_keys = [KeyOption(id=str(k.id), name=k.name, masked=k.masked_key,
+                                               assigned=row is not None and str(row.id) in k.resources,
+                                               every_resource=not k.resources) for k in keys]
+                else:
+                    self.keys_note = "You may not list this environment's API keys."
+        except ApiError as exc:
+            self.error = error_text(exc)
+            return None
+        if row is not None:
+            self._set_form(api_to_form(service.to_public(row).model_dump(by_alias=True, mode="json")))
+        elif self.connections:
+            first = self.connections[0]
+            self.model = SlotRow(provider=first["provider"], connection_id=first["id"])
+        self.can_save = allowed(principal, f"{MODULE}:{'update' if row is not None else 'create'}", f"{base}:{item}")
+        self._refresh_json()
+        self.loaded = True
+        return None
+
+    # ---- general -----------------------------------------------------------------------------------------
+
+    @rx.event
+    def set_name(self, value: str) -> None:
+        self.name = value
+
+    @rx.event
+    def set_description(self, value: str) -> None:
+        self.description = value
+
+    @rx.event
+    def set_default_args(self, value: str) -> None:
+        self.default_args = value
+
+    @rx.event
+    def set_use_fallback(self, value: bool) -> None:
+        self.use_fallback = value
+
+    @rx.event
+    def set_routing_enabled(self, value: bool) -> None:
+        self.routing_enabled = value
+
+    @rx.event
+    def set_enforce_capacity(self, value: bool) -> None:
+        self.enforce_capacity = value
+
+    # ---- model slots -------------------------------------------------------------------------------------
+
+    def _slot_change(self, slot: SlotRow, key: str, value: Any) -> SlotRow:
+        slot = dataclasses.replace(slot, **{key: value})
+        if key == "provider" and slot.connection_id and self._provider_of(slot.connection_id) != value:
+            slot = dataclasses.replace(slot, connection_id="")  # that connection is another provider's
+        return slot
+
+    def _slot_connection(self, slot: SlotRow, connection_id: str) -> SlotRow:
+        provider = self._provider_of(connection_id) or slot.provider
+        return dataclasses.replace(slot, connection_id=connection_id, connection_name="", provider=provider)
+
+    @rx.event
+    def set_primary(self, key: str, value: str) -> None:
+        self.model = self._slot_change(self.model, key, value)
+
+    @rx.event
+    def set_primary_connection(self, connection_id: str) -> None:
+        self.model = self._slot_connection(self.model, connection_id)
+
+    def _update_list(self, name: str, index: int, slot: SlotRow) -> None:
+        if name in SLOT_LISTS:
+            rows = list(getattr(self, name))
+            rows[index] = slot
+            setattr(self, name, rows)
+
+    @rx.event
+    def set_slot(self, name: str, index: int, key: str, value: str) -> None:
+        self._update_list(name, index, self._slot_change(getattr(self, name)[index], key, value))
+
+    @rx.event
+    def set_slot_connection(self, name: str, index: int, connection_id: str) -> None:
+        self._update_list(name, index, self._slot_connection(getattr(self, name)[index], connection_id))
+
+    @rx.event
+    def add_slot(self, name: str) -> None:
+        if name in SLOT_LISTS:
+            # A new slot starts from the primary's provider and connection: the usual case is another model.
+            setattr(self, name, [*getattr(self, name), SlotRow(provider=self.model.provider,
+                                                                connection_id=self.model.connection_id)])
+
+    @rx.event
+    def remove_slot(self, name: str, index: int) -> None:
+        if name in SLOT_LISTS:
+            setattr(self, name, [s for i, s in enumerate(getattr(self, name)) if i != index])
+
+    @rx.event
+    def move_slot_up(self, name: str, index: int) -> None:
+        rows = list(getattr(self, name))
+        if name in SLOT_LISTS and 0 < index < len(rows):
+            rows[index - 1], rows[index] = rows[index], rows[index - 1]
+            setattr(self, name, rows)
+
+    # ---- routing -----------------------------------------------------------------------------------------
+
+    def _set_condition_row(self, ci: int, cond: ConditionRow) -> None:
+        rows = list(self.conditions)
+        rows[ci] = cond
+        self.conditions = rows
+
+    @rx.event
+    def add_condition(self) -> None:
+        then = SlotRow(provider=self.model.provider, connection_id=self.model.connection_id)
+        self.conditions = [*self.conditions, ConditionRow(clauses=[ClauseRow()], then=then)]
+
+    @rx.event
+    def remove_condition(self, ci: int) -> None:
+        self.conditions = [c for i, c in enumerate(self.conditions) if i != ci]
+
+    @rx.event
+    def move_condition_up(self, ci: int) -> None:
+        rows = list(self.conditions)
+        if 0 < ci < len(rows):
+            rows[ci - 1], rows[ci] = rows[ci], rows[ci - 1]
+            self.conditions = rows
+
+    @rx.event
+    def set_condition(self, ci: int, key: str, value: Any) -> None:
+        cond = dataclasses.replace(self.conditions[ci], **{key: value})
+        if key == "advanced" and value and not cond.expression and cond.clauses:
+            cond = dataclasses.replace(cond, expression=_clauses_as_cel(cond.clauses))
+        self._set_condition_row(ci, cond)
+
+    @rx.event
+    def set_then(self, ci: int, key: str, value: str) -> None:
+        cond = self.conditions[ci]
+        self._set_condition_row(ci, dataclasses.replace(cond, then=self._slot_change(cond.then, key, value)))
+
+    @rx.event
+    def set_then_connection(self, ci: int, connection_id: str) -> None:
+        cond = self.conditions[ci]
+        self._set_condition_row(ci, dataclasses.replace(cond, then=self._slot_connection(cond.then, connection_id)))
+
+    @rx.event
+    def add_clause(self, ci: int) -> None:
+        cond = self.conditions[ci]
+        self._set_condition_row(ci, dataclasses.replace(cond, clauses=[*cond.clauses, ClauseRow()]))
+
+    @rx.event
+    def remove_clause(self, ci: int, ki: int) -> None:
+        cond = self.conditions[ci]
+        self._set_condition_row(ci, dataclasses.replace(cond, clauses=[c for i, c in enumerate(cond.clauses)
+                                                                        if i != ki]))
+
+    @rx.event
+    def set_clause(self, ci: int, ki: int, key: str, value: str) -> None:
+        cond = self.conditions[ci]
+        clauses = list(cond.clauses)
+        clauses[ki] = dataclasses.replace(clauses[ki], **{key: value})
+        self._set_condition_row(ci, dataclasses.replace(cond, clauses=clauses))
+
+    # ---- capacity, API keys ------------------------------------------------------------------------------
+
+    @rx.event
+    def add_capacity(self) -> None:
+        self.capacity = [*self.capacity, CapacityRow()]
+
+    @rx.event
+    def remove_capacity(self, index: int) -> None:
+        self.capacity = [r for i, r in enumerate(self.capacity) if i != index]
+
+    @rx.event
+    def set_capacity(self, index: int, key: str, value: Any) -> None:
+        rows = list(self.capacity)
+        rows[index] = dataclasses.replace(rows[index], **{key: value})
+        self.capacity = rows
+
+    @rx.event
+    def toggle_key(self, key_id: str, selected: bool) -> None:
+        self.api_keys = [dataclasses.replace(k, selected=selected) if k.id == key_id else k for k in self.api_keys]
+
+    # ---- JSON view ---------------------------------------------------------------------------------------
+
+    @rx.event
+    def set_json_text(self, value: str) -> None:
+        self.json_text = value
+
+    def _apply_json(self) -> bool:
+        try:
+            data = json.loads(self.json_text)
+        except json.JSONDecodeError as exc:
+            self.json_error = f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            return False
+        if not isinstance(data, dict):
+            self.json_error = "The resource must be a JSON object"
+            return False
+        self._set_form(api_to_form(data, self._names()))
+        self.json_error = ""
+        return True
+
+    @rx.event
+    def apply_json(self) -> None:
+        self._apply_json()
+
+    @rx.event
+    def set_tab(self, value: str) -> None:
+        if self.tab == "json" and value != "json" and not self._apply_json():
+            return  # stay on the JSON tab until it parses
+        self.tab = value
+        if value == "json":
+            self._refresh_json()
+
+    # ---- save --------------------------------------------------------------------------------------------
+
+    def _payload(self) -> dict[str, Any]:
+        """What to send: the JSON as written on the JSON tab, the form's API shape elsewhere."""
+        if self.tab == "json":
+            data = json.loads(self.json_text)
+            if not isinstance(data, dict):
+                raise FormError("The resource must be a JSON object")
+            return data
+        return form_to_api(self._form())
+
+    @rx.event
+    async def save(self) -> EventSpec | list[EventSpec] | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return rx.redirect("/login", replace=True)
+        self.error = ""
+        try:
+            payload = self._payload()
+        except (FormError, json.JSONDecodeError) as exc:
+            self.error = str(exc)
+            return None
+        keys: list[Any] = [k.id for k in self.api_keys if k.selected and not k.assigned]
+        if isinstance(payload.get("assignApiKeys"), list):  # the JSON view may name keys too
+            keys = [*payload["assignApiKeys"], *keys]
+        try:
+            async with session_scope() as session:
+                if self.resource_id:
+                    _, _, row = await env_item_for(session, principal, self.workspace_id, self.environment_id,
+                                                   self.resource_id, f"{MODULE}:update", MODULE, AIResource)
+                    data = AIResourceUpdate.model_validate({**payload, "assignApiKeys": keys})
+                    row = await service.update_resource(session=session, row=row, data=data,
+                                                        user_id=principal.user_id)
+                else:
+                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
+                                                                  self.environment_id, f"{MODULE}:create", MODULE)
+                    create = AIResourceCreate.model_validate({**payload, "assignApiKeys": keys})
+                    row = await service.create_resource(session=session, workspace_id=workspace.id,
+                                                        environment_id=environment.id, data=create,
+                                                        user_id=principal.user_id)
+                public = service.to_public(row).model_dump(by_alias=True, mode="json")
+        except (ApiError, ValidationError) as exc:
+            self.error = problem_text(exc)
+            return None
+        toast = rx.toast.success(f"Resource {public['name']} saved")
+        if not self.resource_id:
+            return [toast, rx.redirect(f"{EDIT_ROUTE}?id={public['id']}", replace=True)]
+        self._set_form(api_to_form(public, self._names()))
+        self.api_keys = [dataclasses.replace(k, assigned=k.assigned or k.selected, selected=False)
+                         for k in self.api_keys]
+        self.json_text, self.json_error = json.dumps(editable_shape(public), indent=2), ""
+        return toast
+
+
+def _clauses_as_cel(clauses: list[ClauseRow]) -> str:
+    """A starting point when a condition switches to advanced mode: its clauses as CEL."""
+    ops = {"equals": "==", "notEquals": "!=", "greaterThan": ">", "greaterThanOrEqual": ">=", "lessThan": "<",
+           "lessThanOrEqual": "<="}
+    parts: list[str] = []
+    for clause in clauses:
+        pred = predicate_api(clause)
+        field, op, value = pred["field"], pred["operator"], pred.get("value")
+        if field == "errorRate":
+            field = f"errorRate({pred.get('window', 10)}, 'any')"
+        if op in ops and value is not None:
+            parts.append(f"{field} {ops[op]} {json.dumps(value)}")
+        elif op in ("contains", "startsWith", "endsWith", "matches") and isinstance(value, str):
+            parts.append(f"{field}.{op}({json.dumps(value)})")
+    return " && ".join(parts)

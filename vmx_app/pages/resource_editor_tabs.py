@@ -1,0 +1,146 @@
+"""The resource editor's tab contents: General, Fallback, Routing, Capacity, API keys and JSON."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from vmx_app.components.capacity_editor import capacity_editor
+from vmx_app.components.json_editor import json_editor
+from vmx_app.components.model_slot import model_slot
+from vmx_app.components.routing_builder import RoutingHandlers, routing_builder
+from vmx_app.components.tables import mono
+from vmx_app.pages.resource_editor_state import KeyOption, ResourceEditorState
+
+S = ResourceEditorState
+READ_ONLY = ~S.can_save
+
+
+def _labelled(label: str, control: rx.Component, hint: str = "") -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control,
+                     rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(), spacing="1", width="100%")
+
+
+def _switch(label: str, checked: rx.Var, on_change: object, element_id: str) -> rx.Component:
+    return rx.hstack(rx.switch(checked=checked, on_change=on_change, id=element_id, disabled=READ_ONLY),
+                     rx.text(label, size="2", weight="medium"), align="center", spacing="2")
+
+
+def _slot_list(name: str, prefix: str, add_label: str, *, ordered: bool) -> rx.Component:
+    rows = getattr(S, name)
+    return rx.vstack(
+        rx.foreach(rows, lambda slot, i: rx.card(rx.hstack(
+            rx.badge(i + 1, variant="outline"),
+            model_slot(slot, prefix=f"{prefix}-{i}", connections=S.connections,
+                       on_field=lambda key, value: S.set_slot(name, i, key, value),
+                       on_connection=lambda v: S.set_slot_connection(name, i, v),
+                       on_remove=S.remove_slot(name, i), on_up=S.move_slot_up(name, i) if ordered else None,
+                       read_only=READ_ONLY),
+            align="center", spacing="3", width="100%"), width="100%")),
+        rx.button(rx.icon("plus", size=14), add_label, on_click=S.add_slot(name), variant="soft", type="button",
+                  id=f"{prefix}-add", disabled=READ_ONLY),
+        spacing="2", width="100%",
+    )
+
+
+def general_tab() -> rx.Component:
+    return rx.vstack(
+        rx.grid(
+            _labelled("Name", rx.input(value=S.name, on_change=S.set_name, id="resource-name", placeholder="chat",
+                                       disabled=READ_ONLY, width="100%"),
+                      "What applications send as `model`; no spaces."),
+            _labelled("Description", rx.input(value=S.description, on_change=S.set_description,
+                                              id="resource-description", disabled=READ_ONLY, width="100%")),
+            columns="2", spacing="4", width="100%",
+        ),
+        rx.heading("Primary model", size="3"),
+        model_slot(S.model, prefix="primary", connections=S.connections, on_field=S.set_primary,
+                   on_connection=S.set_primary_connection, read_only=READ_ONLY),
+        rx.heading("Secondary models", size="3"),
+        rx.text("Pinned per request with vmx.secondaryModelIndex (0 = the first below); routing is skipped, "
+                "fallback still applies.", size="2", color_scheme="gray"),
+        _slot_list("secondary_models", "secondary", "Add secondary model", ordered=False),
+        rx.heading("Default args", size="3"),
+        json_editor(S.default_args, on_change=S.set_default_args, element_id="resource-default-args", rows="6",
+                    read_only=READ_ONLY, placeholder='{"temperature": 0.2}'),
+        rx.text("Deep-merged into every request; the caller's body and vmx.providerArgs win.", size="1",
+                color_scheme="gray"),
+        spacing="3", width="100%",
+    )
+
+
+def fallback_tab() -> rx.Component:
+    return rx.vstack(
+        _switch("Use fallback", S.use_fallback, S.set_use_fallback, "resource-use-fallback"),
+        rx.text("Tried in order when the chosen model fails with a 5xx, 429, timeout, network error or a capacity "
+                "denial; never on the client's own 4xx.", size="2", color_scheme="gray"),
+        _slot_list("fallback_models", "fallback", "Add fallback model", ordered=True),
+        spacing="3", width="100%",
+    )
+
+
+def routing_tab() -> rx.Component:
+    handlers = RoutingHandlers(
+        set_condition=S.set_condition, set_clause=S.set_clause, set_then=S.set_then,
+        set_then_connection=S.set_then_connection, add_clause=S.add_clause, remove_clause=S.remove_clause,
+        remove_condition=S.remove_condition, move_condition_up=S.move_condition_up,
+    )
+    return rx.vstack(
+        _switch("Routing enabled", S.routing_enabled, S.set_routing_enabled, "resource-routing-enabled"),
+        routing_builder(S.conditions, connections=S.connections, handlers=handlers, on_add=S.add_condition,
+                        read_only=READ_ONLY),
+        spacing="3", width="100%",
+    )
+
+
+def capacity_tab() -> rx.Component:
+    return rx.vstack(
+        _switch("Enforce capacity", S.enforce_capacity, S.set_enforce_capacity, "resource-enforce-capacity"),
+        rx.text("When enforced, these limits apply to this resource's requests (connection limits always apply).",
+                size="2", color_scheme="gray"),
+        capacity_editor(S.capacity, prefix="res-capacity", on_add=S.add_capacity, on_change=S.set_capacity,
+                        on_remove=S.remove_capacity, read_only=READ_ONLY),
+        spacing="3", width="100%",
+    )
+
+
+def _key_row(key: KeyOption) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.checkbox(checked=key.assigned | key.selected, on_change=lambda v: S.toggle_key(key.id, v),
+                                  disabled=key.assigned | READ_ONLY, id=f"key-{key.id}")),
+        rx.table.cell(rx.text(key.name, weight="medium")),
+        rx.table.cell(mono(key.masked)),
+        rx.table.cell(rx.cond(
+            key.assigned, rx.badge("assigned", color_scheme="green"),
+            rx.cond(key.every_resource,
+                    rx.cond(key.selected,
+                            rx.badge("will reach only the resources assigned to it", color_scheme="amber"),
+                            rx.badge("reaches every resource", color_scheme="gray")),
+                    rx.fragment()))),
+    )
+
+
+def api_keys_tab() -> rx.Component:
+    return rx.vstack(
+        rx.text("Checked keys get this resource added to their list when you save. A key with no resources "
+                "reaches every resource; unassign keys on the API keys page.", size="2", color_scheme="gray"),
+        rx.cond(S.keys_note != "", rx.text(S.keys_note, size="2", color_scheme="amber"), rx.fragment()),
+        rx.cond(S.api_keys.length() > 0,  # type: ignore[attr-defined]
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(c)
+                                                   for c in ("", "Name", "Key", "")])),
+                    rx.table.body(rx.foreach(S.api_keys, _key_row)), variant="surface", width="100%"),
+                rx.text("No API keys in this environment.", size="2", color_scheme="gray")),
+        spacing="3", width="100%",
+    )
+
+
+def json_tab() -> rx.Component:
+    return rx.vstack(
+        rx.text("The resource exactly as the API takes and returns it. Save sends this JSON as written; "
+                "switching to another tab (or Apply) loads it into the form.", size="2", color_scheme="gray"),
+        json_editor(S.json_text, on_change=S.set_json_text, element_id="resource-json", error=S.json_error,
+                    rows="28", read_only=READ_ONLY),
+        rx.button("Apply to form", on_click=S.apply_json, variant="soft", type="button", id="resource-json-apply",
+                  disabled=READ_ONLY),
+        spacing="3", width="100%",
+    )

@@ -1,0 +1,56 @@
+"""The AI resource list (`/ai-resources`); the editor is in resource_editor."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from vmx_app.components.forms import confirm_dialog, icon_action
+from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.nav import NavItem, register_nav_item
+from vmx_app.components.tables import actions_cell, cell, data_table, notice, requires_selection
+from vmx_app.pages import resource_editor
+from vmx_app.pages.resource_editor_state import EDIT_ROUTE, LIST_ROUTE
+from vmx_app.state.resources import ResourceRow, ResourcesState
+from vmx_app.state.workspace import WorkspaceState
+
+
+def _row(row: ResourceRow) -> rx.Component:
+    return rx.table.row(
+        cell(rx.vstack(rx.link(row.name, href=f"{EDIT_ROUTE}?id={row.id}", weight="medium"),
+                       rx.text(row.description, size="1", color_scheme="gray"), spacing="0")),
+        cell(rx.text(row.primary, size="2")),
+        cell(rx.text(row.fallback, size="2")),
+        cell(rx.text(row.routing, size="2")),
+        actions_cell(
+            rx.link(icon_action("pencil", f"Edit {row.name}"), href=f"{EDIT_ROUTE}?id={row.id}"),
+            rx.cond(ResourcesState.can_delete, confirm_dialog(
+                icon_action("trash-2", f"Delete {row.name}", color_scheme="red"),
+                title="Delete resource?", message=f"{row.name} will be deleted; clients calling it get 404.",
+                confirm_label="Delete", on_confirm=ResourcesState.delete(row.id)), rx.fragment()),
+        ),
+        custom_attrs={"data-row": row.name},
+    )
+
+
+def resources_page() -> rx.Component:
+    create = rx.cond(
+        ResourcesState.can_create,
+        rx.link(rx.button(rx.icon("plus", size=16), "New resource", id="new-resource"), href=EDIT_ROUTE),
+        rx.fragment(),
+    )
+    return console_layout(
+        page_header("AI Resources", "The endpoints applications call by name: model, fallback, routing, capacity.",
+                    create),
+        notice(ResourcesState.list_error),
+        requires_selection(
+            WorkspaceState.has_environment, "Choose a workspace and an environment (top left) to see its resources.",
+            data_table(["Name", "Primary model", "Fallback", "Routing", ""], ResourcesState.resources, _row,
+                       empty="No AI resources in this environment yet.", test_id="resources-table"),
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    app.add_page(resources_page, route=LIST_ROUTE, on_load=ResourcesState.load, title="AI Resources · VM-X")
+    resource_editor.register(app)
+    register_nav_item(NavItem("AI Resources", LIST_ROUTE, "boxes", order=120, section="AI"))

@@ -1,0 +1,238 @@
+"""Roles and their policy documents, with a JSON editor that refuses invalid documents."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+from reflex.event import EventSpec
+
+from vmx_app.api.deps import Principal
+from vmx_app.api.errors import ApiError
+from vmx_app.auth.policy import MODULES, parse_policy, role_resource
+from vmx_app.components.forms import confirm_dialog, icon_action, text_field, textarea_field
+from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.nav import NavItem, register_nav_item
+from vmx_app.components.tables import actions_cell, cell, data_table, notice
+from vmx_app.db import session_scope
+from vmx_app.models.role import RoleCreate, RoleUpdate
+from vmx_app.services import roles as roles_service
+from vmx_app.state.access import error_text, parse_id, require
+from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
+
+ROUTE = "/roles"
+NEW_POLICY = json.dumps({"statements": [
+    {"effect": "allow", "actions": ["*:get", "*:list"], "resources": ["workspace:my-workspace*"]},
+]}, indent=2)
+
+
+@dataclasses.dataclass
+class RoleRow:
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    is_system: bool = False
+    statements: int = 0
+    policy: str = ""  # pretty-printed JSON, what the editor opens with
+    can_edit: bool = False
+    can_delete: bool = False
+
+
+def parse_policy_text(text: str) -> dict[str, Any]:
+    """The editor's text as a JSON object; the error says where it breaks."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_policy",
+                       f"The policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_policy", 'The policy must be a JSON object: {"statements": [...]}')
+    return value
+
+
+class RolesState(WorkspaceState):
+    rows: list[RoleRow] = []
+    can_create: bool = False
+    list_error: str = ""
+    form_error: str = ""
+    editor_open: bool = False
+    edit_id: str = ""  # "" while creating a role
+
+    @rx.var
+    def editing(self) -> RoleRow:
+        return next((r for r in self.rows if r.id == self.edit_id),
+                    RoleRow(policy=NEW_POLICY, can_edit=self.can_create))
+
+    @rx.var
+    def editor_title(self) -> str:
+        if not self.edit_id:
+            return "New role"
+        row = self.editing
+        return f"Role {row.name}" if not row.can_edit else f"Edit role {row.name}"
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self._refresh(principal)
+        return None
+
+    async def _refresh(self, principal: Principal) -> None:
+        await self.load_context(principal)
+        self.can_create = allowed(principal, "role:create", role_resource())
+        if not allowed(principal, "role:list", role_resource()):
+            self.rows, self.list_error = [], "Your roles do not allow listing roles."
+            return
+        self.list_error = ""
+        async with session_scope(readonly=True) as session:
+            roles, _ = await roles_service.list_roles(session, offset=0, limit=MAX_OPTIONS)
+        self.rows = [RoleRow(
+            id=str(r.id), name=r.name, description=r.description or "", is_system=r.is_system,
+            statements=len((r.policy or {}).get("statements", [])), policy=json.dumps(r.policy or {}, indent=2),
+            can_edit=allowed(principal, "role:update", role_resource(r.name)),
+            can_delete=not r.is_system and allowed(principal, "role:delete", role_resource(r.name)),
+        ) for r in roles]
+
+    @rx.event
+    def set_editor_open(self, value: bool) -> None:
+        self.editor_open = value
+        self.form_error = ""
+
+    @rx.event
+    def open_editor(self, role_id: str) -> None:
+        self.edit_id = role_id
+        self.form_error = ""
+        self.editor_open = True
+
+    @rx.event
+    async def save(self, form: dict[str, Any]) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        name = str(form.get("name", ""))
+        try:
+            policy = parse_policy_text(str(form.get("policy", "")))
+            description = form.get("description") or None
+            async with session_scope() as session:
+                if self.edit_id:
+                    role = await roles_service.get_role(session, parse_id(self.edit_id, "Role"))
+                    await require(principal, "role:update", role_resource(role.name))
+                    changes: dict[str, Any] = {"description": description}
+                    if parse_policy(policy).to_json() != role.policy:  # system roles refuse any policy write
+                        changes["policy"] = policy
+                    if name != role.name:
+                        changes["name"] = name
+                    await roles_service.update_role(session, role=role, data=RoleUpdate(**changes),
+                                                    actor_id=principal.user_id)
+                else:
+                    data = RoleCreate(name=name, description=description, policy=policy)
+                    await require(principal, "role:create", role_resource())
+                    await roles_service.create_role(session, data=data, actor_id=principal.user_id)
+        except (ApiError, ValidationError) as exc:
+            self.form_error = error_text(exc)
+            return None
+        self.editor_open = False
+        await self._refresh(principal)
+        return rx.toast.success(f"Role {name} saved")
+
+    @rx.event
+    async def delete(self, role_id: str) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            async with session_scope() as session:
+                role = await roles_service.get_role(session, parse_id(role_id, "Role"))
+                name = role.name
+                await require(principal, "role:delete", role_resource(role.name))
+                await roles_service.delete_role(session, role=role)
+        except ApiError as exc:
+            await self._refresh(principal)
+            return rx.toast.error(error_text(exc))
+        await self._refresh(principal)
+        return rx.toast.success(f"Role {name} deleted")
+
+
+def _row(row: RoleRow) -> rx.Component:
+    return rx.table.row(
+        cell(rx.hstack(rx.text(row.name, weight="medium"),
+                       rx.cond(row.is_system, rx.badge("system", variant="outline"), rx.fragment()), spacing="2")),
+        cell(row.description),
+        cell(row.statements.to_string()),
+        actions_cell(
+            rx.cond(row.can_edit,
+                    icon_action("pencil", "Edit " + row.name, on_click=RolesState.open_editor(row.id)),
+                    icon_action("eye", "View " + row.name, on_click=RolesState.open_editor(row.id))),
+            rx.cond(row.can_delete,
+                    confirm_dialog(icon_action("trash_2", "Delete " + row.name, color_scheme="red"),
+                                   title="Delete role " + row.name + "?",
+                                   message="Users holding it lose what it grants.",
+                                   confirm_label="Delete role", on_confirm=RolesState.delete(row.id)),
+                    rx.fragment()),
+        ),
+        custom_attrs={"data-row": row.name},
+    )
+
+
+def _action_reference() -> rx.Component:
+    lines = [f"{m.name}: {', '.join(a.split(':', 1)[1] for a in m.actions)}  —  {m.item_resource}" for m in MODULES]
+    return rx.box(rx.text("Actions and resource strings", size="1", weight="bold"),
+                  *[rx.text(line, size="1", font_family="monospace") for line in lines],
+                  max_height="140px", overflow_y="auto", padding="8px", border_radius="6px",
+                  background=rx.color("gray", 3), width="100%")
+
+
+def _editor() -> rx.Component:
+    editing = RolesState.editing
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(RolesState.editor_title),
+            rx.form(
+                rx.vstack(
+                    text_field("Name", "name", required=True, default_value=editing.name, field_id="role-name"),
+                    text_field("Description", "description", default_value=editing.description,
+                               field_id="role-description"),
+                    textarea_field("Policy (JSON)", "policy", default_value=editing.policy, rows="14",
+                                   monospace=True, field_id="role-policy",
+                                   hint="Statements {effect: allow|deny, actions[], resources[]}; * and ? match "
+                                        "the whole string; a deny in any role wins; no match denies."),
+                    _action_reference(),
+                    notice(RolesState.form_error),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", type="button")),
+                        rx.cond(editing.can_edit, rx.button("Save role", type="submit"), rx.fragment()),
+                        justify="end", spacing="3", width="100%",
+                    ),
+                    spacing="3", width="100%",
+                ),
+                on_submit=RolesState.save,
+                reset_on_submit=False,
+            ),
+            max_width="680px",
+        ),
+        open=RolesState.editor_open,
+        on_open_change=RolesState.set_editor_open,
+    )
+
+
+def roles_page() -> rx.Component:
+    return console_layout(
+        page_header("Roles", "Policies that decide what users may do.",
+                    rx.cond(RolesState.can_create,
+                            rx.button(rx.icon("plus", size=16), "New role", on_click=RolesState.open_editor("")),
+                            rx.fragment())),
+        notice(RolesState.list_error),
+        data_table(["Name", "Description", "Statements", ""], RolesState.rows, _row, empty="No roles.",
+                   test_id="roles-table"),
+        _editor(),
+    )
+
+
+def register(app: rx.App) -> None:
+    register_nav_item(NavItem("Roles", ROUTE, "shield", order=60, section="Administration"))
+    app.add_page(roles_page, route=ROUTE, on_load=RolesState.load, title="Roles · VM-X")

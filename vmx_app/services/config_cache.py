@@ -1,0 +1,273 @@
+"""The hot path's view of the configuration: resources, connections (credentials decrypted, in memory
+only) and API keys, held in this process and never read from the database per request.
+
+A miss loads from the database once (concurrent misses share the load); misses are cached briefly
+too. `config_events.publish_change` invalidates at once (here, and in other processes through
+Redis); the TTL bounds staleness if a message is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import select
+
+from vmx_app.db import session_scope
+from vmx_app.gateway.adapters import forget as forget_adapter
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.models import AIConnection, AIResource, ApiKey
+from vmx_app.services import config_events
+from vmx_app.services.ai_connections import CredentialsUnreadable, decrypt_config
+from vmx_app.services.ai_resources import stored_config
+from vmx_app.settings import get_settings
+
+log = logging.getLogger("vmx.config")
+
+NEGATIVE_TTL_S = 2.0  # how long "no such thing" is believed (a create also invalidates it at once)
+
+
+class ConnectionCredentialsError(Exception):
+    """The connection exists but its stored credentials cannot be decrypted (wrong key, tampering)."""
+
+    def __init__(self, connection_id: str, detail: str) -> None:
+        super().__init__(f"credentials of AI connection {connection_id} cannot be decrypted: {detail}")
+        self.connection_id = connection_id
+
+
+@dataclass(slots=True)
+class _Slot:
+    value: Any
+    expires: float
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+class ConfigCache:
+    def __init__(self, ttl_s: float | None = None) -> None:
+        self.ttl_s = float(get_settings().vmx_config_cache_ttl_seconds if ttl_s is None else ttl_s)
+        self._resources: dict[tuple[str, str], _Slot] = {}
+        self._connections: dict[str, _Slot] = {}
+        self._connection_ids: dict[tuple[str, str], _Slot] = {}  # (env, name) -> id | None
+        self._api_keys: dict[str, _Slot] = {}
+        self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
+        # Bumped by every invalidation: a load that started before it must not store what it read.
+        self._generation = 0
+        self.loads = 0  # database loads, for tests and diagnostics
+
+    # ---- reads ------------------------------------------------------------------------------------
+
+    async def get_resource(self, env_id: Any, name: str) -> ResourceSnapshot | None:
+        key = (str(env_id), name)
+        slot = self._resources.get(key)
+        if slot is not None and slot.expires > time.monotonic():
+            return slot.value  # type: ignore[no-any-return]
+        return await self._load(("r", key), self._resources, key, lambda: _load_resource(key[0], name))
+
+    async def get_connection(self, conn_id: Any) -> ConnectionSnapshot | None:
+        """Raises ConnectionCredentialsError when the credentials do not decrypt."""
+        key = str(conn_id)
+        slot = self._connections.get(key)
+        if slot is None or slot.expires <= time.monotonic():
+            value = await self._load(("c", key), self._connections, key, lambda: _load_connection(key))
+        else:
+            value = slot.value
+        if isinstance(value, ConnectionCredentialsError):
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    async def get_connection_by_name(self, env_id: Any, name: str) -> ConnectionSnapshot | None:
+        key = (str(env_id), name)
+        slot = self._connection_ids.get(key)
+        if slot is not None and slot.expires > time.monotonic():
+            conn_id = slot.value
+        else:
+            conn_id = await self._load(("n", key), self._connection_ids, key,
+                                       lambda: _load_connection_id(key[0], name))
+        if conn_id is None:
+            return None
+        conn = await self.get_connection(conn_id)
+        # A rename between the two lookups must not hand back a connection under its old name.
+        return conn if conn is not None and conn.environment_id == key[0] and conn.name == name else None
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
+        slot = self._api_keys.get(key_hash)
+        if slot is not None and slot.expires > time.monotonic():
+            return slot.value  # type: ignore[no-any-return]
+        return await self._load(("k", key_hash), self._api_keys, key_hash, lambda: _load_api_key(key_hash))
+
+    async def _load(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
+                    loader: Callable[[], Awaitable[Any]]) -> Any:
+        pending = self._inflight.get(flight)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fill(flight, table, key, loader))
+            self._inflight[flight] = pending
+        # shield: one caller giving up (timeout, disconnect) must not cancel the others' load.
+        return await asyncio.shield(pending)
+
+    async def _fill(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
+                    loader: Callable[[], Awaitable[Any]]) -> Any:
+        generation = self._generation
+        try:
+            self.loads += 1
+            value = await loader()
+            if generation == self._generation:
+                ttl = self.ttl_s if value is not None and not isinstance(value, Exception) else \
+                    min(NEGATIVE_TTL_S, self.ttl_s)
+                table[key] = _Slot(value, time.monotonic() + ttl)
+            return value
+        finally:
+            self._inflight.pop(flight, None)
+
+    # ---- invalidation -----------------------------------------------------------------------------
+
+    def invalidate(self, change: config_events.ConfigChange) -> None:
+        self._generation += 1
+        kind, env = change.kind, change.env_id
+        if kind == "resource":
+            self._drop_env(self._resources, env)
+        elif kind == "connection":
+            if change.id is not None:
+                self._connections.pop(change.id, None)
+                forget_adapter(change.id)
+            else:
+                self._connections.clear()
+            self._drop_env(self._connection_ids, env)
+        elif kind == "api-key":
+            drop = [h for h, s in self._api_keys.items()
+                    if s.value is None or change.id is None or s.value.id == change.id]
+            for h in drop:
+                self._api_keys.pop(h, None)
+        elif kind in ("environment", "workspace", "all"):
+            self.clear()
+
+    def _drop_env(self, table: dict[tuple[str, str], _Slot], env: str | None) -> None:
+        for key in [k for k in table if env is None or k[0] == env]:
+            table.pop(key, None)
+
+    def clear(self) -> None:
+        self._generation += 1
+        for conn_id in list(self._connections):
+            forget_adapter(conn_id)
+        self._resources.clear()
+        self._connections.clear()
+        self._connection_ids.clear()
+        self._api_keys.clear()
+
+    def peek_resource(self, env_id: Any, name: str) -> tuple[ResourceSnapshot | None, float | None]:
+        """What is held for (env, name) without loading: (snapshot, seconds left) or (None, None)."""
+        slot = self._resources.get((str(env_id), name))
+        if slot is None:
+            return None, None
+        return slot.value, max(0.0, slot.expires - time.monotonic())
+
+
+# ---- loaders -------------------------------------------------------------------------------------------
+
+async def _load_resource(env_id: str, name: str) -> ResourceSnapshot | None:
+    env = _uuid(env_id)
+    if env is None:
+        return None
+    async with session_scope(readonly=False) as session:
+        row = (await session.exec(select(AIResource).where(AIResource.environment_id == env,
+                                                           AIResource.name == name))).first()
+    if row is None:
+        return None
+    try:
+        return ResourceSnapshot.model_validate({
+            **stored_config(row), "id": str(row.id), "workspaceId": str(row.workspace_id),
+            "environmentId": str(row.environment_id), "name": row.name,
+        })
+    except ValidationError as exc:
+        log.error("AI resource %s has an invalid stored config: %s", row.id, exc)
+        return None
+
+
+async def _load_connection(conn_id: str) -> ConnectionSnapshot | ConnectionCredentialsError | None:
+    cid = _uuid(conn_id)
+    if cid is None:
+        return None
+    async with session_scope(readonly=False) as session:
+        row = await session.get(AIConnection, cid)
+    if row is None:
+        return None
+    try:
+        config = await decrypt_config(row.provider, row.config, row.id)
+    except CredentialsUnreadable as exc:
+        log.error("AI connection %s: %s", row.id, exc)  # the message names the field, never its value
+        return ConnectionCredentialsError(str(row.id), str(exc))
+    return ConnectionSnapshot(
+        id=str(row.id), workspace_id=str(row.workspace_id), environment_id=str(row.environment_id),
+        name=row.name, provider=row.provider, config=config, capacity=row.capacity,  # type: ignore[arg-type]
+        allowed_models=row.allowed_models,
+    )
+
+
+async def _load_connection_id(env_id: str, name: str) -> str | None:
+    env = _uuid(env_id)
+    if env is None:
+        return None
+    async with session_scope(readonly=False) as session:
+        found = (await session.exec(select(AIConnection.id).where(AIConnection.environment_id == env,
+                                                                  AIConnection.name == name))).first()
+    return None if found is None else str(found)
+
+
+async def _load_api_key(key_hash: str) -> ApiKeySnapshot | None:
+    async with session_scope(readonly=False) as session:
+        row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash))).first()
+    if row is None:
+        return None
+    return ApiKeySnapshot(
+        id=str(row.id), workspace_id=str(row.workspace_id), environment_id=str(row.environment_id),
+        name=row.name, enabled=row.enabled, resources=list(row.resources), labels=list(row.labels),
+        capacity=row.capacity, enforce_capacity=row.enforce_capacity,  # type: ignore[arg-type]
+        expires_at=row.expires_at.timestamp() if row.expires_at else None,
+    )
+
+
+# ---- the process-wide cache ----------------------------------------------------------------------------
+
+_cache: ConfigCache | None = None
+
+
+def get_cache() -> ConfigCache:
+    global _cache
+    if _cache is None:
+        _cache = ConfigCache()
+    return _cache
+
+
+def _on_change(change: config_events.ConfigChange) -> None:
+    if _cache is not None:
+        _cache.invalidate(change)
+
+
+config_events.add_invalidation_hook(_on_change)
+
+
+async def get_resource(env_id: Any, name: str) -> ResourceSnapshot | None:
+    return await get_cache().get_resource(env_id, name)
+
+
+async def get_connection(conn_id: Any) -> ConnectionSnapshot | None:
+    return await get_cache().get_connection(conn_id)
+
+
+async def get_connection_by_name(env_id: Any, name: str) -> ConnectionSnapshot | None:
+    return await get_cache().get_connection_by_name(env_id, name)
+
+
+async def get_api_key_by_hash(key_hash: str) -> ApiKeySnapshot | None:
+    return await get_cache().get_api_key_by_hash(key_hash)

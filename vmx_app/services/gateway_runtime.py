@@ -1,0 +1,200 @@
+"""The process-wide gateway engine, wired to the config cache, the audit writer, the pricing catalog
+and the provider adapters. Everything the hot path reads lives in memory here; the few things that
+come from the database (pricing, the environments' payload setting) are refreshed in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+
+from vmx_app.audit.writer import get_audit_writer
+from vmx_app.db import session_scope
+from vmx_app.gateway.adapters import get_adapter
+from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.engine import Engine
+from vmx_app.gateway.fallback import CircuitBreaker
+from vmx_app.gateway.legs import EngineDeps
+from vmx_app.gateway.metrics import ErrorRateCounters, ErrorRateSource
+from vmx_app.gateway.types import Usage
+from vmx_app.models import AIResource, Environment
+from vmx_app.services import config_cache, config_events, model_pricing
+from vmx_app.settings import get_settings
+from vmx_app.telemetry import tracer
+
+log = logging.getLogger("vmx.gateway")
+
+_REFRESH_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    id: str
+    workspace_id: str
+    name: str
+
+
+class CacheConfigSource:
+    """The config cache behind the engine's ConfigSource protocol."""
+
+    async def get_resource(self, environment_id: str, name: str) -> ResourceSnapshot | None:
+        return await config_cache.get_resource(environment_id, name)
+
+    async def get_connection(self, connection_id: str) -> ConnectionSnapshot | None:
+        return await config_cache.get_connection(connection_id)
+
+    async def get_connection_by_name(self, environment_id: str, name: str) -> ConnectionSnapshot | None:
+        return await config_cache.get_connection_by_name(environment_id, name)
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
+        return await config_cache.get_api_key_by_hash(key_hash)
+
+    async def list_resources(self, environment_id: str) -> list[ResourceRef]:
+        """Off the hot path (GET …/models): a read of the resources' names."""
+        try:
+            env = uuid.UUID(environment_id)
+        except ValueError:
+            return []
+        async with session_scope(readonly=True) as session:
+            rows = (await session.exec(
+                select(AIResource.id, AIResource.workspace_id, AIResource.name)
+                .where(AIResource.environment_id == env))).all()
+        return [ResourceRef(str(r[0]), str(r[1]), r[2]) for r in rows]
+
+
+class BackgroundRefreshed:
+    """Pricing lookup and per-environment payload setting: read from memory, refreshed off-path."""
+
+    def __init__(self) -> None:
+        self._lookup: model_pricing.PricingLookup | None = None
+        self._lookup_at = 0.0
+        self._payloads: dict[str, tuple[bool, float]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pending: set[str] = set()
+        self._store_default = get_settings().vmx_audit_store_payloads
+
+    def _spawn(self, key: str, coro: Any) -> None:
+        if key in self._pending:
+            coro.close()
+            return
+        try:
+            task = asyncio.get_running_loop().create_task(coro)
+        except RuntimeError:
+            coro.close()
+            return
+        self._pending.add(key)
+        self._tasks.add(task)
+
+        def _done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            self._pending.discard(key)
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("gateway background refresh %s failed: %s", key, t.exception())
+
+        task.add_done_callback(_done)
+
+    async def warm(self) -> None:
+        try:
+            await self._refresh_pricing()
+        except Exception as exc:  # noqa: BLE001 - costs come later, requests must not wait on it
+            log.warning("pricing catalog not loaded yet: %s", exc)
+
+    async def _refresh_pricing(self) -> None:
+        self._lookup = await model_pricing.get_pricing_lookup()
+        self._lookup_at = time.monotonic()
+
+    def pricing(self, provider: str, model: str, usage: Usage) -> dict[str, Any] | None:
+        if self._lookup is None or time.monotonic() - self._lookup_at > _REFRESH_S:
+            self._spawn("pricing", self._refresh_pricing())
+        lookup = self._lookup
+        return model_pricing.compute_cost(lookup.find(provider, model) if lookup is not None else None, usage)
+
+    def store_payloads(self, environment_id: str) -> bool:
+        if not self._store_default:
+            return False
+        hit = self._payloads.get(environment_id)
+        if hit is None or hit[1] < time.monotonic():
+            self._spawn(f"env:{environment_id}", self._load_env(environment_id))
+        return True if hit is None else hit[0]
+
+    async def _load_env(self, environment_id: str) -> None:
+        try:
+            env_id = uuid.UUID(environment_id)
+        except ValueError:
+            return
+        async with session_scope(readonly=True) as session:
+            row = await session.get(Environment, env_id)
+        value = True if row is None else bool(getattr(row, "audit_store_payloads", True))
+        self._payloads[environment_id] = (value, time.monotonic() + _REFRESH_S)
+
+    def invalidate(self, change: config_events.ConfigChange) -> None:
+        if change.kind in ("environment", "workspace", "all"):
+            if change.id is None or change.kind != "environment":
+                self._payloads.clear()
+            else:
+                self._payloads.pop(str(change.id), None)
+        if change.kind in ("model-pricing", "all"):
+            self._lookup_at = 0.0
+
+
+_engine: Engine | None = None
+_refreshed: BackgroundRefreshed | None = None
+_warmed = False
+
+
+def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
+    global _refreshed
+    refreshed = _refreshed = BackgroundRefreshed()
+    gate = gate or AllowAllGate()
+    deps = EngineDeps(
+        config=CacheConfigSource(),
+        audit=get_audit_writer(),
+        gate=gate,
+        error_rates=error_rates or ErrorRateCounters(),
+        breaker=CircuitBreaker(),
+        adapter_for=get_adapter,
+        pricing=refreshed.pricing,
+        store_payloads=refreshed.store_payloads,
+        gate_active=not isinstance(gate, AllowAllGate),
+        tracer=tracer(),
+    )
+    return Engine(deps)
+
+
+def _on_change(change: config_events.ConfigChange) -> None:
+    if _refreshed is not None:
+        _refreshed.invalidate(change)
+
+
+config_events.add_invalidation_hook(_on_change)
+
+
+def get_engine() -> Engine:
+    global _engine
+    if _engine is None:
+        _engine = build_engine()
+    return _engine
+
+
+async def ready_engine() -> Engine:
+    """The engine, with the pricing catalog loaded once before the first request is answered."""
+    global _warmed
+    engine = get_engine()
+    if not _warmed:
+        _warmed = True
+        if _refreshed is not None:
+            await _refreshed.warm()
+    return engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Tests and the capacity issue swap the engine (e.g. with a real gate)."""
+    global _engine, _warmed
+    _engine, _warmed = engine, False

@@ -1,0 +1,393 @@
+"""AI connections in the console: the list page's state, and helpers the resource editor shares
+(the environment's connections as picker options, error text with slot paths)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+from reflex.event import EventSpec
+
+from vmx_app.api.deps import Principal
+from vmx_app.api.errors import ApiError
+from vmx_app.components.capacity_editor import CapacityRow, capacity_entries, capacity_rows
+from vmx_app.components.schema_form import ConfigField, schema_fields
+from vmx_app.db import session_scope
+from vmx_app.models import AIConnection
+from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
+from vmx_app.services import ai_connections as service
+from vmx_app.services.providers import PROVIDERS, secret_fields
+from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.session import allowed
+from vmx_app.state.workspace import WorkspaceState
+from vmx_app.vault import is_masked
+
+MODULE = "ai-connection"
+
+
+@dataclasses.dataclass
+class ConnectionRow:
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    provider: str = ""
+    provider_name: str = ""
+    limits: str = ""
+    allowed_models: str = ""
+    credentials: str = "ok"
+
+
+@dataclasses.dataclass
+class DiscoveredRow:
+    model: str = ""
+    period: str = ""
+    requests: str = ""
+    tokens: str = ""
+    updated_at: str = ""
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def problem_text(exc: Exception) -> str:
+    """The message to show for a refused or invalid save: field paths as the API names them
+    (`fallbackModels[1].timeoutMs`), never a stack trace."""
+    if isinstance(exc, ValidationError):
+        parts = [f"{_loc(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" if e.get("loc")
+                 else str(e.get("msg", "invalid")) for e in exc.errors()]
+        return "; ".join(parts) or "Invalid input"
+    if isinstance(exc, ApiError):
+        return error_text(exc)
+    raise exc
+
+
+def limits_summary(capacity: list[dict[str, Any]]) -> str:
+    parts = []
+    for entry in capacity:
+        if not entry.get("enabled", True):
+            continue
+        limits = [f"{entry[k]} {k[:3] if k == 'requests' else 'tok'}" for k in ("requests", "tokens") if entry.get(k)]
+        if limits:
+            parts.append(f"{' / '.join(limits)} per {entry.get('period')}")
+    return "; ".join(parts) or "unlimited"
+
+
+def discovered_rows(discovered: dict[str, Any] | None) -> list[DiscoveredRow]:
+    """`{"models": {model: {"updatedAt", "capacity": [...]}}}` (the original's shape; a bare model map is read
+    the same way) flattened to one row per model and period."""
+    discovered = discovered or {}
+    models = discovered.get("models") if isinstance(discovered.get("models"), dict) else discovered
+    rows: list[DiscoveredRow] = []
+    for model, info in sorted(models.items()):
+        info = info if isinstance(info, dict) else {}
+        for entry in info.get("capacity") or []:
+            rows.append(DiscoveredRow(model=model, period=str(entry.get("period") or ""),
+                                      requests=str(entry.get("requests") or "—"),
+                                      tokens=str(entry.get("tokens") or "—"),
+                                      updated_at=str(info.get("updatedAt") or "")[:19].replace("T", " ")))
+    return rows
+
+
+def connection_row(public: dict[str, Any]) -> ConnectionRow:
+    info = PROVIDERS.get(public["provider"])
+    return ConnectionRow(id=public["id"], name=public["name"], description=public.get("description") or "",
+                         provider=public["provider"], provider_name=info.name if info else public["provider"],
+                         limits=limits_summary(public.get("capacity") or []),
+                         allowed_models=", ".join(public.get("allowedModels") or []) or "any",
+                         credentials=public.get("credentialsStatus") or "ok")
+
+
+async def connection_options(session: Any, environment_id: Any) -> list[dict[str, str]]:
+    """The environment's connections for a picker: {"id", "label", "provider", "name"}."""
+    rows = await service.list_connections(session=session, environment_id=environment_id)
+    return [{"id": str(r.id), "label": f"{r.name} ({r.provider})", "provider": r.provider, "name": r.name}
+            for r in rows]
+
+
+class ConnectionsState(WorkspaceState):
+    """The connection list."""
+
+    connections: list[ConnectionRow] = []
+    can_create: bool = False
+    can_delete: bool = False
+    list_error: str = ""
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self.load_context(principal)
+        self.list_error = ""
+        self.connections = []
+        self.can_create = self.can_delete = False
+        if not self.environment_id:
+            return None
+        try:
+            async with session_scope(readonly=True) as session:
+                workspace, environment = await env_module_for(session, principal, self.workspace_id,
+                                                              self.environment_id, f"{MODULE}:list", MODULE)
+                rows = await service.list_connections(session=session, environment_id=environment.id)
+                self.connections = [connection_row(await service.to_public(r)) for r in rows]
+        except ApiError as exc:
+            self.list_error = error_text(exc)
+            return None
+        base = f"workspace:{workspace.name}:environment:{environment.name}:{MODULE}"
+        self.can_create = allowed(principal, f"{MODULE}:create", base)
+        self.can_delete = allowed(principal, f"{MODULE}:delete", f"{base}:*")
+        return None
+
+    @rx.event
+    async def delete(self, connection_id: str) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return rx.redirect("/login", replace=True)
+        try:
+            async with session_scope() as session:
+                _, _, row = await env_item_for(session, principal, self.workspace_id, self.environment_id,
+                                               connection_id, f"{MODULE}:delete", MODULE, AIConnection)
+                name = row.name
+                await service.delete_connection(session=session, row=row)
+        except ApiError as exc:
+            self.list_error = problem_text(exc)
+            return None
+        self.connections = [c for c in self.connections if c.id != connection_id]
+        return rx.toast.success(f"Connection {name} deleted")
+
+
+@dataclasses.dataclass
+class ProviderOption:
+    type: str = ""
+    name: str = ""
+
+
+PROVIDER_OPTIONS = [ProviderOption(type=p.type, name=p.name) for p in PROVIDERS.values()]
+DEFAULT_PROVIDER = "openai"
+
+
+class ConnectionEditorState(WorkspaceState):
+    """Create or edit one connection (`/ai-connections/edit?id=…`; no id = new)."""
+
+    connection_id: str = ""
+    name: str = ""
+    description: str = ""
+    provider: str = DEFAULT_PROVIDER
+    stored_provider: str = ""  # the saved provider: its masked secrets only stand for its own values
+    fields: list[ConfigField] = []
+    config: dict[str, str] = {}
+    capacity: list[CapacityRow] = []
+    allowed_models: list[str] = []
+    model_draft: str = ""
+    discovered: list[DiscoveredRow] = []
+    credentials: str = "ok"
+    can_save: bool = False
+    can_test: bool = False
+    loaded: bool = False
+    error: str = ""
+    testing: bool = False
+    test_result: str = ""  # "", "ok" or "error"
+    test_models: list[str] = []
+    test_error: str = ""
+
+    @rx.var
+    def is_new(self) -> bool:
+        return self.connection_id == ""
+
+    @rx.var
+    def provider_description(self) -> str:
+        info = PROVIDERS.get(self.provider)
+        return info.description if info else ""
+
+    def _reset(self) -> None:
+        self.name = self.description = self.error = self.model_draft = ""
+        self.provider, self.stored_provider, self.credentials = DEFAULT_PROVIDER, "", "ok"
+        self.config, self.capacity, self.allowed_models, self.discovered = {}, [], [], []
+        self.test_result, self.test_models, self.test_error = "", [], ""
+        self.testing = self.loaded = False
+        self._set_fields(DEFAULT_PROVIDER)
+
+    def _set_fields(self, provider: str) -> None:
+        info = PROVIDERS.get(provider)
+        self.fields = schema_fields(info.config_schema) if info else []
+
+    def _fill(self, public: dict[str, Any]) -> None:
+        self.connection_id = public["id"]
+        self.name, self.description = public["name"], public.get("description") or ""
+        self.provider = self.stored_provider = public["provider"]
+        self._set_fields(self.provider)
+        self.config = {k: "" if v is None else str(v) for k, v in (public.get("config") or {}).items()}
+        self.capacity = capacity_rows(public.get("capacity"))
+        self.allowed_models = list(public.get("allowedModels") or [])
+        self.discovered = discovered_rows(public.get("discoveredCapacity"))
+        self.credentials = public.get("credentialsStatus") or "ok"
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self.load_context(principal)
+        self._reset()
+        self.connection_id = self.router.url.query_parameters.get("id", "")
+        if not self.environment_id:
+            return None
+        try:
+            async with session_scope(readonly=True) as session:
+                if self.connection_id:
+                    workspace, environment, row = await env_item_for(
+                        session, principal, self.workspace_id, self.environment_id, self.connection_id,
+                        f"{MODULE}:get", MODULE, AIConnection)
+                    self._fill(await service.to_public(row))
+                    item = f"{MODULE}:{row.name}"
+                else:
+                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
+                                                                  self.environment_id, f"{MODULE}:create", MODULE)
+                    item = MODULE
+        except ApiError as exc:
+            self.error = error_text(exc)
+            return None
+        base = f"workspace:{workspace.name}:environment:{environment.name}"
+        self.can_save = allowed(principal, f"{MODULE}:{'update' if self.connection_id else 'create'}",
+                                f"{base}:{item}")
+        self.can_test = allowed(principal, f"{MODULE}:test", f"{base}:{item}")
+        self.loaded = True
+        return None
+
+    @rx.event
+    def set_name(self, value: str) -> None:
+        self.name = value
+
+    @rx.event
+    def set_description(self, value: str) -> None:
+        self.description = value
+
+    @rx.event
+    def set_provider(self, value: str) -> None:
+        if value not in PROVIDERS or value == self.provider:
+            return
+        self.provider = value
+        self._set_fields(value)
+        keys = {f.key for f in self.fields}
+        # Masked secrets stand for the stored provider's values only; other keys carry over if the form has them.
+        self.config = {k: v for k, v in self.config.items()
+                       if k in keys and not (is_masked(v) and value != self.stored_provider)}
+        self.test_result = ""
+
+    @rx.event
+    def set_config(self, key: str, value: str) -> None:
+        if key not in secret_fields(self.provider):  # secrets never enter state (see schema_form)
+            self.config = {**self.config, key: value}
+
+    @rx.event
+    def add_capacity(self) -> None:
+        self.capacity = [*self.capacity, CapacityRow()]
+
+    @rx.event
+    def remove_capacity(self, index: int) -> None:
+        self.capacity = [r for i, r in enumerate(self.capacity) if i != index]
+
+    @rx.event
+    def set_capacity(self, index: int, key: str, value: Any) -> None:
+        rows = list(self.capacity)
+        rows[index] = dataclasses.replace(rows[index], **{key: value})
+        self.capacity = rows
+
+    @rx.event
+    def set_model_draft(self, value: str) -> None:
+        self.model_draft = value
+
+    @rx.event
+    def add_model(self) -> None:
+        for model in (m.strip() for m in self.model_draft.split(",")):
+            if model and model not in self.allowed_models:
+                self.allowed_models = [*self.allowed_models, model]
+        self.model_draft = ""
+
+    @rx.event
+    def add_model_on_enter(self, key: str) -> None:
+        if key == "Enter":
+            self.add_model()
+
+    @rx.event
+    def remove_model(self, model: str) -> None:
+        self.allowed_models = [m for m in self.allowed_models if m != model]
+
+    def _config_body(self, secrets: dict[str, Any]) -> dict[str, str]:
+        """The config to send: the form's plain fields plus the secrets read from the page just now."""
+        hidden = secret_fields(self.provider)
+        keys = {f.key for f in self.fields}
+        values = {k: v for k, v in self.config.items() if k not in hidden}
+        values.update({k: str(v) for k, v in (secrets or {}).items() if k in hidden})
+        return {k: v.strip() for k, v in values.items() if k in keys and v.strip()}
+
+    def _body(self, secrets: dict[str, Any]) -> dict[str, Any]:
+        return {"name": self.name.strip(), "description": self.description.strip() or None,
+                "provider": self.provider, "config": self._config_body(secrets),
+                "capacity": capacity_entries(self.capacity), "allowedModels": list(self.allowed_models)}
+
+    @rx.event
+    async def save(self, secrets: dict[str, Any]) -> EventSpec | None:
+        """Called back by SECRETS_SCRIPT with the secret inputs' values."""
+        principal = await self.current_principal()
+        if principal is None:
+            return rx.redirect("/login", replace=True)
+        self.error = ""
+        body = self._body(secrets if isinstance(secrets, dict) else {})
+        try:
+            async with session_scope() as session:
+                if self.connection_id:
+                    _, _, row = await env_item_for(session, principal, self.workspace_id, self.environment_id,
+                                                   self.connection_id, f"{MODULE}:update", MODULE, AIConnection)
+                    row = await service.update_connection(session=session, row=row,
+                                                          data=AIConnectionUpdate.model_validate(body),
+                                                          user_id=principal.user_id)
+                else:
+                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
+                                                                  self.environment_id, f"{MODULE}:create", MODULE)
+                    row = await service.create_connection(session=session, workspace_id=workspace.id,
+                                                          environment_id=environment.id,
+                                                          data=AIConnectionCreate.model_validate(body),
+                                                          user_id=principal.user_id)
+                name = row.name
+        except (ApiError, ValidationError) as exc:
+            self.error = problem_text(exc)
+            return None
+        return [rx.toast.success(f"Connection {name} saved"), rx.redirect("/ai-connections")]  # type: ignore[return-value]
+
+    @rx.event(background=True)
+    async def test(self, secrets: dict[str, Any]) -> None:
+        """Called back by SECRETS_SCRIPT with the secret inputs' values."""
+        async with self:
+            principal = await self.current_principal()
+            if principal is None or self.testing:
+                return
+            self.testing, self.test_result, self.test_error, self.test_models = True, "", "", []
+            ids = (self.workspace_id, self.environment_id, self.connection_id)
+            provider, config = self.provider, self._config_body(secrets if isinstance(secrets, dict) else {})
+        try:
+            async with session_scope(readonly=True) as session:
+                if ids[2]:
+                    _, _, row = await env_item_for(session, principal, *ids, f"{MODULE}:test", MODULE, AIConnection)
+                    result = await service.check_unsaved_edit(row=row, provider=provider, config=config)
+                else:
+                    workspace, environment = await env_module_for(session, principal, ids[0], ids[1],
+                                                                  f"{MODULE}:test", MODULE)
+                    result = await service.check_new_config(workspace_id=workspace.id,
+                                                            environment_id=environment.id, provider=provider,
+                                                            config=config)
+        except ApiError as exc:
+            result = {"ok": False, "error": {"message": problem_text(exc)}}
+        async with self:
+            self.testing = False
+            if result.get("ok"):
+                self.test_result, self.test_models = "ok", list(result.get("models") or [])
+            else:
+                err = result.get("error") or {}
+                status = f" (HTTP {err['status']})" if err.get("status") else ""
+                self.test_result, self.test_error = "error", f"{err.get('message') or 'failed'}{status}"

@@ -1,0 +1,169 @@
+"""The model pricing page's state: the catalog for everyone, add/edit/delete for whoever the policy allows
+(admins, with the seeded roles)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import reflex as rx
+from pydantic import ValidationError
+from reflex.event import EventSpec
+
+from vmx_app.api.deps import Principal, authorize
+from vmx_app.api.errors import ApiError, not_found
+from vmx_app.auth.policy import model_pricing_resource
+from vmx_app.components.capacity_editor import number_text, parse_number
+from vmx_app.db import session_scope
+from vmx_app.models import ModelPricing
+from vmx_app.models.model_pricing import ModelPricingCreate, ModelPricingUpdate
+from vmx_app.services import model_pricing as service
+from vmx_app.state.access import parse_id
+from vmx_app.state.connections import problem_text
+from vmx_app.state.session import allowed
+from vmx_app.state.workspace import WorkspaceState
+
+ALL_PROVIDERS = "all"
+PRICE_FIELDS = (("input", "inputPerMillion"), ("output", "outputPerMillion"),
+                ("cached", "cachedInputPerMillion"), ("reasoning", "reasoningPerMillion"))
+
+
+@dataclasses.dataclass
+class PriceRow:
+    id: str = ""
+    provider: str = ""
+    model: str = ""
+    input: str = ""
+    output: str = ""
+    cached: str = ""
+    reasoning: str = ""
+
+
+def price_row(row: ModelPricing) -> PriceRow:
+    return PriceRow(id=str(row.id), provider=row.provider, model=row.model, input=number_text(row.input_per_million),
+                    output=number_text(row.output_per_million), cached=number_text(row.cached_input_per_million),
+                    reasoning=number_text(row.reasoning_per_million))
+
+
+class PricingState(WorkspaceState):
+    prices: list[PriceRow] = []
+    provider_filter: str = ALL_PROVIDERS
+    search: str = ""
+    can_create: bool = False
+    can_update: bool = False
+    can_delete: bool = False
+    list_error: str = ""
+    dialog_open: bool = False
+    editing_id: str = ""
+    draft: PriceRow = PriceRow()
+    error: str = ""
+
+    @rx.var
+    def visible(self) -> list[PriceRow]:
+        needle = self.search.strip().lower()
+        return [p for p in self.prices if (self.provider_filter in (ALL_PROVIDERS, p.provider))
+                and (not needle or needle in p.model.lower())]
+
+    @rx.var
+    def provider_choices(self) -> list[str]:
+        return [ALL_PROVIDERS, *sorted({p.provider for p in self.prices})]
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self.load_context(principal)
+        await self._reload()
+        every = model_pricing_resource("*")
+        self.can_create = allowed(principal, "model-pricing:create", model_pricing_resource())
+        self.can_update = allowed(principal, "model-pricing:update", every)
+        self.can_delete = allowed(principal, "model-pricing:delete", every)
+        return None
+
+    async def _reload(self) -> None:
+        self.list_error = ""
+        async with session_scope(readonly=True) as session:
+            self.prices = [price_row(r) for r in await service.list_pricing(session=session)]
+
+    @rx.event
+    def set_provider_filter(self, value: str) -> None:
+        self.provider_filter = value
+
+    @rx.event
+    def set_search(self, value: str) -> None:
+        self.search = value
+
+    @rx.event
+    def open_new(self) -> None:
+        provider = self.provider_filter if self.provider_filter != ALL_PROVIDERS else "openai"
+        self.editing_id, self.draft, self.error, self.dialog_open = "", PriceRow(provider=provider), "", True
+
+    @rx.event
+    def open_edit(self, price_id: str) -> None:
+        row = next((p for p in self.prices if p.id == price_id), None)
+        if row is not None:
+            self.editing_id, self.draft, self.error, self.dialog_open = price_id, row, "", True
+
+    @rx.event
+    def set_dialog_open(self, value: bool) -> None:
+        self.dialog_open = value
+
+    @rx.event
+    def set_draft(self, key: str, value: str) -> None:
+        self.draft = dataclasses.replace(self.draft, **{key: value})
+
+    def _body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"provider": self.draft.provider, "model": self.draft.model.strip()}
+        for attr, key in PRICE_FIELDS:
+            value = parse_number(getattr(self.draft, attr), integer=False)
+            if value is not None or attr in ("cached", "reasoning"):  # an emptied optional price is cleared
+                body[key] = value
+        return body
+
+    async def _row(self, session: Any, principal: Principal, price_id: str, action: str) -> ModelPricing:
+        row = await session.get(ModelPricing, parse_id(price_id, "model price"))
+        if row is None:
+            raise not_found("model price")
+        await authorize(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
+        return row
+
+    @rx.event
+    async def save(self, _form: dict[str, Any] | None = None) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return rx.redirect("/login", replace=True)
+        self.error = ""
+        try:
+            async with session_scope() as session:
+                if self.editing_id:
+                    row = await self._row(session, principal, self.editing_id, "model-pricing:update")
+                    await service.update_pricing(session=session, row=row,
+                                                 data=ModelPricingUpdate.model_validate(self._body()),
+                                                 user_id=principal.user_id)
+                else:
+                    await authorize(principal, "model-pricing:create", model_pricing_resource())
+                    await service.create_pricing(session=session, data=ModelPricingCreate.model_validate(self._body()),
+                                                 user_id=principal.user_id)
+        except (ApiError, ValidationError) as exc:
+            self.error = problem_text(exc)
+            return None
+        self.dialog_open = False
+        await self._reload()
+        return rx.toast.success(f"Price for {self.draft.provider}/{self.draft.model.strip()} saved")
+
+    @rx.event
+    async def delete(self, price_id: str) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return rx.redirect("/login", replace=True)
+        try:
+            async with session_scope() as session:
+                row = await self._row(session, principal, price_id, "model-pricing:delete")
+                label = f"{row.provider}/{row.model}"
+                await service.delete_pricing(session=session, row=row)
+        except ApiError as exc:
+            self.list_error = problem_text(exc)
+            return None
+        self.prices = [p for p in self.prices if p.id != price_id]
+        return rx.toast.success(f"Price for {label} deleted")
