@@ -123,9 +123,21 @@ def test_connection_and_resource_through_the_forms(page: Page, console_url: str,
     expect(page.locator("#config-baseUrl")).to_have_value(fake_upstream.openai_url)
     expect(page.locator("#conn-capacity-0-tokens")).to_have_value("50000")
     expect(page.get_by_text("gpt-4o-mini", exact=True)).to_be_visible()
+    # Left masked, the key stands for the stored secret: the test call and a save both keep using it.
+    page.fill("#connection-description", "The fake upstream")
+    page.locator("#connection-test").click()
+    expect(page.locator("#test-result-ok")).to_be_visible()
+    listed = [r for r in fake_upstream.requests if r.route == "models"]
+    assert listed[-1].headers["authorization"] == "Bearer sk-e2e-secret"
+    page.locator("#connection-save").click()
+    at(page, "/ai-connections")
     conns = console_api.get(f"/v1/ai-connection/{ai_env['base']}").json()["data"]
-    assert [(c["name"], c["config"]["apiKey"], c["allowedModels"]) for c in conns] == [
-        ("fake-openai", "********", ["gpt-4o", "gpt-4o-mini"])]
+    assert [(c["name"], c["description"], c["config"]["apiKey"], c["allowedModels"]) for c in conns] == [
+        ("fake-openai", "The fake upstream", "********", ["gpt-4o", "gpt-4o-mini"])]
+    tested = console_api.post(f"/v1/ai-connection/{ai_env['base']}/{conns[0]['id']}/test")
+    assert tested.json()["ok"] is True, tested.text
+    assert [r for r in fake_upstream.requests if r.route == "models"][-1].headers["authorization"] == \
+        "Bearer sk-e2e-secret"
     conn_id = conns[0]["id"]
 
     page.goto(f"{console_url}/ai-resources")

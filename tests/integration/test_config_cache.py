@@ -155,3 +155,38 @@ async def test_api_keys_by_hash(admin_client: httpx.Client, env: dict[str, Any],
     await publish_change("api_key", created.json()["id"])
     refreshed = await config_cache.get_api_key_by_hash(key_hash)
     assert refreshed is not None and refreshed.enabled is False
+
+
+async def test_an_environment_change_drops_only_that_environment(admin_client: httpx.Client, env: dict[str, Any],
+                                                                 cache: ConfigCache) -> None:
+    ws = env["ws"]
+    other = admin_client.post(f"/v1/environment/{ws}", json={"name": "dev"}).json()["id"]
+    admin_client.post(f"/v1/ai-connection/{ws}/{other}", json={
+        "name": "oa", "provider": "openai", "config": {"apiKey": "k"}})
+    admin_client.post(f"/v1/ai-resource/{ws}/{other}", json={
+        "name": "chat", "model": {"provider": "openai", "model": "gpt-4o", "connectionName": "oa"}})
+    for env_id in (env["env"], other):
+        assert await config_cache.get_resource(env_id, "chat") is not None
+    assert await config_cache.get_connection(env["conn"]["id"]) is not None
+    await publish_change("environment", env["env"], env["env"])
+    assert cache.peek_resource(env["env"], "chat") == (None, None)
+    assert cache.peek_resource(other, "chat")[0] is not None
+    loads = cache.loads
+    await config_cache.get_connection(env["conn"]["id"])
+    assert cache.loads == loads + 1  # reloaded: it belonged to the changed environment
+
+
+def test_listener_applies_other_processes_messages_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import orjson
+
+    from vmx_app.services import config_events
+
+    seen: list[ConfigChange] = []
+    monkeypatch.setattr(config_events, "_hooks", [seen.append])
+    config_events._handle(orjson.dumps({"kind": "resource", "id": "r", "envId": "e", "origin": config_events.ORIGIN}))
+    config_events._handle(b"not json")
+    config_events._handle(orjson.dumps({"kind": "bogus", "origin": "other"}))
+    config_events._handle(orjson.dumps(["a list"]))
+    assert seen == []
+    config_events._handle(orjson.dumps({"kind": "api-key", "id": "k", "envId": None, "origin": "other"}))
+    assert seen == [ConfigChange("api-key", "k", None)]

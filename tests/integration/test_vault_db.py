@@ -110,7 +110,7 @@ async def test_ciphertext_moved_to_another_connection_does_not_decrypt(admin_cli
     assert "sk-one" not in str(raised.value)
     assert (await config_cache.get_connection(first["id"])).config == {"apiKey": "sk-one"}  # type: ignore[union-attr]
 
-    # Entering the secret again repairs it (a masked value could not: it has nothing readable to keep).
+    # Entering the secret again repairs it.
     fixed = admin_client.put(f"{base}/{second['id']}", json={"config": {"apiKey": "sk-two-again"}})
     assert fixed.status_code == 200 and fixed.json()["credentialsStatus"] == "ok"
 

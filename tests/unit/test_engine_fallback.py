@@ -196,6 +196,17 @@ async def test_gate_denial_falls_back_like_a_429(h: Harness) -> None:
     assert r.json()["error"]["code"] == "resource_exhausted"
 
 
+async def test_provider_refusing_the_connection_credentials_falls_back(h: Harness) -> None:
+    with_fallback(h, h.slot("openai", "gpt-4o"), h.slot("openai", "gpt-4o-mini"))
+    h.fake.script("gpt-4o", Behaviour(status=401, error_message="Incorrect API key provided"))
+    r = await h.call("chat", chat())
+    assert r.status == 200 and fallback_headers(r.headers, 0)[2:] == ("provider_configuration", "401")
+    h.resource("solo", h.slot("anthropic", "claude-sonnet-4-5"))
+    h.fake.script("claude-sonnet-4-5", Behaviour(status=401))
+    r = await h.call("anthropic", chat("solo", max_tokens=5))
+    assert r.status == 502 and r.json()["error"]["type"] == "api_error"  # never a 401 about the caller's key
+
+
 async def test_missing_connection_is_skipped(h: Harness) -> None:
     with_fallback(h, {"provider": "openai", "model": "gpt-4o", "connectionId": "deadbeef"},
                   h.slot("openai", "gpt-4o-mini"))

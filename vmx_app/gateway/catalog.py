@@ -4,7 +4,6 @@ served by an Anthropic connection, estimated otherwise)."""
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from vmx_app.gateway.errors import Endpoint, GatewayError, bad_request, error_bo
 from vmx_app.gateway.merge import EnvelopeError, merge_request, split_vmx_envelope
 from vmx_app.gateway.tokens import estimate_tokens
 
-log = logging.getLogger("vmx.gateway")
 # What Anthropic's count_tokens accepts; sampling parameters such as max_tokens are refused there.
 _COUNT_KEYS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
 _COUNT_TIMEOUT_S = 30.0
@@ -68,7 +66,10 @@ async def count_tokens(engine: Engine, req: GatewayRequest) -> GatewayResponse:
             raise bad_request("`messages` must be an array", param="messages")
         slot = resource.model
         headers["x-vmx-resource"] = resource.name
-        conn = await engine.deps.config.get_connection(slot.connection_id) if slot.connection_id else None
+        try:
+            conn = await engine.deps.config.get_connection(slot.connection_id) if slot.connection_id else None
+        except Exception:  # noqa: BLE001 - unusable credentials: the estimate still answers
+            conn = None
         if conn is not None and conn.provider == "anthropic" and conn.environment_id == req.environment_id:
             headers.update({"x-vmx-provider": conn.provider, "x-vmx-model": slot.model,
                             "x-vmx-connection-id": conn.id})

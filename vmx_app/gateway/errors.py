@@ -89,6 +89,8 @@ def failure_reason(kind: FailureKind, status: int) -> str:
     if kind == "http":
         if status == 429:
             return "rate_limited"
+        if status in (401, 403, 404):
+            return "provider_configuration"
         return "server_error" if status >= 500 else "client_error"
     return {"timeout": "timeout", "network": "network_error", "gate": "capacity_denied",
             "circuit": "circuit_open", "config": "configuration_error"}[kind]

@@ -52,6 +52,10 @@ from vmx_app.gateway.tokens import estimate_tokens
 from vmx_app.gateway.types import CanonicalRequest, Usage
 
 T = TypeVar("T")
+# The provider refusing the connection's credentials or not knowing its model is the operator's
+# configuration, not the caller's request: worth the next leg (never a retry), never passed through
+# as if the caller's own key were wrong.
+UPSTREAM_CONFIG_STATUSES = frozenset({401, 403, 404})
 
 
 class ConfigSource(Protocol):
@@ -335,7 +339,7 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             kind, status = classify(exc)
             end_provider_span(span, None, None, status, kind)
             deps.error_rates.record(rate_key, status, deps.wall())
-            if not is_fallback_worthy(status, kind):
+            if not is_fallback_worthy(status, kind) and status not in UPSTREAM_CONFIG_STATUSES:
                 await _settle(deps, gate_ctx, verdict, None)
                 assert isinstance(exc, ProviderError)
                 raise _client_error(exc, plan, conn.provider, slot.model) from None

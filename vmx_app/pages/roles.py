@@ -161,7 +161,8 @@ class RolesState(WorkspaceState):
 def _row(row: RoleRow) -> rx.Component:
     return rx.table.row(
         cell(rx.hstack(rx.text(row.name, weight="medium"),
-                       rx.cond(row.is_system, rx.badge("system", variant="outline"), rx.fragment()), spacing="2")),
+                       rx.cond(row.is_system, rx.badge("system", variant="outline"), rx.fragment()), spacing="2",
+                       white_space="nowrap")),
         cell(row.description),
         cell(row.statements.to_string()),
         actions_cell(
@@ -183,7 +184,7 @@ def _action_reference() -> rx.Component:
     lines = [f"{m.name}: {', '.join(a.split(':', 1)[1] for a in m.actions)}  —  {m.item_resource}" for m in MODULES]
     return rx.box(rx.text("Actions and resource strings", size="1", weight="bold"),
                   *[rx.text(line, size="1", font_family="monospace") for line in lines],
-                  max_height="140px", overflow_y="auto", padding="8px", border_radius="6px",
+                  max_height="110px", overflow_y="auto", padding="8px", border_radius="6px",
                   background=rx.color("gray", 3), width="100%")
 
 
@@ -197,7 +198,7 @@ def _editor() -> rx.Component:
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="role-name"),
                     text_field("Description", "description", default_value=editing.description,
                                field_id="role-description"),
-                    textarea_field("Policy (JSON)", "policy", default_value=editing.policy, rows="14",
+                    textarea_field("Policy (JSON)", "policy", default_value=editing.policy, rows="10",
                                    monospace=True, field_id="role-policy",
                                    hint="Statements {effect: allow|deny, actions[], resources[]}; * and ? match "
                                         "the whole string; a deny in any role wins; no match denies."),

@@ -47,6 +47,10 @@ class _Slot:
     expires: float
 
 
+def _env_of(value: Any) -> str | None:
+    return getattr(value, "environment_id", None)
+
+
 def _uuid(value: Any) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
@@ -149,6 +153,13 @@ class ConfigCache:
                     if s.value is None or change.id is None or s.value.id == change.id]
             for h in drop:
                 self._api_keys.pop(h, None)
+        elif kind == "environment" and env is not None:
+            # Deleting an environment cascades to everything in it: drop exactly that.
+            self._drop_env(self._resources, env)
+            self._drop_env(self._connection_ids, env)
+            for table in (self._connections, self._api_keys):
+                for key in [k for k, s in table.items() if _env_of(s.value) in (None, env)]:
+                    table.pop(key, None)
         elif kind in ("environment", "workspace", "all"):
             self.clear()
 

@@ -135,6 +135,8 @@ async def listen() -> None:
             raise
         except (RedisError, OSError) as exc:
             log.warning("config change listener lost Redis (%s); retrying in %.1fs", exc, backoff)
+        except Exception:  # the listener must outlive any surprise; the TTL covers the gap
+            log.exception("config change listener failed; retrying in %.1fs", backoff)
         finally:
             _listening = False
             try:

@@ -19,8 +19,6 @@ Handlers that change data call `await self.current_principal()` (None → return
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 from reflex.event import EventSpec
 
@@ -117,7 +115,3 @@ class SessionState(rx.State):
         self._forget_user()
         return rx.call_script(LOGOUT_SCRIPT)
 
-
-def flags(principal: Principal, checks: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """`{"create": ("workspace:create", "workspace")}` → `{"create": True}`: what buttons to offer."""
-    return {key: allowed(principal, action, resource) for key, (action, resource) in checks.items()}
