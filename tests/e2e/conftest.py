@@ -56,12 +56,12 @@ OIDC_CLIENT_SECRET = "e2e-client-secret"
 OIDC_PROVIDER = ROOT / "tests" / "fakes" / "oidc_provider"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def oidc_issuer(console_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real OpenID provider (npm `oidc-provider`, devInteractions: any login name is accepted and
     becomes the email) that knows the console's callback."""
@@ -76,7 +76,7 @@ def oidc_issuer(console_port: int, tmp_path_factory: pytest.TempPathFactory) -> 
         yield issuer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_url(console_port: int, oidc_issuer: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("console")
     # The frontend talks to the backend at VMX_BASE_URL: the browser must use the same host, or the
@@ -99,7 +99,7 @@ def console_url(console_port: int, oidc_issuer: str, tmp_path_factory: pytest.Te
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_api(console_url: str) -> Iterator[httpx.Client]:
     token = httpx.post(f"{console_url}/v1/auth/login",
                        json={"email": profile.ADMIN_EMAIL, "password": profile.ADMIN_PASSWORD}).json()["accessToken"]
@@ -107,13 +107,13 @@ def console_api(console_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
@@ -134,7 +134,7 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screens_dir() -> Path:
     path = Path("/tmp") / f"vmx-e2e-screens-{profile.PROFILE}"
     path.mkdir(parents=True, exist_ok=True)

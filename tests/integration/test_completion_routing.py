@@ -129,3 +129,58 @@ def test_overrides_by_connection_name(env: Env, http: httpx.Client) -> None:
     r = http.post("/chat/completions", json=body)
     assert r.status_code == 400 and "model.connectionName" in r.json()["error"]["message"]
     assert routed_model(http, chat("overridable")) == "gpt-4o"
+
+
+def test_routing_dry_run_names_the_rule_and_why(env: Env, http: httpx.Client, fake_upstream: FakeUpstream) -> None:
+    groq = env.slot("groq", "llama-3.1-70b-versatile")
+    created = env.resource(env.slot("openai", "dry-primary"), name="dry", routing={"enabled": True, "conditions": [
+        {"description": "blocked words", "action": "block",
+         "if": [{"field": "lastMessage", "operator": "contains", "value": "forbidden"}]},
+        {"description": "Use Groq for small requests",
+         "if": [{"field": "requestTokens", "operator": "lessThan", "value": 100}], "then": groq},
+        {"description": "unhealthy primary",
+         "if": [{"field": "errorRate", "operator": "greaterThan", "value": 10, "window": 10}],
+         "then": env.slot("anthropic")}]})
+    url = f"/v1/ai-resource/{env.ws}/{env.env}/{created['id']}/routing-test"
+
+    small = env.admin.post(url, json={"request": chat("dry")}).json()
+    assert (small["action"], small["conditionIndex"], small["description"]) == \
+        ("route", 1, "Use Groq for small requests")
+    assert small["model"]["model"] == "llama-3.1-70b-versatile" and small["endpoint"] == "chat"
+    assert "conditions[0] (blocked words): no match" in small["trace"][0]
+    assert small["variables"]["requestTokens"] < 100
+
+    blocked = env.admin.post(url, json={"request": chat("dry", "a forbidden thing")}).json()
+    assert blocked["action"] == "block" and blocked["model"] is None and blocked["conditionIndex"] == 0
+
+    big = env.admin.post(url, json={"request": {"model": "dry", "input": "word " * 300}}).json()
+    assert big["endpoint"] == "responses" and big["action"] == "none"
+    assert big["model"]["model"] == "dry-primary" and big["trace"][-1] == "no condition matched, primary model used"
+
+    # The live error rate of the primary model decides the third rule once real calls have failed.
+    fake_upstream.script("dry-primary", Behaviour(status=500))
+    assert http.post("/chat/completions", json=chat("dry", "word " * 300)).status_code >= 500
+    unhealthy = env.admin.post(url, json={"request": chat("dry", "word " * 300)}).json()
+    assert unhealthy["action"] == "route" and unhealthy["conditionIndex"] == 2, unhealthy
+    assert "errorRate" in unhealthy["trace"][-1]
+
+    # An unsaved rule set is tried without saving it; the sample's vmx envelope is honoured.
+    trial = env.admin.post(url, json={"request": {**chat("dry"), "vmx": {"metadata": {"tier": "gold"}}},
+                                      "routing": {"enabled": True, "conditions": [
+                                          {"if": [{"field": "metadata.tier", "operator": "equals", "value": "gold"}],
+                                           "then": env.slot("bedrock")}]}}).json()
+    assert trial["action"] == "route" and trial["model"]["provider"] == "bedrock"
+    assert env.admin.get(f"/v1/ai-resource/{env.ws}/{env.env}/{created['id']}").json()["routing"]["conditions"][0][
+        "description"] == "blocked words"
+    pinned = env.admin.post(url, json={"request": {**chat("dry"), "vmx": {"secondaryModelIndex": 0}}}).json()
+    assert pinned["action"] == "invalid" and "out of range" in pinned["reason"]
+
+    bad = env.admin.post(url, json={"request": {**chat("dry"), "vmx": {"timeoutMs": "soon"}}})
+    assert bad.status_code == 400 and "timeoutMs" in bad.json()["error"]["message"]
+    bad_rule = env.admin.post(url, json={"request": chat("dry"), "routing": {"enabled": True, "conditions": [
+        {"if": [{"field": "lastMessage", "operator": "matches", "value": "("}], "then": groq}]}})
+    assert bad_rule.status_code == 400 and "conditions[0]" in bad_rule.json()["error"]["message"]
+    assert env.admin.post(url, json={}).status_code == 422
+    missing = env.admin.post(f"/v1/ai-resource/{env.ws}/{env.env}/{'0' * 32}/routing-test",
+                             json={"request": chat("dry")})
+    assert missing.status_code == 404

@@ -184,7 +184,7 @@ MODULES: tuple[ModulePermissions, ...] = (
     _module("workspace", (*_CRUD, *_MEMBERSHIP), "workspace", _WS),
     _module("environment", _CRUD, f"{_WS}:environment", _ENV),
     _env_module("ai-connection", (*_CRUD, "test")),
-    _env_module("ai-resource", _CRUD),
+    _env_module("ai-resource", (*_CRUD, "routing-test")),
     _env_module("api-key", _CRUD),
     _env_module("pool-definition", ("get", "update", "delete"), item=False),
     _env_module("completion", ("execute",), item=False),

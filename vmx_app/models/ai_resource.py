@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field as PydanticField
 from pydantic import StringConstraints
@@ -89,3 +89,14 @@ class AIResourcePublic(CamelModel):
     updated_at: datetime
     created_by: uuid.UUID | None = None
     updated_by: uuid.UUID | None = None
+
+
+class RoutingTestRequest(CamelModel):
+    """`POST …/{id}/routing-test`: a sample completion body (its `vmx` envelope included), the endpoint it
+    would be sent to (inferred from its shape when absent), the calling key's name for `apiKeyName`
+    rules, and optionally an unsaved `routing` to try before saving it."""
+
+    request: dict[str, Any]
+    endpoint: Literal["chat", "responses", "anthropic"] | None = None
+    api_key_name: str | None = None
+    routing: RoutingConfig | None = None

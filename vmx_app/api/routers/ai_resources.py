@@ -9,10 +9,14 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from vmx_app.api.deps import DbSession, EnvContext, EnvItemContext, Paging, env_guard, env_item_guard, page
 from vmx_app.api.errors import ApiError
+from vmx_app.gateway.merge import EnvelopeError
+from vmx_app.gateway.routing import validate_routing
+from vmx_app.gateway.routing_dry_run import dry_run, infer_endpoint
 from vmx_app.models import AIResource
-from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIResourceUpdate
+from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIResourceUpdate, RoutingTestRequest
 from vmx_app.services import ai_resources as service
 from vmx_app.services import config_cache, config_events
+from vmx_app.services.gateway_runtime import get_engine
 
 MODULE = "ai-resource"
 router = APIRouter(prefix="/v1/ai-resource", tags=["ai-resources"])
@@ -61,6 +65,32 @@ async def update_resource(ctx: Annotated[EnvItemContext, _item("update")], body:
 async def delete_resource(ctx: Annotated[EnvItemContext, _item("delete")], session: DbSession) -> Response:
     await service.delete_resource(session=session, row=ctx.item)
     return Response(status_code=204)
+
+
+@router.post("/{ws}/{env}/{id}/routing-test")
+async def routing_test(ctx: Annotated[EnvItemContext, _item("routing-test")], body: RoutingTestRequest,
+                       ) -> dict[str, Any]:
+    """Dry run: the rule a sample request hits and why, with this process's live error rates for the
+    primary model. Nothing is sent to a provider and nothing is counted."""
+    resource = await config_cache.get_resource(ctx.environment.id, ctx.item.name)
+    if resource is None:
+        raise ApiError(404, "not_found", "AI resource not found")
+    errors = validate_routing(body.routing) if body.routing is not None else []
+    if errors:
+        raise ApiError(400, "invalid_request", "; ".join(errors), {"fields": errors})
+    deps = get_engine().deps
+    primary = resource.model
+    rate_key = (resource.id, primary.connection_id or "", primary.model)
+
+    def error_rate(window: int, status: str | int) -> float:
+        return deps.error_rates.error_rate(rate_key, window, status if status == "any" else int(status),
+                                          deps.wall())
+
+    try:
+        return dry_run(resource, body.request, body.endpoint or infer_endpoint(body.request),
+                       error_rate=error_rate, api_key_name=body.api_key_name, routing=body.routing)
+    except EnvelopeError as exc:
+        raise ApiError(400, "invalid_request", str(exc), {"field": f"request.{exc.field}"}) from None
 
 
 @internal_router.get("/resource/{ws}/{env}/{name}")
