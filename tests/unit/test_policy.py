@@ -298,6 +298,7 @@ def test_action_catalog() -> None:
         "completion-audit:list",
         "completion-usage:query",
         "ai-connection:test",
+        "ai-resource:routing-test",
     }
     assert set(ACTIONS) == expected
     assert len(ACTIONS) == len(set(ACTIONS))
