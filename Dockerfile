@@ -5,6 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm unzi
 WORKDIR /app
 COPY pyproject.toml README.md rxconfig.py alembic.ini ./
 COPY alembic ./alembic
+COPY reflex.lock ./reflex.lock
 COPY vmx_app ./vmx_app
 COPY scripts ./scripts
 RUN bash scripts/setup.sh

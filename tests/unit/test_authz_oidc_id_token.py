@@ -93,19 +93,22 @@ async def test_bad_id_tokens_are_refused(use_app: Callable[[str], list[dict[str,
     assert err.value.status == 401 and err.value.code == "sso_failed"
 
 
+FRESH = "fresh"  # a valid transaction cookie, made when the test runs (it expires 60 s after it is made)
+
+
 @pytest.mark.parametrize(("params", "cookie", "code"), [
-    ({"state": "st", "error": "access_denied"}, _cookie(), "sso_error"),
+    ({"state": "st", "error": "access_denied"}, FRESH, "sso_error"),
     ({"state": "st", "code": "c"}, None, "sso_state_missing"),
     ({"state": "st", "code": "c"}, "%%%not-base64", "sso_state_missing"),
     ({"state": "st", "code": "c"}, oidc._encode({"state": "st", "exp": 1}), "sso_state_missing"),
-    ({"state": "other", "code": "c"}, _cookie(), "sso_state_mismatch"),
-    ({"state": "st"}, _cookie(), "sso_error"),
+    ({"state": "other", "code": "c"}, FRESH, "sso_state_mismatch"),
+    ({"state": "st"}, FRESH, "sso_error"),
 ])
 async def test_callback_preconditions(use_app: Callable[[str], list[dict[str, str]]], params: dict[str, str],
                                       cookie: str | None, code: str) -> None:
     seen = use_app(_id_token())
     with pytest.raises(ApiError) as err:
-        await oidc.complete_login(params=params, cookie=cookie)
+        await oidc.complete_login(params=params, cookie=_cookie() if cookie == FRESH else cookie)
     assert err.value.code == code and err.value.status == 400
     assert seen == []  # refused before any code exchange
 
