@@ -33,7 +33,8 @@ def _admin(sql: str) -> None:
 @pytest.fixture(params=["sqlite", "postgres"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
-        yield Settings(vmx_data_dir=tmp_path)
+        # database_url=None explicitly: the production profile's DATABASE_URL must not leak in here.
+        yield Settings(vmx_data_dir=tmp_path, database_url=None)
         return
     db = f"vmx_mig_{secrets.token_hex(4)}"
     _admin(f"CREATE DATABASE {db}")
