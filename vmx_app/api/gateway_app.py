@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from vmx_app.api.app import create_api
+from vmx_app.api.routers.completion import CompletionFastPath
 
 
-def create_gateway_app() -> FastAPI:
-    return create_api(standalone=True)
+def create_gateway_app() -> CompletionFastPath:
+    return CompletionFastPath(create_api(standalone=True))

@@ -1,6 +1,7 @@
 """Batching audit writer: the request path enqueues, a background task inserts rows in batches.
 
-Bounded queue, flush every second or every `batch_size` rows, and a final flush on shutdown.
+Bounded queue, flush every second or every `batch_size` rows, and a final flush on shutdown. The
+insert itself is the store's (stores.py: executemany in a thread on SQLite, COPY on Postgres).
 (Spooling to disk during a database outage belongs to the audit issue that builds on this.)
 """
 
@@ -9,32 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from dataclasses import asdict
-from typing import Any
 
-from sqlalchemy import insert
-
-from vmx_app.db import session_scope
+from vmx_app.audit.stores import AuditStore, store_for_settings
 from vmx_app.gateway.audit import AuditRecord
-from vmx_app.models import RequestAudit
 
 log = logging.getLogger("vmx.audit")
 
-_UUID_FIELDS = ("workspace_id", "environment_id", "resource_id", "connection_id", "api_key_id", "user_id")
-
-
-def _row(record: AuditRecord) -> dict[str, Any]:
-    row = asdict(record)
-    for name in _UUID_FIELDS:
-        value = row[name]
-        row[name] = uuid.UUID(value) if isinstance(value, str) else value
-    row["id"] = uuid.uuid4()
-    return row
-
 
 class AuditWriter:
-    def __init__(self, *, batch_size: int = 500, flush_interval_s: float = 1.0, max_queue: int = 50_000) -> None:
+    def __init__(self, *, batch_size: int = 500, flush_interval_s: float = 1.0, max_queue: int = 50_000,
+                 store: AuditStore | None = None) -> None:
+        self._store = store
         self._queue: asyncio.Queue[AuditRecord] | None = None
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
@@ -64,6 +50,9 @@ class AuditWriter:
                 await self._task
             self._task = None
         await self.flush()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
 
     async def flush(self) -> int:
         """Write everything queued now; returns the number of rows written."""
@@ -90,8 +79,9 @@ class AuditWriter:
                 await asyncio.sleep(1)
 
     async def _write(self, batch: list[AuditRecord]) -> None:
-        async with session_scope() as session:
-            await session.execute(insert(RequestAudit), [_row(r) for r in batch])
+        if self._store is None:
+            self._store = store_for_settings()  # chosen late: tests and the CLI set the database first
+        await self._store.write(batch)
 
 
 _writer: AuditWriter | None = None

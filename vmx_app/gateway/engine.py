@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
 from vmx_app.gateway.errors import Endpoint, GatewayError, bad_request, error_body
 from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
+from vmx_app.gateway.ids import new_request_id
 from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, end_provider_span, run_legs
 from vmx_app.gateway.merge import EnvelopeError, VmxEnvelope, apply_overrides, merge_request, split_vmx_envelope
 from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
@@ -60,7 +60,7 @@ class Engine:
     # ---- completion -------------------------------------------------------------------------------
 
     async def complete(self, req: GatewayRequest) -> GatewayResponse:
-        ctx = RequestContext(str(uuid.uuid4()), req.workspace_id, req.environment_id, req.endpoint, req.source_ip)
+        ctx = RequestContext(new_request_id(), req.workspace_id, req.environment_id, req.endpoint, req.source_ip)
         span = self._request_span(ctx)
         try:
             return await self._complete(ctx, req, span)

@@ -22,8 +22,7 @@ from vmx_app.api.routers import (
 
 def all_routers() -> list[APIRouter]:
     return [
-        completion.fast_router,  # first: the hot path should not pay for matching every management route
-        completion.router,  # the completion routes' OpenAPI entries (requests are served by fast_router)
+        completion.router,  # the completion routes' OpenAPI entries (requests take CompletionFastPath)
         health.router,
         auth.router,
         users.router,

@@ -1,17 +1,20 @@
 """The completion API (DESIGN §4): OpenAI Chat Completions and Responses, Anthropic Messages (and
 count_tokens), and the model list, under /v1/completion/{ws}/{env}. Thin: the engine does the work.
 
-`router` declares the routes for the OpenAPI document. Requests are served by `fast_router`: one plain
-Starlette route in front of them that dispatches on the path tail, which skips FastAPI's per-request
-dependency machinery (about half the framework cost of the hot path). Both call the same handlers.
+`router` declares the routes for the OpenAPI document. Requests are served by `CompletionFastPath`, an
+ASGI wrapper around the whole app that takes `/v1/completion/…` before Starlette's middleware stack,
+route matching and FastAPI's dependency machinery run (most of the framework cost of the hot path),
+and dispatches on the path tail. Both call the same handlers.
 """
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmx_app.api.completion_auth import api_key_hash, read_body, source_ip
 from vmx_app.gateway import catalog
@@ -20,7 +23,9 @@ from vmx_app.gateway.errors import Endpoint
 from vmx_app.services.gateway_runtime import ready_engine
 from vmx_app.settings import get_settings
 
+PREFIX = "/v1/completion/"
 router = APIRouter(prefix="/v1/completion/{ws}/{env}", tags=["completion"])
+log = logging.getLogger("vmx.gateway")
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -95,17 +100,40 @@ _HANDLERS = {
 }
 
 
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "invalid_request_error" if status < 500 else
+                                   "api_error", "param": None, "code": str(status)}}, status_code=status)
+
+
 async def _dispatch(request: Request) -> Response:
     handler = _HANDLERS.get((request.method, request.path_params["rest"]))
     if handler is None:
         known = any(tail == request.path_params["rest"] for _, tail in _HANDLERS)
-        status = 405 if known else 404
-        message = "method not allowed" if known else f"no completion route {request.url.path}"
-        return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "param": None,
-                                       "code": str(status)}}, status_code=status)
+        return _error(405, "method not allowed") if known else \
+            _error(404, f"no completion route {request.url.path}")
     return await handler(request)
 
 
-fast_router = APIRouter()
-fast_router.routes.append(Route("/v1/completion/{ws}/{env}/{rest:path}", _dispatch, methods=["GET", "POST"],
-                                include_in_schema=False))
+class CompletionFastPath:
+    """ASGI wrapper: `/v1/completion/{ws}/{env}/{rest}` straight to the handlers, the rest to `app`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        ws, _, tail = path[len(PREFIX):].partition("/")
+        env, _, rest = tail.partition("/")
+        if not (ws and env and rest):
+            response: Response = _error(404, f"no completion route {path}")
+        else:
+            scope["path_params"] = {"ws": ws, "env": env, "rest": rest}
+            try:
+                response = await _dispatch(Request(scope, receive))
+            except Exception:  # the engine answers its own errors; this is a bug, never a hang
+                log.exception("completion route %s failed", path)
+                response = _error(500, "internal error")
+        await response(scope, receive, send)

@@ -1,0 +1,19 @@
+"""Pooled request ids are valid, distinct UUIDv4s, across pool refills."""
+
+from __future__ import annotations
+
+import uuid
+
+from vmx_app.gateway.ids import UuidPool, new_request_id
+
+
+def test_pooled_ids_are_distinct_v4_uuids_across_refills() -> None:
+    pool = UuidPool()
+    ids = [pool.next() for _ in range(10_000)]  # more than two reads of the pool
+    assert len(set(ids)) == len(ids)
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+
+
+def test_request_ids_are_uuid_strings() -> None:
+    first, second = new_request_id(), new_request_id()
+    assert first != second and str(uuid.UUID(first)) == first
