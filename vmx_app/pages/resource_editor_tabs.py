@@ -10,6 +10,7 @@ from vmx_app.components.model_slot import model_slot
 from vmx_app.components.routing_builder import RoutingHandlers, routing_builder
 from vmx_app.components.tables import mono
 from vmx_app.pages.resource_editor_state import KeyOption, ResourceEditorState
+from vmx_app.pages.routing_test_panel import routing_test_panel
 
 S = ResourceEditorState
 READ_ONLY = ~S.can_save
@@ -88,6 +89,7 @@ def routing_tab() -> rx.Component:
         _switch("Routing enabled", S.routing_enabled, S.set_routing_enabled, "resource-routing-enabled"),
         routing_builder(S.conditions, connections=S.connections, handlers=handlers, on_add=S.add_condition,
                         read_only=READ_ONLY),
+        routing_test_panel(),
         spacing="3", width="100%",
     )
 
