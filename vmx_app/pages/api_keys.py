@@ -13,17 +13,18 @@ from reflex.event import EventSpec
 from vmx_app.api.deps import Principal
 from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import module_resource
-from vmx_app.components.forms import confirm_dialog, form_dialog, icon_action, text_field
-from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
+from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono, notice, requires_selection
+from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
 from vmx_app.db import session_scope
 from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
 from vmx_app.services import api_keys as keys_service
 from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import csv_list, when
-from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/api-keys"
@@ -55,12 +56,8 @@ def _end_of_day(value: str) -> datetime | None:
                        [{"field": "expiresAt", "message": "not a date"}]) from exc
 
 
-class ApiKeysState(WorkspaceState):
+class ApiKeysState(CrudPageMixin, WorkspaceState):
     rows: list[ApiKeyRow] = []
-    can_create: bool = False
-    list_error: str = ""
-    form_error: str = ""
-    create_open: bool = False
     # The one time the key's value exists outside the caller's hands; cleared when the dialog closes.
     new_key: str = ""
     new_key_name: str = ""
@@ -68,11 +65,7 @@ class ApiKeysState(WorkspaceState):
     @rx.event
     async def load(self) -> EventSpec | None:
         self._forget_new_key()
-        principal = await self.principal_or_redirect()
-        if not isinstance(principal, Principal):
-            return principal
-        await self._refresh(principal)
-        return None
+        return await super().load()
 
     def _forget_new_key(self) -> None:
         self.new_key = ""
@@ -103,17 +96,13 @@ class ApiKeysState(WorkspaceState):
 
     @rx.event
     def set_create_open(self, value: bool) -> None:
-        self.create_open = value
-        self.form_error = ""
+        super().set_create_open(value)
         if not value:
             self._forget_new_key()
 
     @rx.event
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> None:
             data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
                                 labels=csv_list(str(form.get("labels", ""))),
                                 expires_at=_end_of_day(str(form.get("expires_at", ""))))
@@ -121,48 +110,36 @@ class ApiKeysState(WorkspaceState):
                 _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
                                               "api-key:create", MODULE)
                 created = await keys_service.create_key(session, env=env, data=data, actor_id=principal.user_id)
-        except (ApiError, ValidationError) as exc:
-            self.form_error = error_text(exc)
-            return None
-        self.form_error = ""
-        self.new_key = created.api_key_value
-        self.new_key_name = created.name
-        await self._refresh(principal)
-        return None
+            # The dialog stays open and shows the key instead of the form (no toast).
+            self.form_error = ""
+            self.new_key = created.api_key_value
+            self.new_key_name = created.name
+
+        return await self._save_form(change)
 
     @rx.event
     async def set_enabled(self, key_id: str, enabled: bool) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             async with session_scope() as session:
                 _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
                                                  "api-key:update", MODULE, ApiKey)
                 await keys_service.update_key(session, key=key, env=env, data=ApiKeyUpdate(enabled=enabled),
                                               actor_id=principal.user_id)
-        except (ApiError, ValidationError) as exc:
-            await self._refresh(principal)
-            return rx.toast.error(error_text(exc))
-        await self._refresh(principal)
-        return rx.toast.success(f"Key {key.name} {'enabled' if enabled else 'disabled'}")
+            return f"Key {key.name} {'enabled' if enabled else 'disabled'}"
+
+        return await self._change_row(change, errors=(ApiError, ValidationError))
 
     @rx.event
     async def delete(self, key_id: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             async with session_scope() as session:
                 _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
                                                "api-key:delete", MODULE, ApiKey)
                 name = key.name
                 await keys_service.delete_key(session, key=key)
-        except ApiError as exc:
-            await self._refresh(principal)
-            return rx.toast.error(error_text(exc))
-        await self._refresh(principal)
-        return rx.toast.success(f"Key {name} deleted")
+            return f"Key {name} deleted"
+
+        return await self._change_row(change)
 
 
 def _row(row: ApiKeyRow) -> rx.Component:
@@ -181,12 +158,9 @@ def _row(row: ApiKeyRow) -> rx.Component:
         cell(row.expires),
         cell(row.last_used),
         actions_cell(
-            rx.cond(row.can_delete,
-                    confirm_dialog(icon_action("trash_2", "Delete " + row.name, color_scheme="red"),
-                                   title="Delete API key " + row.name + "?",
-                                   message="Clients using it are refused from now on.",
-                                   confirm_label="Delete key", on_confirm=ApiKeysState.delete(row.id)),
-                    rx.fragment()),
+            delete_action(row.can_delete, "Delete " + row.name, title="Delete API key " + row.name + "?",
+                          message="Clients using it are refused from now on.",
+                          confirm_label="Delete key", on_confirm=ApiKeysState.delete(row.id)),
         ),
         custom_attrs={"data-row": row.name},
     )
@@ -218,31 +192,24 @@ def _new_key_view() -> rx.Component:
 
 
 def api_keys_page() -> rx.Component:
-    return console_layout(
-        page_header("API Keys", "Keys that clients send to call this environment's AI resources.",
-                    rx.cond(ApiKeysState.can_create,
-                            rx.button(rx.icon("plus", size=16), "New API key",
-                                      on_click=ApiKeysState.set_create_open(True)),
-                            rx.fragment())),
-        notice(ApiKeysState.list_error),
-        requires_selection(
-            ApiKeysState.has_environment, "Pick an environment (or create one) first.",
-            data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", ""], ApiKeysState.rows, _row,
-                       empty="No API keys in this environment yet.", test_id="api-keys-table"),
-        ),
-        form_dialog("New API key",
-                    text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),
-                    text_field("Description", "description", field_id="key-description"),
-                    text_field("Labels", "labels", placeholder="team-a, batch", field_id="key-labels",
-                               hint="Comma-separated; they show up in the audit log."),
-                    text_field("Expires on", "expires_at", type="date", field_id="key-expires",
-                               hint="Optional; the key stops working at the end of that day (UTC)."),
-                    open=ApiKeysState.create_open & (ApiKeysState.new_key == ""),
-                    on_open_change=ApiKeysState.set_create_open, on_submit=ApiKeysState.create,
-                    submit_label="Create key", error=ApiKeysState.form_error,
-                    description="Environment " + ApiKeysState.environment_name + " of " + ApiKeysState.workspace_name
-                    + ". The key may call every AI resource of the environment."),
+    s = ApiKeysState
+    return list_page(
+        "API Keys", "Keys that clients send to call this environment's AI resources.",
+        create_button("New API key", s.can_create, on_click=s.set_create_open(True)), s.list_error,
+        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", ""], s.rows, _row,
+                   empty="No API keys in this environment yet.", test_id="api-keys-table"),
+        create_dialog(s, "New API key",
+                      text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),
+                      text_field("Description", "description", field_id="key-description"),
+                      text_field("Labels", "labels", placeholder="team-a, batch", field_id="key-labels",
+                                 hint="Comma-separated; they show up in the audit log."),
+                      text_field("Expires on", "expires_at", type="date", field_id="key-expires",
+                                 hint="Optional; the key stops working at the end of that day (UTC)."),
+                      open=s.create_open & (s.new_key == ""), on_submit=s.create, submit_label="Create key",
+                      description="Environment " + s.environment_name + " of " + s.workspace_name
+                      + ". The key may call every AI resource of the environment."),
         _new_key_view(),
+        needs=s.has_environment, needs_hint="Pick an environment (or create one) first.",
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vmx_app.components.capacity_editor import capacity_editor
-from vmx_app.components.forms import confirm_dialog, icon_action
+from vmx_app.components.crud import create_button, delete_action, list_page
+from vmx_app.components.forms import icon_action
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.schema_form import SECRETS_SCRIPT, schema_form
@@ -38,31 +39,22 @@ def _row(row: ConnectionRow) -> rx.Component:
         cell(_credentials_badge(row.credentials)),
         actions_cell(
             rx.link(icon_action("pencil", f"Edit {row.name}"), href=f"{EDIT_ROUTE}?id={row.id}"),
-            rx.cond(ConnectionsState.can_delete, confirm_dialog(
-                icon_action("trash-2", f"Delete {row.name}", color_scheme="red"),
-                title="Delete connection?",
-                message=f"{row.name} will be deleted. Resources that use it must be changed first.",
-                confirm_label="Delete", on_confirm=ConnectionsState.delete(row.id)), rx.fragment()),
+            delete_action(ConnectionsState.can_delete, f"Delete {row.name}", title="Delete connection?",
+                          message=f"{row.name} will be deleted. Resources that use it must be changed first.",
+                          confirm_label="Delete", on_confirm=ConnectionsState.delete(row.id), icon="trash-2"),
         ),
         custom_attrs={"data-row": row.name},
     )
 
 
 def connections_page() -> rx.Component:
-    create = rx.cond(
-        ConnectionsState.can_create,
-        rx.link(rx.button(rx.icon("plus", size=16), "New connection", id="new-connection"), href=EDIT_ROUTE),
-        rx.fragment(),
-    )
-    return console_layout(
-        page_header("AI Connections", "Provider credentials, capacity and allowed models.", create),
-        notice(ConnectionsState.list_error),
-        requires_selection(
-            WorkspaceState.has_environment, NO_ENV,
-            data_table(["Name", "Provider", "Capacity", "Allowed models", "Credentials", ""],
-                       ConnectionsState.connections, _row, empty="No AI connections in this environment yet.",
-                       test_id="connections-table"),
-        ),
+    s = ConnectionsState
+    return list_page(
+        "AI Connections", "Provider credentials, capacity and allowed models.",
+        create_button("New connection", s.can_create, href=EDIT_ROUTE, id="new-connection"), s.list_error,
+        data_table(["Name", "Provider", "Capacity", "Allowed models", "Credentials", ""], s.rows, _row,
+                   empty="No AI connections in this environment yet.", test_id="connections-table"),
+        needs=WorkspaceState.has_environment, needs_hint=NO_ENV,
     )
 
 

@@ -12,17 +12,18 @@ from reflex.event import EventSpec
 from vmx_app.api.deps import Principal, member_role
 from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import workspace_resource
-from vmx_app.components.forms import confirm_dialog, form_dialog, icon_action, select_field, text_field
-from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
+from vmx_app.components.forms import select_field, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table, notice, requires_selection
+from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.db import session_scope
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import MemberAssign, MemberRoleUpdate
 from vmx_app.services import workspaces as ws_service
 from vmx_app.state.access import error_text, owned_workspace_for, parse_id, user_id_by_email, workspace_for
+from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import when
-from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/members"
@@ -38,28 +39,17 @@ class MemberRow:
     since: str = ""
 
 
-class MembersState(WorkspaceState):
+class MembersState(CrudPageMixin, WorkspaceState):
     rows: list[MemberRow] = []
-    # Owners (and admins) with the policy's permission; the server checks both again on every change.
-    can_add: bool = False
+    # Owners (and admins) with the policy's permission (`can_create` adds a member); the server checks
+    # both again on every change.
     can_change_role: bool = False
     can_remove: bool = False
-    list_error: str = ""
-    form_error: str = ""
-    add_open: bool = False
-
-    @rx.event
-    async def load(self) -> EventSpec | None:
-        principal = await self.principal_or_redirect()
-        if not isinstance(principal, Principal):
-            return principal
-        await self._refresh(principal)
-        return None
 
     async def _refresh(self, principal: Principal) -> None:
         await self.load_context(principal)
         self.rows, self.list_error = [], ""
-        self.can_add = self.can_change_role = self.can_remove = False
+        self.can_create = self.can_change_role = self.can_remove = False
         if not self.workspace_id:
             return
         try:
@@ -72,70 +62,51 @@ class MembersState(WorkspaceState):
             self.list_error = error_text(exc)
             return
         resource = workspace_resource(workspace.name)
-        self.can_add = owner and allowed(principal, "workspace:assign", resource)
+        self.can_create = owner and allowed(principal, "workspace:assign", resource)
         self.can_change_role = owner and allowed(principal, "workspace:update-member-role", resource)
         self.can_remove = owner and allowed(principal, "workspace:unassign", resource)
         self.rows = [MemberRow(user_id=str(m.user_id), email=m.email, name=m.name, role=m.role,
                                since=when(m.created_at)) for m in members]
 
     @rx.event
-    def set_add_open(self, value: bool) -> None:
-        self.add_open = value
-        self.form_error = ""
-
-    @rx.event
-    async def add(self, form: dict[str, Any]) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
+    async def create(self, form: dict[str, Any]) -> EventSpec | None:
         email = str(form.get("email", ""))
-        try:
+
+        async def change(principal: Principal) -> str:
             async with session_scope() as session:
                 workspace = await owned_workspace_for(session, principal, self.workspace_id, "workspace:assign")
                 body = MemberAssign(user_ids=[await user_id_by_email(session, email)],
                                     role=form.get("role") or MemberRole.MEMBER.value)
                 await ws_service.assign_members(session, workspace=workspace, user_ids=body.user_ids,
                                                 role=body.role, actor_id=principal.user_id)
-        except (ApiError, ValidationError) as exc:
-            self.form_error = error_text(exc)
-            return None
-        self.add_open = False
-        await self._refresh(principal)
-        return rx.toast.success(f"{email.strip()} added")
+            self.create_open = False
+            return f"{email.strip()} added"
+
+        return await self._save_form(change)
 
     @rx.event
     async def change_role(self, user_id: str, role: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             body = MemberRoleUpdate(role=role)
             async with session_scope() as session:
                 workspace = await owned_workspace_for(session, principal, self.workspace_id,
                                                       "workspace:update-member-role")
                 await ws_service.set_member_role(session, workspace=workspace, user_id=parse_id(user_id, "Member"),
                                                  role=body.role, actor_id=principal.user_id)
-        except (ApiError, ValidationError) as exc:
-            await self._refresh(principal)
-            return rx.toast.error(error_text(exc))
-        await self._refresh(principal)
-        return rx.toast.success("Role changed")
+            return "Role changed"
+
+        return await self._change_row(change, errors=(ApiError, ValidationError))
 
     @rx.event
     async def remove(self, user_id: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             async with session_scope() as session:
                 workspace = await owned_workspace_for(session, principal, self.workspace_id, "workspace:unassign")
                 await ws_service.unassign_members(session, workspace=workspace,
                                                   user_ids=[parse_id(user_id, "Member")])
-        except ApiError as exc:
-            await self._refresh(principal)
-            return rx.toast.error(error_text(exc))
-        await self._refresh(principal)
-        return rx.toast.success("Member removed")
+            return "Member removed"
+
+        return await self._change_row(change)
 
 
 def _role_cell(row: MemberRow) -> rx.Component:
@@ -155,38 +126,29 @@ def _row(row: MemberRow) -> rx.Component:
         _role_cell(row),
         cell(row.since),
         actions_cell(
-            rx.cond(MembersState.can_remove,
-                    confirm_dialog(icon_action("user_minus", "Remove " + row.email, color_scheme="red"),
-                                   title="Remove " + row.email + "?",
-                                   message="They lose access to this workspace and everything in it.",
-                                   confirm_label="Remove member", on_confirm=MembersState.remove(row.user_id)),
-                    rx.fragment()),
+            delete_action(MembersState.can_remove, "Remove " + row.email, title="Remove " + row.email + "?",
+                          message="They lose access to this workspace and everything in it.",
+                          confirm_label="Remove member", on_confirm=MembersState.remove(row.user_id),
+                          icon="user_minus"),
         ),
         custom_attrs={"data-row": row.email},
     )
 
 
 def members_page() -> rx.Component:
-    return console_layout(
-        page_header("Members", "Who can see this workspace. Owners manage members and can delete it.",
-                    rx.cond(MembersState.can_add,
-                            rx.button(rx.icon("user_plus", size=16), "Add member",
-                                      on_click=MembersState.set_add_open(True)),
-                            rx.fragment())),
-        notice(MembersState.list_error),
-        requires_selection(
-            MembersState.has_workspace, "Create or pick a workspace first.",
-            data_table(["Email", "Name", "Role", "Member since", ""], MembersState.rows, _row,
-                       empty="No members.", test_id="members-table"),
-        ),
-        form_dialog("Add member",
-                    text_field("Email", "email", type="email", required=True, field_id="member-email",
-                               hint="The user must exist already (Users page, or first SSO login)."),
-                    select_field("Role", "role", ROLES, default_value=MemberRole.MEMBER.value,
-                                 field_id="member-role"),
-                    open=MembersState.add_open, on_open_change=MembersState.set_add_open,
-                    on_submit=MembersState.add, submit_label="Add", error=MembersState.form_error,
-                    description="To workspace " + MembersState.workspace_name),
+    s = MembersState
+    return list_page(
+        "Members", "Who can see this workspace. Owners manage members and can delete it.",
+        create_button("Add member", s.can_create, icon="user_plus", on_click=s.set_create_open(True)), s.list_error,
+        data_table(["Email", "Name", "Role", "Member since", ""], s.rows, _row,
+                   empty="No members.", test_id="members-table"),
+        create_dialog(s, "Add member",
+                      text_field("Email", "email", type="email", required=True, field_id="member-email",
+                                 hint="The user must exist already (Users page, or first SSO login)."),
+                      select_field("Role", "role", ROLES, default_value=MemberRole.MEMBER.value,
+                                   field_id="member-role"),
+                      on_submit=s.create, submit_label="Add", description="To workspace " + s.workspace_name),
+        needs=s.has_workspace, needs_hint="Create or pick a workspace first.",
     )
 
 

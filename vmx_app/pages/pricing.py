@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vmx_app.components.forms import confirm_dialog, form_dialog, icon_action
+from vmx_app.components.crud import create_button, delete_action, edit_action
+from vmx_app.components.forms import form_dialog
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.model_slot import PROVIDERS
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -27,12 +28,10 @@ def _row(row: PriceRow) -> rx.Component:
         cell(mono(row.model)),
         cell(_price(row.input)), cell(_price(row.output)), cell(_price(row.cached)), cell(_price(row.reasoning)),
         actions_cell(
-            rx.cond(S.can_update, icon_action("pencil", f"Edit {label}", on_click=S.open_edit(row.id)),
-                    rx.fragment()),
-            rx.cond(S.can_delete, confirm_dialog(
-                icon_action("trash-2", f"Delete {label}", color_scheme="red"),
-                title="Delete price?", message=f"Costs of {label} will no longer be computed.",
-                confirm_label="Delete", on_confirm=S.delete(row.id)), rx.fragment()),
+            edit_action(S.can_update, f"Edit {label}", S.open_edit(row.id)),
+            delete_action(S.can_delete, f"Delete {label}", title="Delete price?",
+                          message=f"Costs of {label} will no longer be computed.",
+                          confirm_label="Delete", on_confirm=S.delete(row.id), icon="trash-2"),
         ),
         custom_attrs={"data-row": label},
     )
@@ -67,8 +66,7 @@ def _dialog() -> rx.Component:
 
 
 def pricing_page() -> rx.Component:
-    add = rx.cond(S.can_create, rx.button(rx.icon("plus", size=16), "Add price", on_click=S.open_new,
-                                          id="new-price"), rx.fragment())
+    add = create_button("Add price", S.can_create, on_click=S.open_new, id="new-price")
     return console_layout(
         page_header("Model pricing", "USD per million tokens; the audit computes each request's cost from it.",
                     add),
@@ -78,7 +76,7 @@ def pricing_page() -> rx.Component:
                       id="price-filter-provider"),
             rx.input(value=S.search, on_change=S.set_search, placeholder="Search models", id="price-search",
                      width="18em"),
-            rx.text(S.visible.length(), " of ", S.prices.length(), " models", size="2",  # type: ignore[attr-defined]
+            rx.text(S.visible.length(), " of ", S.rows.length(), " models", size="2",  # type: ignore[attr-defined]
                     color_scheme="gray"),
             spacing="3", align="center",
         ),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vmx_app.components.forms import confirm_dialog, icon_action
-from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.crud import create_button, delete_action, list_page
+from vmx_app.components.forms import icon_action
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table, notice, requires_selection
+from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.pages import resource_editor
 from vmx_app.pages.resource_editor_state import EDIT_ROUTE, LIST_ROUTE
 from vmx_app.state.resources import ResourceRow, ResourcesState
@@ -23,30 +23,23 @@ def _row(row: ResourceRow) -> rx.Component:
         cell(rx.text(row.routing, size="2")),
         actions_cell(
             rx.link(icon_action("pencil", f"Edit {row.name}"), href=f"{EDIT_ROUTE}?id={row.id}"),
-            rx.cond(ResourcesState.can_delete, confirm_dialog(
-                icon_action("trash-2", f"Delete {row.name}", color_scheme="red"),
-                title="Delete resource?", message=f"{row.name} will be deleted; clients calling it get 404.",
-                confirm_label="Delete", on_confirm=ResourcesState.delete(row.id)), rx.fragment()),
+            delete_action(ResourcesState.can_delete, f"Delete {row.name}", title="Delete resource?",
+                          message=f"{row.name} will be deleted; clients calling it get 404.",
+                          confirm_label="Delete", on_confirm=ResourcesState.delete(row.id), icon="trash-2"),
         ),
         custom_attrs={"data-row": row.name},
     )
 
 
 def resources_page() -> rx.Component:
-    create = rx.cond(
-        ResourcesState.can_create,
-        rx.link(rx.button(rx.icon("plus", size=16), "New resource", id="new-resource"), href=EDIT_ROUTE),
-        rx.fragment(),
-    )
-    return console_layout(
-        page_header("AI Resources", "The endpoints applications call by name: model, fallback, routing, capacity.",
-                    create),
-        notice(ResourcesState.list_error),
-        requires_selection(
-            WorkspaceState.has_environment, "Choose a workspace and an environment (top left) to see its resources.",
-            data_table(["Name", "Primary model", "Fallback", "Routing", ""], ResourcesState.resources, _row,
-                       empty="No AI resources in this environment yet.", test_id="resources-table"),
-        ),
+    s = ResourcesState
+    return list_page(
+        "AI Resources", "The endpoints applications call by name: model, fallback, routing, capacity.",
+        create_button("New resource", s.can_create, href=EDIT_ROUTE, id="new-resource"), s.list_error,
+        data_table(["Name", "Primary model", "Fallback", "Routing", ""], s.rows, _row,
+                   empty="No AI resources in this environment yet.", test_id="resources-table"),
+        needs=WorkspaceState.has_environment,
+        needs_hint="Choose a workspace and an environment (top left) to see its resources.",
     )
 
 

@@ -7,21 +7,21 @@ import json
 from typing import Any
 
 import reflex as rx
-from pydantic import ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.api.deps import Principal
 from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import MODULES, parse_policy, role_resource
-from vmx_app.components.forms import confirm_dialog, icon_action, text_field, textarea_field
-from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.crud import create_button, delete_action, list_page
+from vmx_app.components.forms import icon_action, text_field, textarea_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, notice
 from vmx_app.db import session_scope
 from vmx_app.models.role import RoleCreate, RoleUpdate
 from vmx_app.services import roles as roles_service
-from vmx_app.state.access import error_text, parse_id, require
-from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.access import parse_id, require
+from vmx_app.state.crud import EditDialogMixin
+from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/roles"
@@ -54,13 +54,9 @@ def parse_policy_text(text: str) -> dict[str, Any]:
     return value
 
 
-class RolesState(WorkspaceState):
+class RolesState(EditDialogMixin, WorkspaceState):
+    # One dialog both creates (`edit_id` "") and edits, so the mixin's create dialog stays unused here.
     rows: list[RoleRow] = []
-    can_create: bool = False
-    list_error: str = ""
-    form_error: str = ""
-    editor_open: bool = False
-    edit_id: str = ""  # "" while creating a role
 
     @rx.var
     def editing(self) -> RoleRow:
@@ -73,14 +69,6 @@ class RolesState(WorkspaceState):
             return "New role"
         row = self.editing
         return f"Role {row.name}" if not row.can_edit else f"Edit role {row.name}"
-
-    @rx.event
-    async def load(self) -> EventSpec | None:
-        principal = await self.principal_or_redirect()
-        if not isinstance(principal, Principal):
-            return principal
-        await self._refresh(principal)
-        return None
 
     async def _refresh(self, principal: Principal) -> None:
         await self.load_context(principal)
@@ -99,23 +87,10 @@ class RolesState(WorkspaceState):
         ) for r in roles]
 
     @rx.event
-    def set_editor_open(self, value: bool) -> None:
-        self.editor_open = value
-        self.form_error = ""
-
-    @rx.event
-    def open_editor(self, role_id: str) -> None:
-        self.edit_id = role_id
-        self.form_error = ""
-        self.editor_open = True
-
-    @rx.event
     async def save(self, form: dict[str, Any]) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
         name = str(form.get("name", ""))
-        try:
+
+        async def change(principal: Principal) -> str:
             policy = parse_policy_text(str(form.get("policy", "")))
             description = form.get("description") or None
             async with session_scope() as session:
@@ -133,29 +108,22 @@ class RolesState(WorkspaceState):
                     data = RoleCreate(name=name, description=description, policy=policy)
                     await require(principal, "role:create", role_resource())
                     await roles_service.create_role(session, data=data, actor_id=principal.user_id)
-        except (ApiError, ValidationError) as exc:
-            self.form_error = error_text(exc)
-            return None
-        self.editor_open = False
-        await self._refresh(principal)
-        return rx.toast.success(f"Role {name} saved")
+            self.edit_open = False
+            return f"Role {name} saved"
+
+        return await self._save_form(change)
 
     @rx.event
     async def delete(self, role_id: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             async with session_scope() as session:
                 role = await roles_service.get_role(session, parse_id(role_id, "Role"))
                 name = role.name
                 await require(principal, "role:delete", role_resource(role.name))
                 await roles_service.delete_role(session, role=role)
-        except ApiError as exc:
-            await self._refresh(principal)
-            return rx.toast.error(error_text(exc))
-        await self._refresh(principal)
-        return rx.toast.success(f"Role {name} deleted")
+            return f"Role {name} deleted"
+
+        return await self._change_row(change)
 
 
 def _row(row: RoleRow) -> rx.Component:
@@ -167,14 +135,11 @@ def _row(row: RoleRow) -> rx.Component:
         cell(row.statements.to_string()),
         actions_cell(
             rx.cond(row.can_edit,
-                    icon_action("pencil", "Edit " + row.name, on_click=RolesState.open_editor(row.id)),
-                    icon_action("eye", "View " + row.name, on_click=RolesState.open_editor(row.id))),
-            rx.cond(row.can_delete,
-                    confirm_dialog(icon_action("trash_2", "Delete " + row.name, color_scheme="red"),
-                                   title="Delete role " + row.name + "?",
-                                   message="Users holding it lose what it grants.",
-                                   confirm_label="Delete role", on_confirm=RolesState.delete(row.id)),
-                    rx.fragment()),
+                    icon_action("pencil", "Edit " + row.name, on_click=RolesState.start_edit(row.id)),
+                    icon_action("eye", "View " + row.name, on_click=RolesState.start_edit(row.id))),
+            delete_action(row.can_delete, "Delete " + row.name, title="Delete role " + row.name + "?",
+                          message="Users holding it lose what it grants.",
+                          confirm_label="Delete role", on_confirm=RolesState.delete(row.id)),
         ),
         custom_attrs={"data-row": row.name},
     )
@@ -216,19 +181,17 @@ def _editor() -> rx.Component:
             ),
             max_width="680px",
         ),
-        open=RolesState.editor_open,
-        on_open_change=RolesState.set_editor_open,
+        open=RolesState.edit_open,
+        on_open_change=RolesState.set_edit_open,
     )
 
 
 def roles_page() -> rx.Component:
-    return console_layout(
-        page_header("Roles", "Policies that decide what users may do.",
-                    rx.cond(RolesState.can_create,
-                            rx.button(rx.icon("plus", size=16), "New role", on_click=RolesState.open_editor("")),
-                            rx.fragment())),
-        notice(RolesState.list_error),
-        data_table(["Name", "Description", "Statements", ""], RolesState.rows, _row, empty="No roles.",
+    s = RolesState
+    return list_page(
+        "Roles", "Policies that decide what users may do.",
+        create_button("New role", s.can_create, on_click=s.start_edit("")), s.list_error,
+        data_table(["Name", "Description", "Statements", ""], s.rows, _row, empty="No roles.",
                    test_id="roles-table"),
         _editor(),
     )

@@ -6,23 +6,22 @@ import dataclasses
 from typing import Any
 
 import reflex as rx
-from pydantic import ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import role_resource, user_resource
-from vmx_app.components.forms import confirm_dialog, field, form_dialog, icon_action, select_field, text_field
-from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
+from vmx_app.components.forms import field, select_field, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table, notice, state_badge
+from vmx_app.components.tables import actions_cell, cell, data_table, state_badge
 from vmx_app.db import session_scope
 from vmx_app.models.user import UserCreate, UserUpdate
 from vmx_app.services import roles as roles_service
 from vmx_app.services import users as users_service
-from vmx_app.state.access import error_text, parse_id, require
+from vmx_app.state.access import parse_id, require
+from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
-from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/users"
@@ -47,27 +46,13 @@ def _checked_roles(form: dict[str, Any]) -> list[str]:
     return sorted(k.removeprefix(ROLE_FIELD) for k, v in form.items() if k.startswith(ROLE_FIELD) and v)
 
 
-class UsersState(WorkspaceState):
+class UsersState(EditDialogMixin, WorkspaceState):
     rows: list[UserRow] = []
     role_names: list[str] = []
-    can_create: bool = False
-    list_error: str = ""
-    form_error: str = ""
-    create_open: bool = False
-    edit_open: bool = False
-    edit_id: str = ""
 
     @rx.var
     def editing(self) -> UserRow:
         return next((r for r in self.rows if r.id == self.edit_id), UserRow())
-
-    @rx.event
-    async def load(self) -> EventSpec | None:
-        principal = await self.principal_or_redirect()
-        if not isinstance(principal, Principal):
-            return principal
-        await self._refresh(principal)
-        return None
 
     async def _refresh(self, principal: Principal) -> None:
         await self.load_context(principal)
@@ -88,27 +73,8 @@ class UsersState(WorkspaceState):
         ) for u in users]
 
     @rx.event
-    def set_create_open(self, value: bool) -> None:
-        self.create_open = value
-        self.form_error = ""
-
-    @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        self.edit_open = value
-        self.form_error = ""
-
-    @rx.event
-    def start_edit(self, user_id: str) -> None:
-        self.edit_id = user_id
-        self.form_error = ""
-        self.edit_open = True
-
-    @rx.event
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             data = UserCreate(email=form.get("email", ""), name=form.get("name", ""),
                               password=form.get("password", ""), state=form.get("state") or "ACTIVE",
                               roles=_checked_roles(form))
@@ -118,19 +84,14 @@ class UsersState(WorkspaceState):
                 for role in roles:
                     await require(principal, "role:assign", role_resource(role.name))
                 await users_service.create_user(session, data=data, actor_id=principal.user_id, roles=roles)
-        except (ApiError, ValidationError) as exc:
-            self.form_error = error_text(exc)
-            return None
-        self.create_open = False
-        await self._refresh(principal)
-        return rx.toast.success(f"User {data.email} created")
+            self.create_open = False
+            return f"User {data.email} created"
+
+        return await self._save_form(change)
 
     @rx.event
     async def save(self, form: dict[str, Any]) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             changes = {"name": form.get("name"), "state": form.get("state"), "password": form.get("password")}
             data = UserUpdate(**{k: v for k, v in changes.items() if v})
             wanted = set(_checked_roles(form))
@@ -146,29 +107,22 @@ class UsersState(WorkspaceState):
                     else:
                         await require(principal, "role:unassign", role_resource(role.name))
                         await roles_service.unassign(session, role=role, user_ids=[user.id])
-        except (ApiError, ValidationError) as exc:
-            self.form_error = error_text(exc)
-            return None
-        self.edit_open = False
-        await self._refresh(principal)
-        return rx.toast.success("User saved")
+            self.edit_open = False
+            return "User saved"
+
+        return await self._save_form(change)
 
     @rx.event
     async def delete(self, user_id: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return login_redirect()
-        try:
+        async def change(principal: Principal) -> str:
             async with session_scope() as session:
                 user = await users_service.get_user(session, parse_id(user_id, "User"))
                 email = user.email
                 await require(principal, "user:delete", user_resource(user.email))
                 await users_service.delete_user(session, user=user, actor_id=principal.user_id)
-        except ApiError as exc:
-            await self._refresh(principal)
-            return rx.toast.error(error_text(exc))
-        await self._refresh(principal)
-        return rx.toast.success(f"User {email} deleted")
+            return f"User {email} deleted"
+
+        return await self._change_row(change)
 
 
 def _row(row: UserRow) -> rx.Component:
@@ -180,14 +134,10 @@ def _row(row: UserRow) -> rx.Component:
         cell(state_badge(row.state)),
         cell(row.last_login),
         actions_cell(
-            rx.cond(row.can_edit, icon_action("pencil", "Edit " + row.email, on_click=UsersState.start_edit(row.id)),
-                    rx.fragment()),
-            rx.cond(row.can_delete,
-                    confirm_dialog(icon_action("trash_2", "Delete " + row.email, color_scheme="red"),
-                                   title="Delete " + row.email + "?",
-                                   message="Their sessions end and their memberships are removed.",
-                                   confirm_label="Delete user", on_confirm=UsersState.delete(row.id)),
-                    rx.fragment()),
+            edit_action(row.can_edit, "Edit " + row.email, UsersState.start_edit(row.id)),
+            delete_action(row.can_delete, "Delete " + row.email, title="Delete " + row.email + "?",
+                          message="Their sessions end and their memberships are removed.",
+                          confirm_label="Delete user", on_confirm=UsersState.delete(row.id)),
         ),
         custom_attrs={"data-row": row.email},
     )
@@ -204,39 +154,33 @@ def _role_checkboxes(checked: Any = None) -> rx.Component:
 
 
 def _dialogs() -> rx.Component:
-    editing = UsersState.editing
+    s, editing = UsersState, UsersState.editing
     return rx.fragment(
-        form_dialog("Create user",
-                    text_field("Email", "email", type="email", required=True, field_id="user-email"),
-                    text_field("Name", "name", field_id="user-name"),
-                    text_field("Password", "password", type="password", required=True, field_id="user-password",
-                               hint="At least 8 characters."),
-                    select_field("State", "state", ["ACTIVE", "CHANGE_PASSWORD"], default_value="CHANGE_PASSWORD",
-                                 field_id="user-state", hint="CHANGE_PASSWORD makes them pick their own at login."),
-                    _role_checkboxes(),
-                    open=UsersState.create_open, on_open_change=UsersState.set_create_open,
-                    on_submit=UsersState.create, submit_label="Create user", error=UsersState.form_error),
-        form_dialog("Edit user",
+        create_dialog(s, "Create user",
+                      text_field("Email", "email", type="email", required=True, field_id="user-email"),
+                      text_field("Name", "name", field_id="user-name"),
+                      text_field("Password", "password", type="password", required=True, field_id="user-password",
+                                 hint="At least 8 characters."),
+                      select_field("State", "state", ["ACTIVE", "CHANGE_PASSWORD"], default_value="CHANGE_PASSWORD",
+                                   field_id="user-state", hint="CHANGE_PASSWORD makes them pick their own at login."),
+                      _role_checkboxes(),
+                      on_submit=s.create, submit_label="Create user"),
+        edit_dialog(s, "Edit user",
                     text_field("Name", "name", default_value=editing.name, field_id="user-edit-name"),
                     select_field("State", "state", STATES, default_value=editing.state, field_id="user-edit-state"),
                     text_field("New password", "password", type="password", field_id="user-edit-password",
                                hint="Leave empty to keep it. Setting one ends the user's sessions."),
                     _role_checkboxes(editing.roles),
-                    open=UsersState.edit_open, on_open_change=UsersState.set_edit_open,
-                    on_submit=UsersState.save, submit_label="Save", error=UsersState.form_error,
-                    description=editing.email),
+                    on_submit=s.save, description=editing.email),
     )
 
 
 def users_page() -> rx.Component:
-    return console_layout(
-        page_header("Users", "Everyone who can sign in, and their roles.",
-                    rx.cond(UsersState.can_create,
-                            rx.button(rx.icon("user_plus", size=16), "New user",
-                                      on_click=UsersState.set_create_open(True)),
-                            rx.fragment())),
-        notice(UsersState.list_error),
-        data_table(["Email", "Name", "Roles", "State", "Last login", ""], UsersState.rows, _row,
+    s = UsersState
+    return list_page(
+        "Users", "Everyone who can sign in, and their roles.",
+        create_button("New user", s.can_create, icon="user_plus", on_click=s.set_create_open(True)), s.list_error,
+        data_table(["Email", "Name", "Roles", "State", "Last login", ""], s.rows, _row,
                    empty="No users.", test_id="users-table"),
         _dialogs(),
     )

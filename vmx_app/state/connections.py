@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.api.deps import Principal
 from vmx_app.api.errors import ApiError
 from vmx_app.components.capacity_editor import CapacityRow, capacity_entries, capacity_rows
 from vmx_app.components.schema_form import ConfigField, schema_fields
 from vmx_app.db import session_scope
-from vmx_app.models import AIConnection
+from vmx_app.models import AIConnection, Environment
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
 from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.crud import EnvModuleListMixin
 from vmx_app.state.session import allowed
 from vmx_app.state.workspace import WorkspaceState
 from vmx_app.vault import is_masked
@@ -110,55 +113,20 @@ async def connection_options(session: Any, environment_id: Any) -> list[dict[str
             for r in rows]
 
 
-class ConnectionsState(WorkspaceState):
+class ConnectionsState(EnvModuleListMixin, WorkspaceState):
     """The connection list."""
 
-    connections: list[ConnectionRow] = []
-    can_create: bool = False
-    can_delete: bool = False
-    list_error: str = ""
+    MODULE: ClassVar[str] = MODULE
+    MODEL: ClassVar[type[SQLModel]] = AIConnection
+    NOUN: ClassVar[str] = "Connection"
+    rows: list[ConnectionRow] = []
 
-    @rx.event
-    async def load(self) -> EventSpec | None:
-        principal = await self.principal_or_redirect()
-        if not isinstance(principal, Principal):
-            return principal
-        await self.load_context(principal)
-        self.list_error = ""
-        self.connections = []
-        self.can_create = self.can_delete = False
-        if not self.environment_id:
-            return None
-        try:
-            async with session_scope(readonly=True) as session:
-                workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                              self.environment_id, f"{MODULE}:list", MODULE)
-                rows = await service.list_connections(session=session, environment_id=environment.id)
-                self.connections = [connection_row(await service.to_public(r)) for r in rows]
-        except ApiError as exc:
-            self.list_error = error_text(exc)
-            return None
-        base = f"workspace:{workspace.name}:environment:{environment.name}:{MODULE}"
-        self.can_create = allowed(principal, f"{MODULE}:create", base)
-        self.can_delete = allowed(principal, f"{MODULE}:delete", f"{base}:*")
-        return None
+    async def _list_rows(self, session: AsyncSession, environment: Environment) -> list[ConnectionRow]:
+        rows = await service.list_connections(session=session, environment_id=environment.id)
+        return [connection_row(await service.to_public(r)) for r in rows]
 
-    @rx.event
-    async def delete(self, connection_id: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return rx.redirect("/login", replace=True)
-        try:
-            async with session_scope() as session:
-                _, _, row = await env_item_for(session, principal, self.workspace_id, self.environment_id,
-                                               connection_id, f"{MODULE}:delete", MODULE, AIConnection)
-                name = row.name
-                await service.delete_connection(session=session, row=row)
-        except ApiError as exc:
-            self.list_error = problem_text(exc)
-            return None
-        self.connections = [c for c in self.connections if c.id != connection_id]
-        return rx.toast.success(f"Connection {name} deleted")
+    async def _delete_row(self, session: AsyncSession, row: AIConnection) -> None:
+        await service.delete_connection(session=session, row=row)
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.api.deps import Principal, authorize
 from vmx_app.api.errors import ApiError, not_found
@@ -20,6 +21,7 @@ from vmx_app.models.model_pricing import ModelPricingCreate, ModelPricingUpdate
 from vmx_app.services import model_pricing as service
 from vmx_app.state.access import parse_id
 from vmx_app.state.connections import problem_text
+from vmx_app.state.crud import InPlaceListMixin
 from vmx_app.state.session import allowed
 from vmx_app.state.workspace import WorkspaceState
 
@@ -45,14 +47,11 @@ def price_row(row: ModelPricing) -> PriceRow:
                     reasoning=number_text(row.reasoning_per_million))
 
 
-class PricingState(WorkspaceState):
-    prices: list[PriceRow] = []
+class PricingState(InPlaceListMixin, WorkspaceState):
+    rows: list[PriceRow] = []
     provider_filter: str = ALL_PROVIDERS
     search: str = ""
-    can_create: bool = False
     can_update: bool = False
-    can_delete: bool = False
-    list_error: str = ""
     dialog_open: bool = False
     editing_id: str = ""
     draft: PriceRow = PriceRow()
@@ -61,30 +60,25 @@ class PricingState(WorkspaceState):
     @rx.var
     def visible(self) -> list[PriceRow]:
         needle = self.search.strip().lower()
-        return [p for p in self.prices if (self.provider_filter in (ALL_PROVIDERS, p.provider))
+        return [p for p in self.rows if (self.provider_filter in (ALL_PROVIDERS, p.provider))
                 and (not needle or needle in p.model.lower())]
 
     @rx.var
     def provider_choices(self) -> list[str]:
-        return [ALL_PROVIDERS, *sorted({p.provider for p in self.prices})]
+        return [ALL_PROVIDERS, *sorted({p.provider for p in self.rows})]
 
-    @rx.event
-    async def load(self) -> EventSpec | None:
-        principal = await self.principal_or_redirect()
-        if not isinstance(principal, Principal):
-            return principal
+    async def _refresh(self, principal: Principal) -> None:
         await self.load_context(principal)
         await self._reload()
         every = model_pricing_resource("*")
         self.can_create = allowed(principal, "model-pricing:create", model_pricing_resource())
         self.can_update = allowed(principal, "model-pricing:update", every)
         self.can_delete = allowed(principal, "model-pricing:delete", every)
-        return None
 
     async def _reload(self) -> None:
         self.list_error = ""
         async with session_scope(readonly=True) as session:
-            self.prices = [price_row(r) for r in await service.list_pricing(session=session)]
+            self.rows = [price_row(r) for r in await service.list_pricing(session=session)]
 
     @rx.event
     def set_provider_filter(self, value: str) -> None:
@@ -101,7 +95,7 @@ class PricingState(WorkspaceState):
 
     @rx.event
     def open_edit(self, price_id: str) -> None:
-        row = next((p for p in self.prices if p.id == price_id), None)
+        row = next((p for p in self.rows if p.id == price_id), None)
         if row is not None:
             self.editing_id, self.draft, self.error, self.dialog_open = price_id, row, "", True
 
@@ -154,16 +148,10 @@ class PricingState(WorkspaceState):
 
     @rx.event
     async def delete(self, price_id: str) -> EventSpec | None:
-        principal = await self.current_principal()
-        if principal is None:
-            return rx.redirect("/login", replace=True)
-        try:
-            async with session_scope() as session:
-                row = await self._row(session, principal, price_id, "model-pricing:delete")
-                label = f"{row.provider}/{row.model}"
-                await service.delete_pricing(session=session, row=row)
-        except ApiError as exc:
-            self.list_error = problem_text(exc)
-            return None
-        self.prices = [p for p in self.prices if p.id != price_id]
-        return rx.toast.success(f"Price for {label} deleted")
+        async def remove(session: AsyncSession, principal: Principal) -> str:
+            row = await self._row(session, principal, price_id, "model-pricing:delete")
+            label = f"{row.provider}/{row.model}"
+            await service.delete_pricing(session=session, row=row)
+            return f"Price for {label} deleted"
+
+        return await self._delete_listed(price_id, remove)

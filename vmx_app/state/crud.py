@@ -1,0 +1,195 @@
+"""State mixins shared by the console's list pages.
+
+Reflex copies a mixin's vars and event handlers into every state that lists it, so each page keeps
+its own values. A page state names the mixin first and its parent state after it (a state whose bases
+are all mixins is a mixin itself), and declares its own typed `rows` (the row dataclass differs per page):
+
+    class EnvironmentsState(EditDialogMixin, WorkspaceState):
+        rows: list[EnvironmentRow] = []
+
+        async def _refresh(self, principal: Principal) -> None: ...
+
+- `ListPageMixin`: what every table page has: `load` (sign-in check, then the page's `_refresh`).
+- `CrudPageMixin`: a table read again after every change, with a create dialog.
+- `EditDialogMixin`: the same with an edit dialog for one row.
+- `InPlaceListMixin`: a table whose delete drops the row without a reload (model pricing).
+- `EnvModuleListMixin`: that table for one module of the current environment (AI connections, resources).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import reflex as rx
+from pydantic import ValidationError
+from reflex.event import EventSpec
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from vmx_app.api.deps import Principal
+from vmx_app.api.errors import ApiError
+from vmx_app.db import session_scope
+from vmx_app.models import Environment
+from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.session import allowed, login_redirect
+
+# Does one change for the signed-in principal; returns the success toast's text (None: no toast).
+Change = Callable[[Principal], Awaitable[str | None]]
+# Deletes one row inside the handler's session; returns the success toast's text.
+Removal = Callable[[AsyncSession, Principal], Awaitable[str]]
+
+
+if TYPE_CHECKING:
+    # For type checkers: the members the page's parent state provides (the principal, the selection). At run
+    # time the mixins are plain `rx.State` mixins, as Reflex documents them.
+    from vmx_app.state.workspace import WorkspaceState as _PageBase
+else:
+    _PageBase = rx.State
+
+
+class ListPageMixin(_PageBase, mixin=True):
+    """A table page: its on_load signs the user in (or redirects) and reads the rows."""
+
+    can_create: bool = False
+    list_error: str = ""  # why the table is empty (no permission, no such workspace)
+
+    async def _refresh(self, principal: Principal) -> None:
+        """Read the switcher, the page's rows and permissions; every page defines it."""
+        raise NotImplementedError
+
+    @rx.event
+    async def load(self) -> EventSpec | None:
+        principal = await self.principal_or_redirect()
+        if not isinstance(principal, Principal):
+            return principal
+        await self._refresh(principal)
+        return None
+
+
+class CrudPageMixin(ListPageMixin, mixin=True):
+    """A table that is read again after each change, and the dialog that creates a row."""
+
+    form_error: str = ""  # why the open dialog's save was refused; the dialog stays open
+    create_open: bool = False
+
+    @rx.event
+    def set_create_open(self, value: bool) -> None:
+        self.create_open = value
+        self.form_error = ""
+
+    async def _save_form(self, change: Change) -> EventSpec | None:
+        """A dialog's submit: a refusal stays in the dialog; success (the change closes the dialog
+        itself) reloads the table and toasts."""
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            message = await change(principal)
+        except (ApiError, ValidationError) as exc:
+            self.form_error = error_text(exc)
+            return None
+        await self._refresh(principal)
+        return rx.toast.success(message) if message is not None else None
+
+    async def _change_row(self, change: Change,
+                          errors: tuple[type[Exception], ...] = (ApiError,)) -> EventSpec | None:
+        """A row's one-click change (delete, toggle): the table is read again whatever happened, so it
+        never shows a stale row; the toast says how it went."""
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            message = await change(principal)
+        except errors as exc:
+            await self._refresh(principal)
+            return rx.toast.error(error_text(exc))
+        await self._refresh(principal)
+        return rx.toast.success(message) if message is not None else None
+
+
+class EditDialogMixin(CrudPageMixin, mixin=True):
+    """`CrudPageMixin` plus the dialog that edits the row `edit_id`."""
+
+    edit_open: bool = False
+    edit_id: str = ""
+
+    @rx.event
+    def set_edit_open(self, value: bool) -> None:
+        self.edit_open = value
+        self.form_error = ""
+
+    @rx.event
+    def start_edit(self, item_id: str) -> None:
+        self.edit_id = item_id
+        self.form_error = ""
+        self.edit_open = True
+
+
+class InPlaceListMixin(ListPageMixin, mixin=True):
+    """A table whose delete drops the row in place; a refusal shows above the table."""
+
+    can_delete: bool = False
+    if TYPE_CHECKING:
+        rows: list[Any]  # declared by each page with its own row type
+
+    async def _delete_listed(self, item_id: str, remove: Removal) -> EventSpec | None:
+        principal = await self.current_principal()
+        if principal is None:
+            return login_redirect()
+        try:
+            async with session_scope() as session:
+                message = await remove(session, principal)
+        except ApiError as exc:
+            self.list_error = error_text(exc)
+            return None
+        self.rows = [r for r in self.rows if r.id != item_id]
+        return rx.toast.success(message)
+
+
+class EnvModuleListMixin(InPlaceListMixin, mixin=True):
+    """The items of one module (`MODULE`, stored as `MODEL`) in the current environment."""
+
+    MODULE: ClassVar[str]
+    MODEL: ClassVar[type[SQLModel]]
+    NOUN: ClassVar[str]  # "Connection": the delete toast's first word
+
+    async def _list_rows(self, session: AsyncSession, environment: Environment) -> list[Any]:
+        """The environment's items as table rows; every page defines it."""
+        raise NotImplementedError
+
+    async def _delete_row(self, session: AsyncSession, row: Any) -> None:
+        """Delete one item (its scope and permission are checked already); every page defines it."""
+        raise NotImplementedError
+
+    async def _refresh(self, principal: Principal) -> None:
+        await self.load_context(principal)
+        self.list_error = ""
+        self.rows = []
+        self.can_create = self.can_delete = False
+        if not self.environment_id:
+            return
+        module = self.MODULE
+        try:
+            async with session_scope(readonly=True) as session:
+                workspace, environment = await env_module_for(session, principal, self.workspace_id,
+                                                              self.environment_id, f"{module}:list", module)
+                self.rows = await self._list_rows(session, environment)
+        except ApiError as exc:
+            self.list_error = error_text(exc)
+            return
+        base = f"workspace:{workspace.name}:environment:{environment.name}:{module}"
+        self.can_create = allowed(principal, f"{module}:create", base)
+        self.can_delete = allowed(principal, f"{module}:delete", f"{base}:*")
+
+    @rx.event
+    async def delete(self, item_id: str) -> EventSpec | None:
+        async def remove(session: AsyncSession, principal: Principal) -> str:
+            _, _, row = await env_item_for(session, principal, self.workspace_id,
+                                           self.environment_id, item_id, f"{self.MODULE}:delete",
+                                           self.MODULE, self.MODEL)
+            name = row.name
+            await self._delete_row(session, row)
+            return f"{self.NOUN} {name} deleted"
+
+        return await self._delete_listed(item_id, remove)
