@@ -135,3 +135,25 @@ def test_streaming_headers(env: Env, http: httpx.Client) -> None:
     assert body.rstrip().endswith(b"data: [DONE]")
     row = audit_row(r.headers["x-vmx-request-id"])
     assert row["stream"] and row["completion_tokens"] == 3 and row["time_to_first_token_ms"] is not None
+
+
+def test_client_leaving_mid_stream_is_audited_as_499(env: Env, fake_upstream: FakeUpstream) -> None:
+    from tests.fakes.upstream import Behaviour
+
+    env.resource(env.slot("openai", "slow-stream-model"), name="slow-stream")
+    fake_upstream.script("slow-stream-model", Behaviour(text=" ".join(["w"] * 60), chunk_delay_s=0.2))  # 12 s to the end
+    # A client of its own, closed after the first event: the connection really goes away.
+    with httpx.Client(base_url=env.base_url, timeout=30) as client, client.stream(
+            "POST", "/chat/completions", json={**CHAT, "model": "slow-stream", "stream": True},
+            headers=env.headers()) as r:
+        assert r.status_code == 200
+        first = next(r.iter_raw())
+        assert first.startswith(b"data: ")
+        request_id = r.headers["x-vmx-request-id"]
+    row = audit_row(request_id, timeout_s=5.0)  # long before the stream would have ended
+    assert row["status_code"] == 499 and row["stream"] and row["error_type"]
+
+    # The gateway keeps serving streams to the end afterwards.
+    with httpx.Client(base_url=env.base_url, timeout=30) as client:
+        body = client.post("/chat/completions", json={**CHAT, "stream": True}, headers=env.headers()).content
+    assert body.rstrip().endswith(b"data: [DONE]")

@@ -13,10 +13,11 @@ import logging
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmx_app.api.completion_auth import api_key_hash, read_body, source_ip
+from vmx_app.api.sse_response import SSEResponse
 from vmx_app.gateway import catalog
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
 from vmx_app.gateway.errors import Endpoint
@@ -42,7 +43,7 @@ async def _request(request: Request, endpoint: Endpoint, with_body: bool = True)
 
 def _response(r: GatewayResponse) -> Response:
     if r.stream is not None:
-        return StreamingResponse(r.stream, status_code=r.status, headers={**r.headers, **_SSE_HEADERS},
+        return SSEResponse(r.stream, status_code=r.status, headers={**r.headers, **_SSE_HEADERS},
                                  media_type=r.media_type)
     return Response(r.body, status_code=r.status, headers=r.headers, media_type=r.media_type)
 
