@@ -3,6 +3,7 @@ back field for field, on this run's database."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -88,5 +89,23 @@ async def test_a_failing_batch_writes_nothing() -> None:
     else:
         raise AssertionError("the invalid row was accepted")
     assert await _read([good.request_id]) == {}  # nothing half-written
+    await writer.stop()
+    await dispose_engines()
+
+
+async def test_the_background_writer_drops_only_poison_rows_and_keeps_the_rest() -> None:
+    tag = uuid.uuid4().hex[:8]
+    writer = AuditWriter(flush_interval_s=0.05)
+    writer.start()
+    good = [_record(f"ok{i}-{tag}") for i in range(3)]
+    poison = _record("x" * 500) if get_settings().database_url is not None else _record(f"p-{tag}", workspace_id=None)
+    for record in (good[0], poison, good[1], good[2]):
+        writer.submit(record)
+    for _ in range(100):
+        if len(await _read([r.request_id for r in good])) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert set(await _read([r.request_id for r in good])) == {r.request_id for r in good}
+    assert writer.dropped == 1
     await writer.stop()
     await dispose_engines()

@@ -141,7 +141,8 @@ def test_client_leaving_mid_stream_is_audited_as_499(env: Env, fake_upstream: Fa
     from tests.fakes.upstream import Behaviour
 
     env.resource(env.slot("openai", "slow-stream-model"), name="slow-stream")
-    fake_upstream.script("slow-stream-model", Behaviour(text=" ".join(["w"] * 60), chunk_delay_s=0.2))  # 12 s to the end
+    # 60 words 0.2 s apart: 12 s to the natural end.
+    fake_upstream.script("slow-stream-model", Behaviour(text=" ".join(["w"] * 60), chunk_delay_s=0.2))
     # A client of its own, closed after the first event: the connection really goes away.
     with httpx.Client(base_url=env.base_url, timeout=30) as client, client.stream(
             "POST", "/chat/completions", json={**CHAT, "model": "slow-stream", "stream": True},

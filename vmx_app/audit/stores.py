@@ -1,8 +1,9 @@
 """Where audit batches go: one store per database, each the cheapest bulk insert its driver has.
 
 The ORM path cost ~60 µs of event-loop CPU per row (bind processors, JSON via the stdlib, deep
-copies), which at gateway rates was a fifth of the process. These stores encode each record once
-(orjson for JSON columns) and hand the whole batch to the driver in one call:
+copies), which at gateway rates was a fifth of the process. These stores encode each record once, when
+it is queued (a compact tuple: the queue never holds a request's dicts), with orjson for JSON columns,
+and hand a whole batch to the driver in one call:
 - SQLite: `executemany` on a dedicated connection in a dedicated thread, so a batch never runs on
   the event loop; values use the exact storage format SQLAlchemy reads back (hex UUIDs, naive UTC
   `YYYY-MM-DD HH:MM:SS.ffffff`, 0/1 booleans, JSON text).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -34,8 +36,11 @@ JSON_FIELDS = frozenset({"request_metadata", "events", "cost", "request_payload"
 
 
 class AuditStore(Protocol):
-    async def write(self, batch: list[AuditRecord]) -> None:
-        """Insert every record of the batch, or raise (the writer keeps the batch and retries)."""
+    def encode(self, record: AuditRecord) -> tuple[Any, ...]:
+        """The record as the row the driver takes: done once, when the record is queued."""
+
+    async def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert every row of the batch, or none and raise."""
 
     async def close(self) -> None: ...
 
@@ -44,45 +49,65 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(str(value))
-
-
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def sqlite_row(record: AuditRecord, ids: UuidPool) -> tuple[Any, ...]:
-    out: list[Any] = [ids.next().hex]
-    for name in RECORD_FIELDS:
-        value = getattr(record, name)
-        if name in UUID_FIELDS:
-            parsed = _uuid(value)
-            value = parsed.hex if parsed is not None else None
-        elif name in JSON_FIELDS:
-            value = _json_text(value)
-        elif name == "created_at":
-            value = _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
-        elif isinstance(value, bool):
-            value = int(value)
-        out.append(value)
+def _uuid_hex(value: Any) -> str:
+    """SQLAlchemy's SQLite form of a UUID: 32 hex digits (ids arrive as canonical strings)."""
+    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
+
+
+def _sqlite_time(value: datetime) -> str:
+    return _utc(value).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_bool(value: bool) -> int:
+    return int(value)
+
+
+def _pg_uuid(value: Any) -> str | None:
+    return None if value is None else str(value)  # asyncpg's uuid codec parses the text form
+
+
+Encoder = Callable[[Any], Any] | None
+
+
+def _encoders(uuid_fn: Encoder, time_fn: Encoder, bool_fn: Encoder) -> tuple[tuple[str, Encoder], ...]:
+    """Per column, the conversion its value needs (None: as it is), decided once instead of per row."""
+    out: list[tuple[str, Encoder]] = []
+    for f in fields(AuditRecord):
+        if f.name in UUID_FIELDS:
+            out.append((f.name, uuid_fn))
+        elif f.name in JSON_FIELDS:
+            out.append((f.name, _json_text))
+        elif f.name == "created_at":
+            out.append((f.name, time_fn))
+        elif f.type in ("bool", bool):
+            out.append((f.name, bool_fn))
+        else:
+            out.append((f.name, None))
     return tuple(out)
+
+
+_SQLITE_ENCODERS = _encoders(_uuid_hex, _sqlite_time, _sqlite_bool)
+_POSTGRES_ENCODERS = _encoders(_pg_uuid, _utc, None)  # asyncpg's jsonb codec takes JSON text
+
+
+def _row(record: AuditRecord, row_id: Any, encoders: tuple[tuple[str, Encoder], ...]) -> tuple[Any, ...]:
+    out: list[Any] = [row_id]
+    for name, encode in encoders:
+        value = getattr(record, name)
+        out.append(value if encode is None or value is None else encode(value))
+    return tuple(out)
+
+
+def sqlite_row(record: AuditRecord, ids: UuidPool) -> tuple[Any, ...]:
+    return _row(record, ids.next().hex, _SQLITE_ENCODERS)
 
 
 def postgres_row(record: AuditRecord, ids: UuidPool) -> tuple[Any, ...]:
-    out: list[Any] = [ids.next()]
-    for name in RECORD_FIELDS:
-        value = getattr(record, name)
-        if name in UUID_FIELDS:
-            value = _uuid(value)
-        elif name in JSON_FIELDS:
-            value = _json_text(value)  # asyncpg's jsonb codec takes JSON text
-        elif name == "created_at":
-            value = _utc(value)
-        out.append(value)
-    return tuple(out)
+    return _row(record, ids.next(), _POSTGRES_ENCODERS)
 
 
 class SQLiteAuditStore:
@@ -92,7 +117,7 @@ class SQLiteAuditStore:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vmx-audit-sqlite")
         self._conn: sqlite3.Connection | None = None
-        self._ids = UuidPool()  # used on the store's thread only
+        self._ids = UuidPool()  # used by encode(), on the event loop's thread
         marks = ", ".join("?" for _ in COLUMNS)
         self._sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"
 
@@ -105,8 +130,10 @@ class SQLiteAuditStore:
             self._conn = conn
         return self._conn
 
-    def _write_now(self, batch: list[AuditRecord]) -> None:
-        rows = [sqlite_row(r, self._ids) for r in batch]
+    def encode(self, record: AuditRecord) -> tuple[Any, ...]:
+        return sqlite_row(record, self._ids)
+
+    def _write_now(self, rows: list[tuple[Any, ...]]) -> None:
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -117,8 +144,8 @@ class SQLiteAuditStore:
                 conn.execute("ROLLBACK")
             raise
 
-    async def write(self, batch: list[AuditRecord]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._write_now, batch)
+    async def write(self, rows: list[tuple[Any, ...]]) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._write_now, rows)
 
     def _close_now(self) -> None:
         if self._conn is not None:
@@ -133,10 +160,12 @@ class PostgresAuditStore:
     def __init__(self) -> None:
         self._ids = UuidPool()
 
-    async def write(self, batch: list[AuditRecord]) -> None:
+    def encode(self, record: AuditRecord) -> tuple[Any, ...]:
+        return postgres_row(record, self._ids)
+
+    async def write(self, rows: list[tuple[Any, ...]]) -> None:
         from vmx_app.db import get_engine
 
-        rows = [postgres_row(r, self._ids) for r in batch]
         async with get_engine().connect() as conn:
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
