@@ -47,7 +47,9 @@ def tune_gc() -> None:
 async def lifespan() -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
     from vmx_app.services.bootstrap import bootstrap
+    from vmx_app.telemetry import configure_tracing, shutdown_tracing
 
+    configure_tracing()  # OTEL_ENABLED: spans to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP over HTTP)
     await bootstrap()
     audit_writer = get_audit_writer()
     audit_writer.start()
@@ -64,5 +66,6 @@ async def lifespan() -> AsyncIterator[None]:
             await config_listener
         await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
+        shutdown_tracing()
         await close_redis()
         await dispose_engines()
