@@ -36,6 +36,18 @@ def check_profile(workers: int) -> None:
 GC_THRESHOLDS = (20_000, 50, 100)
 
 
+def configure_logging() -> None:
+    """VM-X's own loggers (`vmx.*`) to stderr at LOG_LEVEL; idempotent (Reflex may import twice)."""
+    logger = logging.getLogger("vmx")
+    if not any(getattr(h, "vmx_handler", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.vmx_handler = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False  # the root logger (uvicorn's, Reflex's) would print it twice
+    logger.setLevel(get_settings().log_level.upper())
+
+
 def tune_gc() -> None:
     """Move everything built at start-up out of the collector's sight, and collect less often."""
     gc.collect()
@@ -49,6 +61,7 @@ async def lifespan() -> AsyncIterator[None]:
     from vmx_app.services.bootstrap import bootstrap
     from vmx_app.telemetry import configure_tracing, shutdown_tracing
 
+    configure_logging()
     configure_tracing()  # OTEL_ENABLED: spans to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP over HTTP)
     await bootstrap()
     audit_writer = get_audit_writer()
