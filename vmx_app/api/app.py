@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from vmx_app.api.errors import install_error_handlers
 from vmx_app.api.routers import all_routers
@@ -25,7 +24,6 @@ def create_api(*, standalone: bool = False) -> FastAPI:
     api = FastAPI(
         title="VM-X API",
         version="0.1.0",
-        default_response_class=ORJSONResponse,
         lifespan=_lifespan if standalone else None,
         docs_url="/docs",
         openapi_url="/openapi.json",

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vmx_app.api.responses import OrjsonResponse
 
 
 class ApiError(Exception):
@@ -46,21 +47,21 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> ORJSONResponse:
-        return ORJSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
+    async def _api_error(_: Request, exc: ApiError) -> OrjsonResponse:
+        return OrjsonResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
                               headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> OrjsonResponse:
         details = [{"field": _field_path(e.get("loc", ())), "message": e.get("msg", "invalid")}
                    for e in exc.errors()]
         fields = ", ".join(d["field"] for d in details)
-        return ORJSONResponse(error_body("validation_error", f"invalid request: {fields}", details),
+        return OrjsonResponse(error_body("validation_error", f"invalid request: {fields}", details),
                               status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> OrjsonResponse:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error")
-        return ORJSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+        return OrjsonResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                               headers=getattr(exc, "headers", None))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse
 
+from vmx_app.api.responses import OrjsonResponse
 from vmx_app.services.health import readiness
 
 router = APIRouter(tags=["health"])
@@ -16,8 +16,8 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz() -> ORJSONResponse:
+async def readyz() -> OrjsonResponse:
     checks = await readiness()
     ok = all(c["ok"] for c in checks.values())
-    return ORJSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+    return OrjsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
                           status_code=200 if ok else 503)
