@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import reflex as rx
+from starlette.types import ASGIApp
 
 from vmx_app.api.app import create_api
 from vmx_app.api.routers.completion import CompletionFastPath
 from vmx_app.lifecycle import lifespan
 from vmx_app.pages import register_pages
 
-app = rx.App(
-    # Our API takes Reflex's app under it; the completion fast path then wraps everything (hot path first).
-    api_transformer=[create_api(), CompletionFastPath],
+
+class VmxApp(rx.App):
+    """Reflex's backend with the completion fast path outermost: completion requests skip Reflex's own
+    Starlette stack (CORS, context middleware, mounts) as they do in gateway-only mode; everything else,
+    the lifespan included, goes to Reflex as usual."""
+
+    def __call__(self) -> ASGIApp:
+        return CompletionFastPath(super().__call__())
+
+
+app = VmxApp(
+    api_transformer=create_api(),  # our API, with Reflex's app mounted under it
 )
 app.register_lifespan_task(lifespan)
 register_pages(app)
