@@ -17,6 +17,10 @@ if [ ! -x .tools/node_modules/.bin/bun ]; then
   mkdir -p .tools
   npm install --silent --no-audit --no-fund --prefix .tools bun@1.4.5 >/dev/null
 fi
+if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -d tests/fakes/oidc_provider/node_modules/oidc-provider ]; then
+  # The SSO tests run a real OpenID provider: npm's oidc-provider, pinned by its package-lock.
+  npm ci --silent --no-audit --no-fund --prefix tests/fakes/oidc_provider >/dev/null
+fi
 if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   # Browser tests drive Debian's Chromium (no browser downloads here).
   if [ "$(id -u)" = "0" ]; then
