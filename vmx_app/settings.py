@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     vmx_max_body_bytes: int = 5 * 1024 * 1024
     vmx_config_cache_ttl_seconds: float = 30.0
     vmx_audit_store_payloads: bool = True
+    vmx_audit_flush_interval_seconds: float = Field(default=1.0, gt=0, le=300)
 
     # Telemetry
     otel_enabled: bool = False

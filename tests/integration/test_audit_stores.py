@@ -4,17 +4,37 @@ back field for field, on this run's database."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import httpx
+import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
+from tests.fakes.upstream import FakeUpstream
+from tests.sdk.env import make_env
+from tests.support.servers import free_port, gateway_command, running
 from vmx_app.audit.stores import PostgresAuditStore, SQLiteAuditStore, store_for_settings
 from vmx_app.audit.writer import AuditWriter
 from vmx_app.db import dispose_engines, session_scope
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.models import RequestAudit
 from vmx_app.settings import get_settings
+
+
+def audit_rows(request_ids: list[str]) -> set[str]:
+    """The request ids among these that have a request_audit row (read through a fresh connection)."""
+    engine = sa.create_engine(get_settings().sync_database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT request_id FROM request_audit WHERE request_id IN :ids")
+                                .bindparams(sa.bindparam("ids", expanding=True)), {"ids": request_ids})
+            return {r[0] for r in rows}
+    finally:
+        engine.dispose()
 
 
 def _record(request_id: str, **extra: object) -> AuditRecord:
@@ -73,22 +93,23 @@ async def test_every_field_round_trips() -> None:
     await dispose_engines()
 
 
-async def test_a_failing_batch_writes_nothing() -> None:
+async def test_a_failing_batch_writes_nothing_and_a_flush_keeps_the_good_rows() -> None:
     tag = uuid.uuid4().hex[:8]
-    writer = AuditWriter()
+    good, also_good = _record(f"good-{tag}"), _record(f"good2-{tag}")
     bad = _record("x" * 500)  # longer than its column: Postgres refuses it
-    good = _record(f"good-{tag}")
     if get_settings().database_url is None:
         bad = _record(f"bad-{tag}", workspace_id=None)  # NOT NULL column: SQLite refuses it
-    writer.submit(good)
-    writer.submit(bad)
-    try:
-        await writer.flush()
-    except Exception:  # noqa: BLE001 - the whole batch failed, atomically
-        pass
-    else:
-        raise AssertionError("the invalid row was accepted")
-    assert await _read([good.request_id]) == {}  # nothing half-written
+    store = store_for_settings()
+    with pytest.raises(Exception):  # noqa: B017 - each driver raises its own error type
+        await store.write([store.encode(good), store.encode(bad)])
+    assert await _read([good.request_id]) == {}  # a batch is atomic: nothing half-written
+    await store.close()
+
+    writer = AuditWriter()
+    for record in (good, bad, also_good):
+        writer.submit(record)
+    assert await writer.flush() == 2 and writer.dropped == 1  # the poison row alone is dropped
+    assert set(await _read([good.request_id, also_good.request_id])) == {good.request_id, also_good.request_id}
     await writer.stop()
     await dispose_engines()
 
@@ -109,3 +130,23 @@ async def test_the_background_writer_drops_only_poison_rows_and_keeps_the_rest()
     assert writer.dropped == 1
     await writer.stop()
     await dispose_engines()
+
+
+def test_sigterm_writes_every_queued_row(tmp_path: Path, admin_client: httpx.Client, app_url: str,
+                                         fake_upstream: FakeUpstream) -> None:
+    """With a flush interval far longer than the test, only the shutdown flush can write these rows."""
+    env = make_env(app_url, admin_client, fake_upstream, "sigterm")
+    env.resource(env.slot("openai"), name="flushed")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc_env = dict(os.environ, VMX_AUDIT_FLUSH_INTERVAL_SECONDS="120")
+    ids = []
+    with running(gateway_command(port), ready_url=f"{url}/readyz", env=proc_env, log=tmp_path / "gw.log"), \
+            httpx.Client(base_url=f"{url}/v1/completion/{env.ws}/{env.env}", headers=env.headers()) as http:
+        for i in range(20):
+            body = {"model": "flushed", "messages": [{"role": "user", "content": f"message {i}"}]}
+            r = http.post("/chat/completions", json=body)
+            assert r.status_code == 200, r.text
+            ids.append(r.headers["x-vmx-request-id"])
+        assert audit_rows(ids) == set()  # still queued: nothing written before the stop
+    assert audit_rows(ids) == set(ids)  # SIGTERM: every queued row was written on the way out

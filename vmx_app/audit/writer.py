@@ -1,7 +1,9 @@
 """Batching audit writer: the request path enqueues, a background task inserts rows in batches.
 
-Bounded queue, flush every second or every `batch_size` rows, and a final flush on shutdown. The
-insert itself is the store's (stores.py: executemany in a thread on SQLite, COPY on Postgres).
+Bounded queue, a batch every `flush_interval_s` or as soon as `batch_size` rows wait, and on shutdown
+every row still queued. A row leaves the queue only once its batch is written: stopping never cancels a
+batch in flight (a cancelled COPY would roll back) and never loses the rows a batch was waiting for.
+The insert itself is the store's (stores.py: executemany in a thread on SQLite, COPY on Postgres).
 (Spooling to disk during a database outage belongs to the audit issue that builds on this.)
 """
 
@@ -10,22 +12,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 from vmx_app.audit.stores import AuditStore, store_for_settings
 from vmx_app.gateway.audit import AuditRecord
 
 log = logging.getLogger("vmx.audit")
+Row = tuple[Any, ...]
 
 
 class AuditWriter:
     def __init__(self, *, batch_size: int = 1000, flush_interval_s: float = 1.0, max_queue: int = 100_000,
                  store: AuditStore | None = None) -> None:
         self._store = store
-        self._queue: asyncio.Queue[tuple[Any, ...]] | None = None
+        self._rows: deque[Row] = deque()
         self._batch_size = batch_size
         self._flush_interval_s = flush_interval_s
         self._max_queue = max_queue
+        self._wake: asyncio.Event | None = None  # set when rows arrive or stopping starts
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
@@ -34,28 +40,34 @@ class AuditWriter:
             self._store = store_for_settings()  # chosen late: tests and the CLI set the database first
         return self._store
 
+    def _event(self) -> asyncio.Event:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        return self._wake
+
     def submit(self, record: AuditRecord) -> None:
         """Encode now (a compact row, not the request's dicts) and queue it; never blocks."""
         self._put(self._get_store().encode(record), record.request_id)
 
-    def _put(self, row: tuple[Any, ...], request_id: str) -> None:
-        if self._queue is None:
-            self._queue = asyncio.Queue(self._max_queue)
-        try:
-            self._queue.put_nowait(row)
-        except asyncio.QueueFull:
+    def _put(self, row: Row, request_id: str) -> None:
+        if len(self._rows) >= self._max_queue:
             self.dropped += 1
             log.error("audit queue full; record %s dropped", request_id)
+            return
+        self._rows.append(row)
+        if len(self._rows) == 1 or len(self._rows) >= self._batch_size:
+            self._event().set()
 
     def start(self) -> None:
-        if self._queue is None:
-            self._queue = asyncio.Queue(self._max_queue)
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="vmx-audit-writer")
 
     async def stop(self) -> None:
+        """Let the batch in flight finish, then write everything still queued."""
         if self._task is not None:
-            self._task.cancel()
+            self._stopping = True
+            self._event().set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
@@ -65,48 +77,66 @@ class AuditWriter:
             self._store = None
 
     async def flush(self) -> int:
-        """Write everything queued now; returns the number of rows written."""
+        """Write everything queued now; returns the number of rows written. Poison rows are dropped
+        (see `_salvage`); raises when the database takes nothing (the rows stay queued)."""
         written = 0
-        while self._queue is not None and not self._queue.empty():
-            batch = [self._queue.get_nowait() for _ in range(min(self._batch_size, self._queue.qsize()))]
-            await self._write(batch)
-            written += len(batch)
+        while self._rows:
+            try:
+                written += await self._write_next()
+            except Exception:
+                log.exception("audit batch failed during a flush; retrying row by row")
+                before = len(self._rows)
+                written += await self._salvage(retry_delay_s=0)
+                if len(self._rows) >= before:
+                    raise
         return written
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            first = await self._queue.get()
-            await asyncio.sleep(self._flush_interval_s if self._queue.qsize() < self._batch_size else 0)
-            batch = [first] + [self._queue.get_nowait()
-                               for _ in range(min(self._batch_size - 1, self._queue.qsize()))]
-            try:
-                await self._write(batch)
-            except Exception:
-                log.exception("audit batch of %d rows failed; retrying row by row", len(batch))
-                await self._salvage(batch)
+    async def _write_next(self) -> int:
+        batch = [self._rows[i] for i in range(min(self._batch_size, len(self._rows)))]
+        await self._get_store().write(batch)
+        for _ in batch:  # only now: a failed or interrupted write leaves its rows queued
+            self._rows.popleft()
+        return len(batch)
 
-    async def _salvage(self, batch: list[tuple[Any, ...]]) -> None:
-        """A batch failed: write what can be written. Rows the database refuses while others pass are
-        poison (they would block every later batch) and are dropped with an error; when nothing passes
-        the database is down, so everything goes back in the queue for the next attempt."""
-        refused: list[tuple[Any, ...]] = []
+    async def _run(self) -> None:
+        wake = self._event()
+        while not self._stopping:
+            if not self._rows:
+                wake.clear()
+                await wake.wait()
+                continue
+            if len(self._rows) < self._batch_size:
+                wake.clear()  # the next wake-up: a full batch, or stopping
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._flush_interval_s)
+                if self._stopping:
+                    return  # stop() writes what is queued
+            try:
+                await self._write_next()
+            except Exception:
+                log.exception("audit batch of %d rows failed; retrying row by row",
+                              min(self._batch_size, len(self._rows)))
+                await self._salvage()
+
+    async def _salvage(self, retry_delay_s: float = 1.0) -> int:
+        """The head batch failed: write what can be written. Rows the database refuses while others pass
+        are poison (they would block every later batch) and are dropped with an error; when nothing
+        passes the database is down, so everything stays queued for the next attempt."""
+        batch = [self._rows.popleft() for _ in range(min(self._batch_size, len(self._rows)))]
+        refused: list[Row] = []
         for row in batch:
             try:
-                await self._write([row])
+                await self._get_store().write([row])
             except Exception:  # noqa: BLE001 - sorted below: poison row or outage
                 refused.append(row)
         if len(refused) < len(batch):
             for row in refused:
                 self.dropped += 1
                 log.error("audit row refused by the database and dropped: %r", row[:3])
-            return
-        for row in refused:
-            self._put(row, "(retried)")
-        await asyncio.sleep(1)
-
-    async def _write(self, batch: list[tuple[Any, ...]]) -> None:
-        await self._get_store().write(batch)
+            return len(batch) - len(refused)
+        self._rows.extendleft(reversed(refused))  # back at the head, in their order
+        await asyncio.sleep(retry_delay_s)
+        return 0
 
 
 _writer: AuditWriter | None = None
@@ -115,5 +145,7 @@ _writer: AuditWriter | None = None
 def get_audit_writer() -> AuditWriter:
     global _writer
     if _writer is None:
-        _writer = AuditWriter()
+        from vmx_app.settings import get_settings
+
+        _writer = AuditWriter(flush_interval_s=get_settings().vmx_audit_flush_interval_seconds)
     return _writer
