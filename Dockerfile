@@ -8,7 +8,7 @@ COPY alembic ./alembic
 COPY reflex.lock ./reflex.lock
 COPY vmx_app ./vmx_app
 COPY scripts ./scripts
-RUN bash scripts/setup.sh
+RUN VMX_SETUP_EXTRAS= bash scripts/setup.sh
 ENV PATH="/app/.tools/node_modules/.bin:/app/.venv/bin:$PATH" \
     VMX_DATA_DIR=/data REFLEX_TELEMETRY_ENABLED=false
 VOLUME /data

@@ -10,7 +10,8 @@ fi
 stamp=.venv/.vmx-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+  extras=${VMX_SETUP_EXTRAS-test}  # the Dockerfile sets it empty: no test tools in the image
+  .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
   touch "$stamp"
 fi
 if [ ! -x .tools/node_modules/.bin/bun ]; then
