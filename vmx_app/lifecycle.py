@@ -58,7 +58,10 @@ def tune_gc() -> None:
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
+    from vmx_app.services import config_events
     from vmx_app.services.bootstrap import bootstrap
+    from vmx_app.services.error_rates_shared import SharedErrorRates
+    from vmx_app.services.gateway_runtime import get_engine
     from vmx_app.telemetry import configure_tracing, shutdown_tracing
 
     configure_logging()
@@ -66,17 +69,19 @@ async def lifespan() -> AsyncIterator[None]:
     await bootstrap()
     audit_writer = get_audit_writer()
     audit_writer.start()
-    from vmx_app.services import config_events
-
     # Hears other processes' configuration changes (Redis pub/sub) and invalidates the config cache.
-    config_listener = asyncio.create_task(config_events.listen(), name="vmx-config-events")
+    background = [asyncio.create_task(config_events.listen(), name="vmx-config-events")]
+    error_rates = get_engine().deps.error_rates
+    if isinstance(error_rates, SharedErrorRates):  # production: errorRate counters synced through Redis
+        background.append(asyncio.create_task(error_rates.run(), name="vmx-error-rate-sync"))
     tune_gc()
     try:
         yield
     finally:
-        config_listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await config_listener
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
         shutdown_tracing()

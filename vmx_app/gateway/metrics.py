@@ -15,6 +15,7 @@ StatusFilter = Literal["any"] | int
 
 RETENTION_MINUTES = 180
 MAX_WINDOW_MINUTES = RETENTION_MINUTES
+DEFAULT_WINDOW_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,13 @@ class ErrorRateSource(Protocol):
 
 
 @dataclass
-class _Bucket:
+class Bucket:
     success: int = 0
     failed: int = 0
     failed_by_status: dict[int, int] = field(default_factory=dict)
 
 
-def _minute(now: float) -> int:
+def minute_of(now: float) -> int:
     return int(now // 60)
 
 
@@ -64,18 +65,18 @@ class ErrorRateCounters:
 
     def __init__(self, retention_minutes: int = RETENTION_MINUTES) -> None:
         self._retention = retention_minutes
-        self._buckets: dict[ErrorRateKey, dict[int, _Bucket]] = {}
+        self._buckets: dict[ErrorRateKey, dict[int, Bucket]] = {}
         self._last_sweep_minute = -1
 
     def record(self, key: ErrorRateKey, status_code: int, now: float) -> None:
         if 300 <= status_code < 400:
             return
-        minute = _minute(now)
+        minute = minute_of(now)
         self._sweep(minute)
         per_key = self._buckets.setdefault(key, {})
         bucket = per_key.get(minute)
         if bucket is None:
-            bucket = per_key[minute] = _Bucket()
+            bucket = per_key[minute] = Bucket()
         if status_code < 300:
             bucket.success += 1
         else:
@@ -89,7 +90,7 @@ class ErrorRateCounters:
         per_key = self._buckets.get(key)
         success = failed_any = failed_wanted = 0
         if per_key:
-            end = _minute(now)
+            end = minute_of(now)
             start = end - window + 1  # the last `window` minute buckets, the current one included
             for minute, bucket in per_key.items():
                 if start <= minute <= end:
@@ -109,6 +110,17 @@ class ErrorRateCounters:
 
     def key_count(self) -> int:
         return len(self._buckets)
+
+    def buckets(self) -> dict[ErrorRateKey, dict[int, Bucket]]:
+        """key -> minute -> counts (read-only use: the shared counters push and merge these)."""
+        return self._buckets
+
+    def add_bucket(self, key: ErrorRateKey, minute: int, counts: Bucket) -> None:
+        bucket = self._buckets.setdefault(key, {}).setdefault(minute, Bucket())
+        bucket.success += counts.success
+        bucket.failed += counts.failed
+        for code, n in counts.failed_by_status.items():
+            bucket.failed_by_status[code] = bucket.failed_by_status.get(code, 0) + n
 
     def _sweep(self, minute: int) -> None:
         # Once per minute: drop buckets past retention, and keys left with none, so memory stays bounded.

@@ -25,7 +25,9 @@ from vmx_app.gateway.legs import EngineDeps
 from vmx_app.gateway.metrics import ErrorRateCounters, ErrorRateSource
 from vmx_app.gateway.types import Usage
 from vmx_app.models import AIResource, Environment
+from vmx_app.redis_client import get_redis
 from vmx_app.services import config_cache, config_events, model_pricing
+from vmx_app.services.error_rates_shared import SharedErrorRates
 from vmx_app.settings import get_settings
 from vmx_app.telemetry import tracer
 
@@ -149,6 +151,14 @@ _refreshed: BackgroundRefreshed | None = None
 _warmed = False
 
 
+def _error_rate_source() -> ErrorRateSource:
+    """Shared through Redis when it is configured (every pod routes on the same errorRate), else in-process."""
+    redis = get_redis()
+    if redis is None:
+        return ErrorRateCounters()
+    return SharedErrorRates(redis, get_settings().redis_key_prefix)
+
+
 def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
     global _refreshed
     refreshed = _refreshed = BackgroundRefreshed()
@@ -157,7 +167,7 @@ def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | Non
         config=CacheConfigSource(),
         audit=get_audit_writer(),
         gate=gate,
-        error_rates=error_rates or ErrorRateCounters(),
+        error_rates=error_rates or _error_rate_source(),
         breaker=CircuitBreaker(),
         adapter_for=get_adapter,
         pricing=refreshed.pricing,
