@@ -85,8 +85,9 @@ def test_no_fallback_when_disabled_and_block_has_no_legs() -> None:
     (500, "http", True, True), (502, "http", True, True), (503, "http", True, True),
     (504, "http", True, True), (529, "http", True, True), (429, "http", True, True),
     (408, "http", True, True),
-    (400, "http", False, False), (401, "http", False, False), (403, "http", False, False),
-    (404, "http", False, False), (413, "http", False, False), (422, "http", False, False),
+    (400, "http", False, False), (413, "http", False, False), (422, "http", False, False),
+    # the provider refusing the connection's credentials or model: the next leg, no retry
+    (401, "http", True, False), (403, "http", True, False), (404, "http", True, False),
     (None, "http", True, True), (None, "timeout", True, True), (None, "network", True, True),
     (429, "gate", True, False), (None, "gate", True, False),
 ])

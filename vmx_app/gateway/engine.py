@@ -175,15 +175,9 @@ class Engine:
         t = time.perf_counter()
         span = self.deps.tracer.start_span("vmx.routing", context=st.trace) if st.trace is not None else None
         primary = resource.model
-        rate_key = (resource.id, primary.connection_id or "", primary.model)
-        rates, wall = self.deps.error_rates, self.deps.wall
-
-        def error_rate(window: int, status: str | int) -> float:
-            return rates.error_rate(rate_key, window, status if status == "any" else int(status), wall())
-
         inp = routing_input_from_body(st.merged, ctx.endpoint, envelope.metadata, key.name,
                                       request_tokens=st.tokens())
-        decision = evaluate_routing(routing, inp, error_rate, self.deps.rand)
+        decision = evaluate_routing(routing, inp, self.deps.primary_error_rate(resource), self.deps.rand)
         ctx.routing_s = time.perf_counter() - t
         if span is not None:
             span.set_attribute("vmx.routing.action", decision.action)

@@ -60,8 +60,15 @@ def plan_legs(resource: ResourceConfig, decision: RoutingDecision | None,
     return legs
 
 
+# The provider refusing the connection's credentials or not knowing its model is the operator's
+# configuration, not the caller's request: worth the next leg (never a retry of the same one), and
+# never passed through as if the caller's own key were wrong.
+UPSTREAM_CONFIG_STATUSES = frozenset({401, 403, 404})
+
+
 def is_fallback_worthy(status: int | None, kind: FailureKind) -> bool:
-    """Move on to the next leg? Yes for upstream trouble; no for the client's own 4xx (it would fail again).
+    """Move on to the next leg? Yes for upstream trouble and the connection's configuration; no for the
+    client's own 4xx (it would fail again).
 
     408 (Request Timeout) counts as a timeout. An HTTP failure without a status counts as upstream trouble.
     """
@@ -69,12 +76,13 @@ def is_fallback_worthy(status: int | None, kind: FailureKind) -> bool:
         return True
     if status is None:
         return True
-    return status >= 500 or status in (408, 429)
+    return status >= 500 or status in (408, 429) or status in UPSTREAM_CONFIG_STATUSES
 
 
 def is_retryable(status: int | None, kind: FailureKind) -> bool:
-    """Retry the same model (its maxRetries)? As fallback, except gate denials: they move on at once."""
-    return kind != "gate" and is_fallback_worthy(status, kind)
+    """Retry the same model (its maxRetries)? As fallback, except gate denials (they move on at once) and
+    configuration refusals (the same credentials fail the same way)."""
+    return kind != "gate" and status not in UPSTREAM_CONFIG_STATUSES and is_fallback_worthy(status, kind)
 
 
 def backoff_delay(attempt: int, retry_after_s: float | None = None,

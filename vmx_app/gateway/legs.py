@@ -52,10 +52,6 @@ from vmx_app.gateway.tokens import estimate_tokens
 from vmx_app.gateway.types import CanonicalRequest, Usage
 
 T = TypeVar("T")
-# The provider refusing the connection's credentials or not knowing its model is the operator's
-# configuration, not the caller's request: worth the next leg (never a retry), never passed through
-# as if the caller's own key were wrong.
-UPSTREAM_CONFIG_STATUSES = frozenset({401, 403, 404})
 
 
 class ConfigSource(Protocol):
@@ -88,6 +84,16 @@ class EngineDeps:
     rand: Callable[[], float] = random.random
     gate_active: bool = False  # False for AllowAllGate: no token estimate, no settle call
     tracer: Any = None  # an OpenTelemetry tracer; spans only when the request span records
+
+    def primary_error_rate(self, resource: ResourceSnapshot) -> Callable[[int, str | int], float]:
+        """`errorRate(window, status)` as routing reads it: the failure rate of the resource's primary model."""
+        rates, wall = self.error_rates, self.wall
+        key = (resource.id, resource.model.connection_id or "", resource.model.model)
+
+        def error_rate(window: int, status: str | int) -> float:
+            return rates.error_rate(key, window, status if status == "any" else int(status), wall())
+
+        return error_rate
 
 
 @dataclass(slots=True)
@@ -339,7 +345,7 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             kind, status = classify(exc)
             end_provider_span(span, None, None, status, kind)
             deps.error_rates.record(rate_key, status, deps.wall())
-            if not is_fallback_worthy(status, kind) and status not in UPSTREAM_CONFIG_STATUSES:
+            if not is_fallback_worthy(status, kind):
                 await _settle(deps, gate_ctx, verdict, None)
                 assert isinstance(exc, ProviderError)
                 raise _client_error(exc, plan, conn.provider, slot.model) from None

@@ -248,3 +248,20 @@ EDITABLE_KEYS: tuple[str, ...] = ("name", "description", "model", "secondaryMode
 def editable_shape(public: dict[str, Any]) -> dict[str, Any]:
     """The writable part of a GET answer, in body order: what the JSON view shows for a saved resource."""
     return {key: public.get(key) for key in EDITABLE_KEYS}
+
+
+def clauses_as_cel(clauses: list[ClauseRow]) -> str:
+    """A starting point when a condition switches to advanced mode: its clauses as CEL."""
+    ops = {"equals": "==", "notEquals": "!=", "greaterThan": ">", "greaterThanOrEqual": ">=", "lessThan": "<",
+           "lessThanOrEqual": "<="}
+    parts: list[str] = []
+    for clause in clauses:
+        pred = predicate_api(clause)
+        field, op, value = pred["field"], pred["operator"], pred.get("value")
+        if field == "errorRate":
+            field = f"errorRate({pred.get('window', 10)}, 'any')"
+        if op in ops and value is not None:
+            parts.append(f"{field} {ops[op]} {json.dumps(value)}")
+        elif op in ("contains", "startsWith", "endsWith", "matches") and isinstance(value, str):
+            parts.append(f"{field}.{op}({json.dumps(value)})")
+    return " && ".join(parts)

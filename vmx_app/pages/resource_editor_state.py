@@ -21,16 +21,14 @@ from vmx_app.db import session_scope
 from vmx_app.models import AIResource
 from vmx_app.models.ai_resource import AIResourceCreate, AIResourceUpdate
 from vmx_app.pages.resource_editor_form import (
-    ClauseRow,
-    ConditionRow,
     FormError,
     ResourceForm,
     SlotRow,
     api_to_form,
     editable_shape,
     form_to_api,
-    predicate_api,
 )
+from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
 from vmx_app.services.api_keys import list_keys
 from vmx_app.state.access import env_item_for, env_module_for, error_text
@@ -39,6 +37,7 @@ from vmx_app.state.session import allowed
 from vmx_app.state.workspace import WorkspaceState
 
 MODULE = "ai-resource"
+ROUTING_TEST_ACTION = f"{MODULE}:routing-test"
 LIST_ROUTE = "/ai-resources"
 EDIT_ROUTE = "/ai-resources/edit"
 SLOT_LISTS = ("secondary_models", "fallback_models")
@@ -55,10 +54,11 @@ class KeyOption:
     selected: bool = False  # to be assigned on save
 
 
-class ResourceEditorState(WorkspaceState):
+class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     resource_id: str = ""
     loaded: bool = False
     can_save: bool = False
+    can_test_routing: bool = False  # the same action the API's routing-test route checks
     error: str = ""
     tab: str = "general"
     name: str = ""
@@ -70,7 +70,6 @@ class ResourceEditorState(WorkspaceState):
     routing_enabled: bool = False
     routing_mode: str = ""
     routing_present: bool = False
-    conditions: list[ConditionRow] = []
     capacity: list[CapacityRow] = []
     enforce_capacity: bool = False
     default_args: str = "{}"
@@ -154,6 +153,7 @@ class ResourceEditorState(WorkspaceState):
             first = self.connections[0]
             self.model = SlotRow(provider=first["provider"], connection_id=first["id"])
         self.can_save = allowed(principal, f"{MODULE}:{'update' if row is not None else 'create'}", f"{base}:{item}")
+        self.can_test_routing = allowed(principal, ROUTING_TEST_ACTION, f"{base}:{item}")
         self._refresh_json()
         self.loaded = True
         return None
@@ -236,64 +236,6 @@ class ResourceEditorState(WorkspaceState):
         if name in SLOT_LISTS and 0 < index < len(rows):
             rows[index - 1], rows[index] = rows[index], rows[index - 1]
             setattr(self, name, rows)
-
-    # ---- routing -----------------------------------------------------------------------------------------
-
-    def _set_condition_row(self, ci: int, cond: ConditionRow) -> None:
-        rows = list(self.conditions)
-        rows[ci] = cond
-        self.conditions = rows
-
-    @rx.event
-    def add_condition(self) -> None:
-        then = SlotRow(provider=self.model.provider, connection_id=self.model.connection_id)
-        self.conditions = [*self.conditions, ConditionRow(clauses=[ClauseRow()], then=then)]
-
-    @rx.event
-    def remove_condition(self, ci: int) -> None:
-        self.conditions = [c for i, c in enumerate(self.conditions) if i != ci]
-
-    @rx.event
-    def move_condition_up(self, ci: int) -> None:
-        rows = list(self.conditions)
-        if 0 < ci < len(rows):
-            rows[ci - 1], rows[ci] = rows[ci], rows[ci - 1]
-            self.conditions = rows
-
-    @rx.event
-    def set_condition(self, ci: int, key: str, value: Any) -> None:
-        cond = dataclasses.replace(self.conditions[ci], **{key: value})
-        if key == "advanced" and value and not cond.expression and cond.clauses:
-            cond = dataclasses.replace(cond, expression=_clauses_as_cel(cond.clauses))
-        self._set_condition_row(ci, cond)
-
-    @rx.event
-    def set_then(self, ci: int, key: str, value: str) -> None:
-        cond = self.conditions[ci]
-        self._set_condition_row(ci, dataclasses.replace(cond, then=self._slot_change(cond.then, key, value)))
-
-    @rx.event
-    def set_then_connection(self, ci: int, connection_id: str) -> None:
-        cond = self.conditions[ci]
-        self._set_condition_row(ci, dataclasses.replace(cond, then=self._slot_connection(cond.then, connection_id)))
-
-    @rx.event
-    def add_clause(self, ci: int) -> None:
-        cond = self.conditions[ci]
-        self._set_condition_row(ci, dataclasses.replace(cond, clauses=[*cond.clauses, ClauseRow()]))
-
-    @rx.event
-    def remove_clause(self, ci: int, ki: int) -> None:
-        cond = self.conditions[ci]
-        self._set_condition_row(ci, dataclasses.replace(cond, clauses=[c for i, c in enumerate(cond.clauses)
-                                                                        if i != ki]))
-
-    @rx.event
-    def set_clause(self, ci: int, ki: int, key: str, value: str) -> None:
-        cond = self.conditions[ci]
-        clauses = list(cond.clauses)
-        clauses[ki] = dataclasses.replace(clauses[ki], **{key: value})
-        self._set_condition_row(ci, dataclasses.replace(cond, clauses=clauses))
 
     # ---- capacity, API keys ------------------------------------------------------------------------------
 
@@ -399,19 +341,3 @@ class ResourceEditorState(WorkspaceState):
         self.json_text, self.json_error = json.dumps(editable_shape(public), indent=2), ""
         return toast
 
-
-def _clauses_as_cel(clauses: list[ClauseRow]) -> str:
-    """A starting point when a condition switches to advanced mode: its clauses as CEL."""
-    ops = {"equals": "==", "notEquals": "!=", "greaterThan": ">", "greaterThanOrEqual": ">=", "lessThan": "<",
-           "lessThanOrEqual": "<="}
-    parts: list[str] = []
-    for clause in clauses:
-        pred = predicate_api(clause)
-        field, op, value = pred["field"], pred["operator"], pred.get("value")
-        if field == "errorRate":
-            field = f"errorRate({pred.get('window', 10)}, 'any')"
-        if op in ops and value is not None:
-            parts.append(f"{field} {ops[op]} {json.dumps(value)}")
-        elif op in ("contains", "startsWith", "endsWith", "matches") and isinstance(value, str):
-            parts.append(f"{field}.{op}({json.dumps(value)})")
-    return " && ".join(parts)

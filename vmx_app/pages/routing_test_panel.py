@@ -4,8 +4,9 @@ The console's twin of `POST /v1/ai-resource/{ws}/{env}/{id}/routing-test`: the s
 (`vmx_app.gateway.routing_dry_run`), but on the routing conditions as they stand in the form, unsaved.
 A saved resource is tested through its config-cache snapshot (the models and defaultArgs the gateway
 really uses) with this process's live error rates; a new one through the unsaved form, with no
-error history (0 %). Nothing is saved, sent to a provider or counted, so anyone who may view the
-resource (`ai-resource:get`) may run it, read-only users included.
+error history (0 %). Nothing is saved, sent to a provider or counted. It needs the action the API route
+checks, `ai-resource:routing-test` (admins and power users; not the read-only role): a user is offered
+exactly what the API would let them do.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from reflex.event import EventSpec
 
 from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
-from vmx_app.gateway.config import ResourceConfig, ResourceSnapshot, RoutingConfig
+from vmx_app.gateway.config import ResourceConfig, RoutingConfig
 from vmx_app.gateway.merge import EnvelopeError
 from vmx_app.gateway.routing import Endpoint, ErrorRateFn, validate_routing
 from vmx_app.gateway.routing_dry_run import ENDPOINTS, dry_run, infer_endpoint
 from vmx_app.models import AIResource
 from vmx_app.pages.resource_editor_form import FormError
-from vmx_app.pages.resource_editor_state import MODULE, ResourceEditorState
+from vmx_app.pages.resource_editor_state import MODULE, ROUTING_TEST_ACTION, ResourceEditorState
 from vmx_app.services import config_cache
 from vmx_app.services.gateway_runtime import get_engine
 from vmx_app.state.access import env_item_for, env_module_for, error_text
@@ -127,7 +128,7 @@ class RoutingTestState(ResourceEditorState):
         return routing
 
     async def _authorized_scope(self) -> tuple[str, str | None] | None:
-        """(environment id, the saved name or None for a new resource), once `ai-resource:get` holds."""
+        """(environment id, the saved name or None for a new resource), once `ai-resource:routing-test` holds."""
         principal = await self.current_principal()
         if principal is None:
             return None
@@ -136,10 +137,10 @@ class RoutingTestState(ResourceEditorState):
                 if self.resource_id:
                     _, environment, row = await env_item_for(
                         session, principal, self.workspace_id, self.environment_id, self.resource_id,
-                        f"{MODULE}:get", MODULE, AIResource)
+                        ROUTING_TEST_ACTION, MODULE, AIResource)
                     return str(environment.id), row.name
                 _, environment = await env_module_for(session, principal, self.workspace_id,
-                                                      self.environment_id, f"{MODULE}:get", MODULE)
+                                                      self.environment_id, ROUTING_TEST_ACTION, MODULE)
                 return str(environment.id), None
         except ApiError as exc:
             self.test_error = error_text(exc)
@@ -167,7 +168,7 @@ class RoutingTestState(ResourceEditorState):
         error_rate: ErrorRateFn = _no_errors
         if snapshot is not None:
             resource: ResourceConfig = snapshot
-            error_rate = _live_error_rate(snapshot)
+            error_rate = get_engine().deps.primary_error_rate(snapshot)  # as the API route reads it
         else:
             try:
                 resource = ResourceConfig.model_validate({k: payload[k] for k in CONFIG_KEYS if k in payload})
@@ -202,18 +203,6 @@ class RoutingTestState(ResourceEditorState):
         # The trace ends with the decisive reason, so the reason is not shown twice.
         self.result_trace = [str(line) for line in out.get("trace") or [out.get("reason") or ""]]
         self.has_result = True
-
-
-def _live_error_rate(resource: ResourceSnapshot) -> ErrorRateFn:
-    """The primary model's failure rate from this process's counters, as the API route reads it."""
-    deps = get_engine().deps
-    primary = resource.model
-    rate_key = (resource.id, primary.connection_id or "", primary.model)
-
-    def error_rate(window: int, status: str | int) -> float:
-        return deps.error_rates.error_rate(rate_key, window, status if status == "any" else int(status), deps.wall())
-
-    return error_rate
 
 
 # ---- UI ----------------------------------------------------------------------------------------------
@@ -260,7 +249,8 @@ def routing_test_panel() -> rx.Component:
                 placeholder="for apiKeyName rules", width="100%")),
             _field("Endpoint", rx.select(ENDPOINT_CHOICES, value=T.endpoint_choice, on_change=T.set_endpoint_choice,
                                          id="routing-test-endpoint", width="100%")),
-            rx.button(rx.icon("play", size=14), "Test", on_click=T.run_test, type="button", id="routing-test-run"),
+            rx.button(rx.icon("play", size=14), "Test", on_click=T.run_test, type="button", id="routing-test-run",
+                      disabled=~T.can_test_routing),
             spacing="3", align="end", width="100%",
         ),
         rx.cond(T.test_error != "",

@@ -78,17 +78,10 @@ async def routing_test(ctx: Annotated[EnvItemContext, _item("routing-test")], bo
     errors = validate_routing(body.routing) if body.routing is not None else []
     if errors:
         raise ApiError(400, "invalid_request", "; ".join(errors), {"fields": errors})
-    deps = get_engine().deps
-    primary = resource.model
-    rate_key = (resource.id, primary.connection_id or "", primary.model)
-
-    def error_rate(window: int, status: str | int) -> float:
-        return deps.error_rates.error_rate(rate_key, window, status if status == "any" else int(status),
-                                          deps.wall())
-
     try:
         return dry_run(resource, body.request, body.endpoint or infer_endpoint(body.request),
-                       error_rate=error_rate, api_key_name=body.api_key_name, routing=body.routing)
+                       error_rate=get_engine().deps.primary_error_rate(resource), api_key_name=body.api_key_name,
+                       routing=body.routing)
     except EnvelopeError as exc:
         raise ApiError(400, "invalid_request", str(exc), {"field": f"request.{exc.field}"}) from None
 
