@@ -9,6 +9,30 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vmx_app.api.responses import OrjsonResponse
+from vmx_app.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+)
+
+# One place where a domain refusal becomes an HTTP status.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413,
+    RateLimited: 429, Unavailable: 502,
+}
+
+
+def domain_status(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return 400
 
 
 class ApiError(Exception):
@@ -50,6 +74,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(_: Request, exc: ApiError) -> OrjsonResponse:
         return OrjsonResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
                               headers=exc.headers)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> OrjsonResponse:
+        details = exc.details
+        if details is None and exc.field:
+            details = {"field": exc.field}
+        headers = None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
+        return OrjsonResponse(error_body(exc.code, exc.message, details), status_code=domain_status(exc),
+                              headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> OrjsonResponse:
