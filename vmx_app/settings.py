@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vmx_app.client_ip import IPv4Network, IPv6Network, parse_networks
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -55,16 +57,40 @@ class Settings(BaseSettings):
     vmx_config_cache_ttl_seconds: float = 30.0
     vmx_audit_store_payloads: bool = True
     vmx_audit_flush_interval_seconds: float = Field(default=1.0, gt=0, le=300)
+    vmx_audit_max_payload_bytes: int = Field(default=64 * 1024, ge=0)
+
+    # Limits, timeouts and trust (DESIGN §11)
+    vmx_upstream_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    vmx_upstream_read_timeout_seconds: float = Field(default=600.0, gt=0)
+    vmx_max_management_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    vmx_max_json_depth: int = Field(default=64, ge=2, le=1000)
+    vmx_api_key_cache_size: int = Field(default=100_000, ge=1)
+    trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
+    vmx_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+
+    # Capacity and budgets (DESIGN §6, §10)
+    capacity_on_redis_error: Literal["allow", "deny"] = "allow"
+    vmx_budget_default_max_output_tokens: int = Field(default=4096, ge=1)
 
     # Telemetry
     otel_enabled: bool = False
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = "vmx"
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        parse_networks(value)  # raises ValueError naming the bad CIDR
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def is_embedded(self) -> bool:
