@@ -16,7 +16,8 @@ from authlib.integrations.starlette_client.integration import StarletteIntegrati
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from vmx_app.api.errors import ApiError
+from vmx_app.api.errors import domain_status
+from vmx_app.errors import DomainError
 from vmx_app.services import oidc
 
 ISSUER = "https://idp.test"
@@ -88,9 +89,9 @@ async def test_a_token_signed_by_the_issuer_is_accepted(use_app: Callable[[str],
 async def test_bad_id_tokens_are_refused(use_app: Callable[[str], list[dict[str, str]]],
                                          token: Callable[[], str]) -> None:
     use_app(token())
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(DomainError) as err:
         await oidc.complete_login(params={"state": "st", "code": "c0de"}, cookie=_cookie())
-    assert err.value.status == 401 and err.value.code == "sso_failed"
+    assert domain_status(err.value) == 401 and err.value.code == "sso_failed"
 
 
 FRESH = "fresh"  # a valid transaction cookie, made when the test runs (it expires 60 s after it is made)
@@ -107,9 +108,9 @@ FRESH = "fresh"  # a valid transaction cookie, made when the test runs (it expir
 async def test_callback_preconditions(use_app: Callable[[str], list[dict[str, str]]], params: dict[str, str],
                                       cookie: str | None, code: str) -> None:
     seen = use_app(_id_token())
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(DomainError) as err:
         await oidc.complete_login(params=params, cookie=_cookie() if cookie == FRESH else cookie)
-    assert err.value.code == code and err.value.status == 400
+    assert err.value.code == code and domain_status(err.value) == 400
     assert seen == []  # refused before any code exchange
 
 

@@ -15,13 +15,14 @@ from vmx_app.auth.policy import (
     READ_ONLY_POLICY,
     PolicyDocument,
     environment_resource,
+    evaluate,
     module_resource,
     workspace_resource,
 )
 from vmx_app.models.role import RoleCreate
 from vmx_app.models.user import UserCreate
 from vmx_app.models.workspace import WorkspaceCreate
-from vmx_app.services.authz import action_summary, can
+from vmx_app.services.authz import action_summary
 
 
 def _doc(*statements: dict[str, Any]) -> PolicyDocument:
@@ -110,7 +111,7 @@ SCOPED = _doc(
     ("api-key:list", module_resource("acme", "prod", "api-key"), False),  # no statement: denied
 ])
 def test_resource_strings_the_guards_check(action: str, resource: str, allowed: bool) -> None:
-    assert can([SCOPED], action, resource) is allowed
+    assert evaluate([SCOPED], action, resource).allowed is allowed
 
 
 def _request(headers: dict[str, str]) -> Request:

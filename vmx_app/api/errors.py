@@ -36,7 +36,8 @@ def domain_status(exc: DomainError) -> int:
 
 
 class ApiError(Exception):
-    """Raised by routes and services; rendered in the management error shape."""
+    """An HTTP-only refusal of the API layer itself (a 401 with its `WWW-Authenticate` challenge);
+    use cases raise `vmx_app.errors` domain errors instead."""
 
     def __init__(self, status: int, code: str, message: str, details: Any = None,
                  headers: dict[str, str] | None = None) -> None:
@@ -46,18 +47,6 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers
-
-
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"{what} not found")
-
-
-def conflict(message: str, details: Any = None) -> ApiError:
-    return ApiError(409, "conflict", message, details)
-
-
-def bad_request(message: str, details: Any = None, code: str = "invalid_request") -> ApiError:
-    return ApiError(400, code, message, details)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -10,21 +10,20 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import module_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError, Invalid
 from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
 from vmx_app.services import api_keys as keys_service
-from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.access import Principal, allowed, env_item_for, env_module_for
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import csv_list, when
-from vmx_app.state.session import allowed
+from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/api-keys"
@@ -52,8 +51,7 @@ def _end_of_day(value: str) -> datetime | None:
     try:
         return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(23, 59, 59), tzinfo=UTC)
     except ValueError as exc:
-        raise ApiError(400, "invalid_request", "expiresAt: not a date",
-                       [{"field": "expiresAt", "message": "not a date"}]) from exc
+        raise Invalid("expiresAt: not a date", details=[{"field": "expiresAt", "message": "not a date"}]) from exc
 
 
 class ApiKeysState(CrudPageMixin, WorkspaceState):
@@ -83,7 +81,7 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
                 _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
                                               "api-key:list", MODULE)
                 keys, _ = await keys_service.list_keys(session, env=env, offset=0, limit=MAX_OPTIONS)
-        except ApiError as exc:
+        except DomainError as exc:
             self.list_error = error_text(exc)
             return
         self.rows = [ApiKeyRow(
@@ -127,7 +125,7 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
                                               actor_id=principal.user_id)
             return f"Key {key.name} {'enabled' if enabled else 'disabled'}"
 
-        return await self._change_row(change, errors=(ApiError, ValidationError))
+        return await self._change_row(change, errors=(DomainError, ValidationError))
 
     @rx.event
     async def delete(self, key_id: str) -> EventSpec | None:

@@ -8,14 +8,14 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.components.forms import text_field
 from vmx_app.components.tables import notice
+from vmx_app.errors import DomainError
 from vmx_app.models import UserState
 from vmx_app.models.user import ChangePasswordRequest
 from vmx_app.services.sessions import change_password
-from vmx_app.state.access import error_text
+from vmx_app.state.access import Principal
+from vmx_app.state.messages import error_text
 from vmx_app.state.session import HOME_ROUTE, SessionState, login_redirect
 
 
@@ -46,7 +46,7 @@ class ChangePasswordState(SessionState):
                                             new_password=form.get("new_password", ""))
             await change_password(user_id=principal.user_id, session_id=principal.session_id,
                                   current_password=request.current_password, new_password=request.new_password)
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             self.error = error_text(exc)
             return None
         return [rx.toast.success("Password changed"), rx.redirect(HOME_ROUTE, replace=True)]

@@ -8,20 +8,19 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import environment_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environments as env_service
-from vmx_app.state.access import environment_for, environments_of, error_text
+from vmx_app.state.access import Principal, allowed, environment_for, environments_of
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
-from vmx_app.state.session import allowed
+from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/environments"
@@ -58,7 +57,7 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
                 workspace = await environments_of(session, principal, self.workspace_id, "environment:list")
                 envs, _ = await env_service.list_environments(session, workspace=workspace, offset=0,
                                                               limit=MAX_OPTIONS)
-        except ApiError as exc:
+        except DomainError as exc:
             self.list_error = error_text(exc)
             return
         self.rows = [EnvironmentRow(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
+from vmx_app.state.access import Principal
 from vmx_app.state.session import HOME_ROUTE, SessionState
 
 

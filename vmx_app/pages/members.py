@@ -9,21 +9,28 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal, member_role
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import workspace_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
 from vmx_app.components.forms import select_field, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import MemberAssign, MemberRoleUpdate
 from vmx_app.services import workspaces as ws_service
-from vmx_app.state.access import error_text, owned_workspace_for, parse_id, user_id_by_email, workspace_for
+from vmx_app.state.access import (
+    Principal,
+    allowed,
+    is_owner,
+    owned_workspace_for,
+    parse_id,
+    user_id_by_email,
+    workspace_for,
+)
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import when
-from vmx_app.state.session import allowed
+from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/members"
@@ -56,9 +63,8 @@ class MembersState(CrudPageMixin, WorkspaceState):
             async with session_scope(readonly=True) as session:
                 workspace = await workspace_for(session, principal, self.workspace_id, "workspace:get-members")
                 members, _ = await ws_service.list_members(session, workspace=workspace, offset=0, limit=MAX_OPTIONS)
-                owner = principal.is_admin or \
-                    await member_role(session, workspace.id, principal.user_id) == MemberRole.OWNER.value
-        except ApiError as exc:
+                owner = await is_owner(session, principal, workspace)
+        except DomainError as exc:
             self.list_error = error_text(exc)
             return
         resource = workspace_resource(workspace.name)
@@ -95,7 +101,7 @@ class MembersState(CrudPageMixin, WorkspaceState):
                                                  role=body.role, actor_id=principal.user_id)
             return "Role changed"
 
-        return await self._change_row(change, errors=(ApiError, ValidationError))
+        return await self._change_row(change, errors=(DomainError, ValidationError))
 
     @rx.event
     async def remove(self, user_id: str) -> EventSpec | None:

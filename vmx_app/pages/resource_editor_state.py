@@ -14,10 +14,9 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.components.capacity_editor import CapacityRow
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.models import AIResource
 from vmx_app.models.ai_resource import AIResourceCreate, AIResourceUpdate
 from vmx_app.pages.resource_editor_form import (
@@ -31,9 +30,9 @@ from vmx_app.pages.resource_editor_form import (
 from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
 from vmx_app.services.api_keys import list_keys
-from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.access import Principal, allowed, env_item_for, env_module_for
 from vmx_app.state.connections import connection_options, problem_text
-from vmx_app.state.session import allowed
+from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 
 MODULE = "ai-resource"
@@ -144,7 +143,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
                                                every_resource=not k.resources) for k in keys]
                 else:
                     self.keys_note = "You may not list this environment's API keys."
-        except ApiError as exc:
+        except DomainError as exc:
             self.error = error_text(exc)
             return None
         if row is not None:
@@ -329,7 +328,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
                                                         environment_id=environment.id, data=create,
                                                         user_id=principal.user_id)
                 public = service.to_public(row).model_dump(by_alias=True, mode="json")
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None
         toast = rx.toast.success(f"Resource {public['name']} saved")

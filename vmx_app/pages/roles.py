@@ -9,19 +9,17 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import MODULES, parse_policy, role_resource
 from vmx_app.components.crud import create_button, delete_action, list_page
 from vmx_app.components.forms import icon_action, text_field, textarea_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, notice
 from vmx_app.db import session_scope
+from vmx_app.errors import Invalid
 from vmx_app.models.role import RoleCreate, RoleUpdate
 from vmx_app.services import roles as roles_service
-from vmx_app.state.access import parse_id, require
+from vmx_app.state.access import Principal, allowed, parse_id, require
 from vmx_app.state.crud import EditDialogMixin
-from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/roles"
@@ -47,10 +45,10 @@ def parse_policy_text(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_policy",
-                       f"The policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+        raise Invalid(f"The policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                      code="invalid_policy") from exc
     if not isinstance(value, dict):
-        raise ApiError(400, "invalid_policy", 'The policy must be a JSON object: {"statements": [...]}')
+        raise Invalid('The policy must be a JSON object: {"statements": [...]}', code="invalid_policy")
     return value
 
 
@@ -96,7 +94,7 @@ class RolesState(EditDialogMixin, WorkspaceState):
             async with session_scope() as session:
                 if self.edit_id:
                     role = await roles_service.get_role(session, parse_id(self.edit_id, "Role"))
-                    await require(principal, "role:update", role_resource(role.name))
+                    require(principal, "role:update", role_resource(role.name))
                     changes: dict[str, Any] = {"description": description}
                     if parse_policy(policy).to_json() != role.policy:  # system roles refuse any policy write
                         changes["policy"] = policy
@@ -106,7 +104,7 @@ class RolesState(EditDialogMixin, WorkspaceState):
                                                     actor_id=principal.user_id)
                 else:
                     data = RoleCreate(name=name, description=description, policy=policy)
-                    await require(principal, "role:create", role_resource())
+                    require(principal, "role:create", role_resource())
                     await roles_service.create_role(session, data=data, actor_id=principal.user_id)
             self.edit_open = False
             return f"Role {name} saved"
@@ -119,7 +117,7 @@ class RolesState(EditDialogMixin, WorkspaceState):
             async with session_scope() as session:
                 role = await roles_service.get_role(session, parse_id(role_id, "Role"))
                 name = role.name
-                await require(principal, "role:delete", role_resource(role.name))
+                require(principal, "role:delete", role_resource(role.name))
                 await roles_service.delete_role(session, role=role)
             return f"Role {name} deleted"
 

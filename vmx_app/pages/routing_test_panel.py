@@ -18,8 +18,8 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.gateway.config import ResourceConfig, RoutingConfig
 from vmx_app.gateway.merge import EnvelopeError
 from vmx_app.gateway.routing import Endpoint, ErrorRateFn, validate_routing
@@ -29,7 +29,8 @@ from vmx_app.pages.resource_editor_form import FormError
 from vmx_app.pages.resource_editor_state import MODULE, ROUTING_TEST_ACTION, ResourceEditorState
 from vmx_app.services import config_cache
 from vmx_app.services.gateway_runtime import get_engine
-from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.access import env_item_for, env_module_for
+from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
 AUTO = "auto"
@@ -142,7 +143,7 @@ class RoutingTestState(ResourceEditorState):
                 _, environment = await env_module_for(session, principal, self.workspace_id,
                                                       self.environment_id, ROUTING_TEST_ACTION, MODULE)
                 return str(environment.id), None
-        except ApiError as exc:
+        except DomainError as exc:
             self.test_error = error_text(exc)
             return None
 

@@ -8,7 +8,6 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
 from vmx_app.auth.policy import role_resource, user_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
 from vmx_app.components.forms import field, select_field, text_field
@@ -18,10 +17,9 @@ from vmx_app.db import session_scope
 from vmx_app.models.user import UserCreate, UserUpdate
 from vmx_app.services import roles as roles_service
 from vmx_app.services import users as users_service
-from vmx_app.state.access import parse_id, require
+from vmx_app.state.access import Principal, allowed, parse_id, require
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
-from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/users"
@@ -78,11 +76,11 @@ class UsersState(EditDialogMixin, WorkspaceState):
             data = UserCreate(email=form.get("email", ""), name=form.get("name", ""),
                               password=form.get("password", ""), state=form.get("state") or "ACTIVE",
                               roles=_checked_roles(form))
-            await require(principal, "user:create", user_resource())
+            require(principal, "user:create", user_resource())
             async with session_scope() as session:
                 roles = await users_service.roles_by_name(session, data.roles)
                 for role in roles:
-                    await require(principal, "role:assign", role_resource(role.name))
+                    require(principal, "role:assign", role_resource(role.name))
                 await users_service.create_user(session, data=data, actor_id=principal.user_id, roles=roles)
             self.create_open = False
             return f"User {data.email} created"
@@ -97,15 +95,15 @@ class UsersState(EditDialogMixin, WorkspaceState):
             wanted = set(_checked_roles(form))
             async with session_scope() as session:
                 user = await users_service.get_user(session, parse_id(self.edit_id, "User"))
-                await require(principal, "user:update", user_resource(user.email))
+                require(principal, "user:update", user_resource(user.email))
                 held = set((await users_service.role_names_by_user(session, [user.id])).get(user.id, []))
                 await users_service.update_user(session, user=user, data=data, actor_id=principal.user_id)
                 for role in await users_service.roles_by_name(session, wanted ^ held):
                     if role.name in wanted:
-                        await require(principal, "role:assign", role_resource(role.name))
+                        require(principal, "role:assign", role_resource(role.name))
                         await roles_service.assign(session, role=role, user_ids=[user.id])
                     else:
-                        await require(principal, "role:unassign", role_resource(role.name))
+                        require(principal, "role:unassign", role_resource(role.name))
                         await roles_service.unassign(session, role=role, user_ids=[user.id])
             self.edit_open = False
             return "User saved"
@@ -118,7 +116,7 @@ class UsersState(EditDialogMixin, WorkspaceState):
             async with session_scope() as session:
                 user = await users_service.get_user(session, parse_id(user_id, "User"))
                 email = user.email
-                await require(principal, "user:delete", user_resource(user.email))
+                require(principal, "user:delete", user_resource(user.email))
                 await users_service.delete_user(session, user=user, actor_id=principal.user_id)
             return f"User {email} deleted"
 

@@ -8,7 +8,6 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
 from vmx_app.auth.policy import workspace_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
 from vmx_app.components.forms import text_field
@@ -18,10 +17,9 @@ from vmx_app.db import session_scope
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import WorkspaceCreate, WorkspaceUpdate
 from vmx_app.services import workspaces as ws_service
-from vmx_app.state.access import owned_workspace_for, require
+from vmx_app.state.access import Principal, allowed, owned_workspace_for, require
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
-from vmx_app.state.session import allowed
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/workspaces"
@@ -72,7 +70,7 @@ class WorkspacesState(EditDialogMixin, WorkspaceState):
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
         async def change(principal: Principal) -> str:
             data = WorkspaceCreate(name=form.get("name", ""), description=form.get("description") or None)
-            await require(principal, "workspace:create", workspace_resource())
+            require(principal, "workspace:create", workspace_resource())
             async with session_scope() as session:
                 workspace = await ws_service.create_workspace(session, data=data, owner_id=principal.user_id)
                 new_id = str(workspace.id)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError, bad_request, conflict
+from vmx_app.errors import Conflict, Invalid
 from vmx_app.gateway.adapters import (
     AdapterConfigError,
     ProviderError,
@@ -89,9 +89,9 @@ async def to_public(row: AIConnection) -> dict[str, Any]:
     return public.model_dump(by_alias=True, mode="json")
 
 
-def _invalid(errors: list[str]) -> ApiError:
+def _invalid(errors: list[str]) -> Invalid:
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return bad_request(errors[0] + more, [{"field": e.split(": ", 1)[0], "message": e.split(": ", 1)[-1]}
+    return Invalid(errors[0] + more, details=[{"field": e.split(": ", 1)[0], "message": e.split(": ", 1)[-1]}
                                           for e in errors])
 
 
@@ -126,8 +126,8 @@ async def _commit(session: AsyncSession, name: str) -> None:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise conflict(f"an AI connection named {name!r} already exists in this environment",
-                       {"name": name}) from None
+        raise Conflict(f"an AI connection named {name!r} already exists in this environment",
+                       details={"name": name}) from None
 
 
 async def _check_name_free(session: AsyncSession, environment_id: uuid.UUID, name: str,
@@ -136,7 +136,7 @@ async def _check_name_free(session: AsyncSession, environment_id: uuid.UUID, nam
     if exclude is not None:
         query = query.where(AIConnection.id != exclude)
     if (await session.exec(query)).first() is not None:
-        raise conflict(f"an AI connection named {name!r} already exists in this environment", {"name": name})
+        raise Conflict(f"an AI connection named {name!r} already exists in this environment", details={"name": name})
 
 
 # ---- use cases ---------------------------------------------------------------------------------------
@@ -167,12 +167,12 @@ async def update_connection(*, session: AsyncSession, row: AIConnection, data: A
     sent = data.model_fields_set
     for key in ("provider", "config", "capacity", "allowed_models"):
         if key in sent and getattr(data, key) is None:
-            raise bad_request(f"{key}: must not be null")
+            raise Invalid(f"{key}: must not be null")
     provider = data.provider if data.provider is not None else row.provider
     provider_changed = provider != row.provider
     if provider_changed and "config" not in sent:
-        raise bad_request("config: required when the provider changes",
-                          [{"field": "config", "message": "required when the provider changes"}])
+        raise Invalid("config: required when the provider changes",
+                      details=[{"field": "config", "message": "required when the provider changes"}])
     if "name" in sent and data.name is not None and data.name != row.name:
         await _check_name_free(session, row.environment_id, data.name, exclude=row.id)
         row.name = data.name
@@ -210,7 +210,7 @@ async def _check_users(session: AsyncSession, row: AIConnection, provider: str, 
                                  "message": f"uses model {slot.get('model')!r}, not in allowedModels"})
     if problems:
         names = ", ".join(sorted({p["name"] for p in problems}))
-        raise conflict(f"AI resources using this connection would break: {names}", {"resources": problems})
+        raise Conflict(f"AI resources using this connection would break: {names}", details={"resources": problems})
 
 
 async def delete_connection(*, session: AsyncSession, row: AIConnection) -> None:
@@ -218,8 +218,8 @@ async def delete_connection(*, session: AsyncSession, row: AIConnection) -> None
     users = _usage_details(await _env_resources(session, row.environment_id), row.id)
     if users:
         names = ", ".join(u["name"] for u in users)
-        raise conflict(f"the connection is used by AI resources: {names}; change or delete them first",
-                       {"resources": users})
+        raise Conflict(f"the connection is used by AI resources: {names}; change or delete them first",
+                       details={"resources": users})
     connection_id, environment_id = row.id, row.environment_id
     await session.delete(row)
     await session.commit()
@@ -267,7 +267,7 @@ async def check_unsaved_edit(*, row: AIConnection, provider: str | None,
     same = provider == row.provider
     if config is None:
         if not same:
-            raise bad_request("config: required when the provider changes")
+            raise Invalid("config: required when the provider changes")
         return await check_connection(workspace_id=row.workspace_id, environment_id=row.environment_id,
                                       provider=provider, stored=row.config, connection_id=row.id, name=row.name)
     errors = validate_config(provider, config)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError, bad_request, conflict
+from vmx_app.errors import Conflict, Invalid
 from vmx_app.gateway.config import ModelSlot, ResourceConfig, RoutingConfig
 from vmx_app.gateway.routing import validate_routing
 from vmx_app.models import AIConnection, AIResource, ApiKey
@@ -52,12 +52,12 @@ def to_public(row: AIResource) -> AIResourcePublic:
     return AIResourcePublic.model_validate(row, from_attributes=True)
 
 
-def _invalid(errors: list[tuple[str, str]]) -> ApiError:
+def _invalid(errors: list[tuple[str, str]]) -> Invalid:
     """400 `invalid_request` whose message starts with the first failing path."""
     first_path, first_msg = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return bad_request(f"{first_path}: {first_msg}{more}",
-                       [{"field": path, "message": msg} for path, msg in errors])
+    return Invalid(f"{first_path}: {first_msg}{more}",
+                   details=[{"field": path, "message": msg} for path, msg in errors])
 
 
 def _resolve_slot(slot: ModelSlot, path: str, by_id: dict[str, AIConnection], by_name: dict[str, AIConnection],
@@ -142,7 +142,7 @@ async def _check_name_free(session: AsyncSession, environment_id: uuid.UUID, nam
     if exclude is not None:
         query = query.where(AIResource.id != exclude)
     if (await session.exec(query)).first() is not None:
-        raise conflict(f"an AI resource named {name!r} already exists in this environment", {"name": name})
+        raise Conflict(f"an AI resource named {name!r} already exists in this environment", details={"name": name})
 
 
 async def _api_keys(session: AsyncSession, environment_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[ApiKey]:
@@ -169,7 +169,7 @@ async def _commit(session: AsyncSession, name: str) -> None:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise conflict(f"an AI resource named {name!r} already exists in this environment", {"name": name}) \
+        raise Conflict(f"an AI resource named {name!r} already exists in this environment", details={"name": name}) \
             from None
 
 
@@ -218,7 +218,7 @@ async def update_resource(*, session: AsyncSession, row: AIResource, data: AIRes
     patch = data.model_dump(include={f for f in _CONFIG_FIELDS if f in sent}, by_alias=True, mode="json")
     for key, value in patch.items():
         if value is None and key not in ("routing",):
-            raise bad_request(f"{key}: must not be null", [{"field": key, "message": "must not be null"}])
+            raise Invalid(f"{key}: must not be null", details=[{"field": key, "message": "must not be null"}])
         merged[key] = value
     stored = await resolve_config(session=session, environment_id=row.environment_id,
                                   config=ResourceConfig.model_validate(merged))

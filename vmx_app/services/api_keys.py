@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError, conflict
 from vmx_app.auth.api_keys import generate_api_key, hash_api_key, mask_api_key
+from vmx_app.errors import Conflict, Invalid
 from vmx_app.models import AIResource, ApiKey, Environment
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeyUpdate
 from vmx_app.services.config_events import publish_change
@@ -41,14 +41,14 @@ async def _check_resources(session: AsyncSession, env: Environment, ids: list[uu
     bad = [{"field": f"resources.{i}", "message": "unknown AI resource in this environment"}
            for i, rid in enumerate(ids) if rid not in found]
     if bad:
-        raise ApiError(400, "invalid_request", "resources: unknown AI resource id(s)", bad)
+        raise Invalid("resources: unknown AI resource id(s)", details=bad)
     return [str(r) for r in ids]
 
 
 def _check_expiry(expires_at: datetime | None) -> None:
     if expires_at is not None and expires_at <= datetime.now(UTC):
-        raise ApiError(400, "invalid_request", "expiresAt must be in the future",
-                       [{"field": "expiresAt", "message": "must be in the future"}])
+        raise Invalid("expiresAt must be in the future",
+                      details=[{"field": "expiresAt", "message": "must be in the future"}])
 
 
 async def _name_taken(session: AsyncSession, env_id: uuid.UUID, name: str,
@@ -63,8 +63,8 @@ async def create_key(session: AsyncSession, *, env: Environment, data: ApiKeyCre
                      actor_id: uuid.UUID) -> ApiKeyCreated:
     _check_expiry(data.expires_at)
     if await _name_taken(session, env.id, data.name):
-        raise conflict("An API key with this name already exists in the environment",
-                       [{"field": "name", "message": "taken"}])
+        raise Conflict("An API key with this name already exists in the environment",
+                       details=[{"field": "name", "message": "taken"}])
     value = generate_api_key()
     key = ApiKey(workspace_id=env.workspace_id, environment_id=env.id, name=data.name,
                  description=data.description, key_hash=hash_api_key(value), masked_key=mask_api_key(value),
@@ -83,8 +83,8 @@ async def update_key(session: AsyncSession, *, key: ApiKey, env: Environment, da
     fields = data.model_fields_set
     if data.name is not None and data.name != key.name:
         if await _name_taken(session, env.id, data.name, key.id):
-            raise conflict("An API key with this name already exists in the environment",
-                           [{"field": "name", "message": "taken"}])
+            raise Conflict("An API key with this name already exists in the environment",
+                           details=[{"field": "name", "message": "taken"}])
         key.name = data.name
     if "description" in fields:
         key.description = data.description

@@ -4,23 +4,18 @@ console can hide what the server would refuse anyway."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.policy import ACTIONS, PolicyDocument, evaluate, matches
+from vmx_app.auth.policy import ACTIONS, PolicyDocument, matches
 from vmx_app.models import User, Workspace, WorkspaceMember
-
-
-def can(policies: Iterable[PolicyDocument], action: str, resource: str) -> bool:
-    return evaluate(policies, action, resource).allowed
 
 
 def action_summary(policies: list[PolicyDocument]) -> dict[str, str]:
     """Per catalog action: "all" (allowed on every resource), "some" (allowed on some resources,
-    or allowed but denied on some) or "none". Resource-level answers need `can`."""
+    or allowed but denied on some) or "none". Resource-level answers need `auth.authorization.allowed`."""
     summary: dict[str, str] = {}
     for action in ACTIONS:
         allows = [s for d in policies for s in d.statements if s.effect == "allow"

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import conflict
+from vmx_app.errors import Conflict
 from vmx_app.models import Environment, Workspace
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services.config_events import publish_change
@@ -36,8 +36,8 @@ async def _name_taken(session: AsyncSession, workspace_id: uuid.UUID, name: str,
 async def create_environment(session: AsyncSession, *, workspace: Workspace, data: EnvironmentCreate,
                              actor_id: uuid.UUID) -> Environment:
     if await _name_taken(session, workspace.id, data.name):
-        raise conflict("An environment with this name already exists in the workspace",
-                       [{"field": "name", "message": "taken"}])
+        raise Conflict("An environment with this name already exists in the workspace",
+                       details=[{"field": "name", "message": "taken"}])
     env = Environment(workspace_id=workspace.id, name=data.name, description=data.description,
                       audit_store_payloads=data.audit_store_payloads,
                       audit_retention_days=data.audit_retention_days, created_by=actor_id, updated_by=actor_id)
@@ -50,8 +50,8 @@ async def update_environment(session: AsyncSession, *, env: Environment, data: E
                              actor_id: uuid.UUID) -> Environment:
     if data.name is not None and data.name != env.name:
         if await _name_taken(session, env.workspace_id, data.name, env.id):
-            raise conflict("An environment with this name already exists in the workspace",
-                           [{"field": "name", "message": "taken"}])
+            raise Conflict("An environment with this name already exists in the workspace",
+                           details=[{"field": "name", "message": "taken"}])
         env.name = data.name
     if "description" in data.model_fields_set:
         env.description = data.description

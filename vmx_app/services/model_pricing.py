@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import conflict
 from vmx_app.db import session_scope
+from vmx_app.errors import Conflict
 from vmx_app.gateway.types import Usage
 from vmx_app.models import ModelPricing
 from vmx_app.models.base import utcnow
@@ -226,8 +226,8 @@ async def _commit(session: AsyncSession, provider: str, model: str) -> None:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise conflict(f"a price for {provider}/{model} already exists",
-                       {"provider": provider, "model": model}) from None
+        raise Conflict(f"a price for {provider}/{model} already exists",
+                       details={"provider": provider, "model": model}) from None
     await config_events.publish_change("model-pricing")
 
 

@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError
+from vmx_app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated, Unavailable
 from vmx_app.models import Role, RoleAssignment, User, UserState
 from vmx_app.settings import Settings, get_settings
 
@@ -67,7 +67,7 @@ def _client(issuer: str, client_id: str, client_secret: str | None, scope: str) 
 def client(settings: Settings | None = None) -> StarletteOAuth2App:
     settings = settings or get_settings()
     if not settings.oidc_enabled:
-        raise ApiError(404, "oidc_disabled", "SSO is not configured")
+        raise NotFound("SSO is not configured", code="oidc_disabled")
     assert settings.oidc_federated_issuer and settings.oidc_federated_client_id
     return _client(settings.oidc_federated_issuer, settings.oidc_federated_client_id,
                    settings.oidc_federated_client_secret, settings.oidc_federated_scope)
@@ -93,14 +93,18 @@ async def begin_login(*, redirect_uri: str) -> tuple[str, str]:
         rv = await client().create_authorization_url(redirect_uri)
     except (*_HTTP_ERRORS, AuthlibBaseError, KeyError, ValueError) as exc:
         log.warning("OIDC discovery failed: %s", type(exc).__name__)
-        raise ApiError(502, "sso_unavailable", "The identity provider is unreachable") from None
+        raise Unavailable("The identity provider is unreachable", code="sso_unavailable") from None
     txn = {"state": rv["state"], "nonce": rv["nonce"], "verifier": rv["code_verifier"],
            "redirect_uri": redirect_uri, "exp": int(time.time()) + TRANSACTION_TTL_SECONDS}
     return str(rv["url"]), _encode(txn)
 
 
-def _failed(message: str, code: str = "sso_failed", status: int = 401) -> ApiError:
-    return ApiError(status, code, message)
+# SSO refusals keep the statuses the API has always answered with; the class carries the status.
+_FAILURES: dict[int, type[DomainError]] = {400: Invalid, 401: Unauthenticated, 403: Forbidden, 409: Conflict}
+
+
+def _failed(message: str, code: str = "sso_failed", status: int = 401) -> DomainError:
+    return _FAILURES[status](message, code=code)
 
 
 async def complete_login(*, params: dict[str, str], cookie: str | None) -> FederatedIdentity:
@@ -126,7 +130,7 @@ async def complete_login(*, params: dict[str, str], cookie: str | None) -> Feder
         data: dict[str, Any] = dict(claims)
         if not data.get("email") and "access_token" in token:
             data.update({k: v for k, v in dict(await oauth.userinfo(token=token)).items() if k != "sub"})
-    except ApiError:
+    except DomainError:
         raise
     except (*_HTTP_ERRORS, AuthlibBaseError, JoseError, KeyError, ValueError) as exc:
         # Never log the exception text: it can carry codes or tokens.

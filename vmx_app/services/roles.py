@@ -9,7 +9,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError, conflict, not_found
+from vmx_app.errors import Conflict, Invalid, NotFound, not_found
 from vmx_app.models import Role, RoleAssignment, User
 from vmx_app.models.role import RoleCreate, RoleUpdate
 from vmx_app.services.users import ADMIN_ROLE, active_admin_ids
@@ -37,7 +37,7 @@ async def _name_taken(session: AsyncSession, name: str, except_id: uuid.UUID | N
 
 async def create_role(session: AsyncSession, *, data: RoleCreate, actor_id: uuid.UUID) -> Role:
     if await _name_taken(session, data.name):
-        raise conflict("A role with this name already exists", [{"field": "name", "message": "taken"}])
+        raise Conflict("A role with this name already exists", details=[{"field": "name", "message": "taken"}])
     role = Role(name=data.name, description=data.description, policy=data.policy.to_json(), is_system=False,
                 created_by=actor_id, updated_by=actor_id)
     session.add(role)
@@ -49,18 +49,18 @@ async def update_role(session: AsyncSession, *, role: Role, data: RoleUpdate, ac
     fields = data.model_fields_set
     if data.name is not None and data.name != role.name:
         if role.is_system:
-            raise ApiError(400, "system_role", "System roles cannot be renamed",
-                           [{"field": "name", "message": "system role"}])
+            raise Invalid("System roles cannot be renamed", code="system_role",
+                          details=[{"field": "name", "message": "system role"}])
         if await _name_taken(session, data.name, role.id):
-            raise conflict("A role with this name already exists", [{"field": "name", "message": "taken"}])
+            raise Conflict("A role with this name already exists", details=[{"field": "name", "message": "taken"}])
         role.name = data.name
     if "description" in fields:
         role.description = data.description
     if data.policy is not None:
         if role.name == ADMIN_ROLE and role.is_system:
             # Editing the admin role could lock every administrator out.
-            raise ApiError(400, "system_role", "The admin role's policy cannot be changed",
-                           [{"field": "policy", "message": "admin role"}])
+            raise Invalid("The admin role's policy cannot be changed", code="system_role",
+                          details=[{"field": "policy", "message": "admin role"}])
         role.policy = data.policy.to_json()
     role.updated_at = datetime.now(UTC)
     role.updated_by = actor_id
@@ -71,7 +71,7 @@ async def update_role(session: AsyncSession, *, role: Role, data: RoleUpdate, ac
 
 async def delete_role(session: AsyncSession, *, role: Role) -> None:
     if role.is_system:
-        raise ApiError(400, "system_role", f"The system role {role.name} cannot be deleted")
+        raise Invalid(f"The system role {role.name} cannot be deleted", code="system_role")
     await session.delete(role)
     await session.flush()
 
@@ -88,7 +88,7 @@ async def _existing_users(session: AsyncSession, user_ids: list[uuid.UUID]) -> l
     found = set((await session.exec(select(User.id).where(col(User.id).in_(user_ids)))).all())
     missing = [str(u) for u in user_ids if u not in found]
     if missing:
-        raise ApiError(404, "not_found", "User not found", {"userIds": missing})
+        raise NotFound("User not found", details={"userIds": missing})
     return list(dict.fromkeys(user_ids))
 
 
@@ -107,7 +107,7 @@ async def unassign(session: AsyncSession, *, role: Role, user_ids: list[uuid.UUI
     if role.name == ADMIN_ROLE:
         remaining = set(await active_admin_ids(session)) - set(ids)
         if not remaining:
-            raise ApiError(400, "last_admin", "The last active admin cannot lose the admin role")
+            raise Invalid("The last active admin cannot lose the admin role", code="last_admin")
     await session.exec(delete(RoleAssignment).where(  # type: ignore[call-overload]
         RoleAssignment.role_id == role.id, col(RoleAssignment.user_id).in_(ids)))
     await session.flush()

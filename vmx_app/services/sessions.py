@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.passwords import hash_password_async, needs_rehash, verify_password_async
 from vmx_app.auth.tokens import new_session_token
 from vmx_app.db import session_scope
+from vmx_app.errors import Invalid, RateLimited, Unauthenticated
 from vmx_app.models import AuthSession, LoginAttempt, User, UserState
 from vmx_app.settings import get_settings
 
@@ -67,8 +67,8 @@ async def check_throttle(session: AsyncSession, *, email: str, source_ip: str) -
     ]
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
-        raise ApiError(429, "too_many_attempts", "Too many failed logins; try again later",
-                       {"retryAfterSeconds": wait}, headers={"Retry-After": str(wait)})
+        raise RateLimited("Too many failed logins; try again later", retry_after=wait, code="too_many_attempts",
+                          details={"retryAfterSeconds": wait})
 
 
 async def record_failure(*, email: str, source_ip: str) -> None:
@@ -104,12 +104,12 @@ async def login(*, email: str, password: str, source_ip: str, user_agent: str | 
     ok = await verify_password_async(password, user.password_hash if user else None)
     if not ok or user is None or user.state == UserState.INACTIVE.value:
         await record_failure(email=email, source_ip=source_ip)
-        raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
+        raise Unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
     new_hash = await hash_password_async(password) if needs_rehash(user.password_hash or "") else None
     async with session_scope() as session:
         user = await session.get(User, user.id)
         if user is None:  # deleted between the two steps
-            raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
+            raise Unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
         if new_hash:
             user.password_hash = new_hash
         await session.exec(delete(LoginAttempt).where(LoginAttempt.email == email))  # type: ignore[call-overload]
@@ -135,18 +135,18 @@ async def change_password(*, user_id: uuid.UUID, session_id: uuid.UUID | None, c
     async with session_scope() as session:
         user = await session.get(User, user_id)
     if user is None:
-        raise ApiError(401, "unauthorized", "Session is invalid or has expired")
+        raise Unauthenticated("Session is invalid or has expired")
     if not await verify_password_async(current_password, user.password_hash):
-        raise ApiError(400, "invalid_current_password", "The current password is not correct",
-                       [{"field": "currentPassword", "message": "does not match"}])
+        raise Invalid("The current password is not correct", code="invalid_current_password",
+                      details=[{"field": "currentPassword", "message": "does not match"}])
     if current_password == new_password:
-        raise ApiError(400, "invalid_request", "The new password must differ from the current one",
-                       [{"field": "newPassword", "message": "must differ from the current password"}])
+        raise Invalid("The new password must differ from the current one",
+                      details=[{"field": "newPassword", "message": "must differ from the current password"}])
     new_hash = await hash_password_async(new_password)
     async with session_scope() as session:
         user = await session.get(User, user_id)
         if user is None:
-            raise ApiError(401, "unauthorized", "Session is invalid or has expired")
+            raise Unauthenticated("Session is invalid or has expired")
         user.password_hash = new_hash
         if user.state == UserState.CHANGE_PASSWORD.value:
             user.state = UserState.ACTIVE.value

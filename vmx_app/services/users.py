@@ -11,8 +11,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError, conflict, not_found
 from vmx_app.auth.passwords import hash_password_async
+from vmx_app.errors import Conflict, Invalid, not_found
 from vmx_app.models import Role, RoleAssignment, User, UserState
 from vmx_app.models.user import UserCreate, UserPublic, UserUpdate
 from vmx_app.services.sessions import revoke_user_sessions
@@ -67,15 +67,15 @@ async def roles_by_name(session: AsyncSession, names: Iterable[str]) -> list[Rol
     roles = list((await session.exec(select(Role).where(col(Role.name).in_(wanted)))).all())
     missing = sorted(set(wanted) - {r.name for r in roles})
     if missing:
-        raise ApiError(400, "invalid_request", f"Unknown role(s): {', '.join(missing)}",
-                       [{"field": "roles", "message": f"unknown role {name}"} for name in missing])
+        raise Invalid(f"Unknown role(s): {', '.join(missing)}",
+                      details=[{"field": "roles", "message": f"unknown role {name}"} for name in missing])
     return roles
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate, actor_id: uuid.UUID | None,
                       roles: list[Role] | None = None) -> User:
     if await email_taken(session, data.email):
-        raise conflict("A user with this email already exists", [{"field": "email", "message": "taken"}])
+        raise Conflict("A user with this email already exists", details=[{"field": "email", "message": "taken"}])
     user = User(email=data.email, name=data.name or data.email.split("@")[0], first_name=data.first_name,
                 last_name=data.last_name, password_hash=await hash_password_async(data.password),
                 state=data.state, created_by=actor_id, updated_by=actor_id)
@@ -104,7 +104,7 @@ async def update_user(session: AsyncSession, *, user: User, data: UserUpdate, ac
     fields = data.model_fields_set
     if "email" in fields and data.email and data.email != user.email:
         if await email_taken(session, data.email, except_id=user.id):
-            raise conflict("A user with this email already exists", [{"field": "email", "message": "taken"}])
+            raise Conflict("A user with this email already exists", details=[{"field": "email", "message": "taken"}])
         user.email = data.email
     for name in ("name", "first_name", "last_name"):
         if name in fields and (name != "name" or getattr(data, name) is not None):
@@ -115,8 +115,8 @@ async def update_user(session: AsyncSession, *, user: User, data: UserUpdate, ac
         revoke = True
     if data.state is not None and data.state != user.state:
         if data.state == UserState.INACTIVE.value and await is_last_admin(session, user.id):
-            raise ApiError(400, "last_admin", "The last active admin cannot be deactivated",
-                           [{"field": "state", "message": "last active admin"}])
+            raise Invalid("The last active admin cannot be deactivated", code="last_admin",
+                          details=[{"field": "state", "message": "last active admin"}])
         revoke = revoke or data.state == UserState.INACTIVE.value
         user.state = data.state
     user.updated_at = datetime.now(UTC)
@@ -131,8 +131,8 @@ async def update_user(session: AsyncSession, *, user: User, data: UserUpdate, ac
 
 async def delete_user(session: AsyncSession, *, user: User, actor_id: uuid.UUID) -> None:
     if user.id == actor_id:
-        raise ApiError(400, "invalid_request", "You cannot delete your own account")
+        raise Invalid("You cannot delete your own account")
     if await is_last_admin(session, user.id):
-        raise ApiError(400, "last_admin", "The last active admin cannot be deleted")
+        raise Invalid("The last active admin cannot be deleted", code="last_admin")
     await session.delete(user)
     await session.flush()

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError, conflict
+from vmx_app.errors import Conflict, Invalid, NotFound
 from vmx_app.models import MemberRole, User, Workspace, WorkspaceMember
 from vmx_app.models.workspace import MemberPublic, WorkspaceCreate, WorkspacePublic, WorkspaceUpdate
 from vmx_app.services.config_events import publish_change
@@ -46,7 +46,7 @@ async def _name_taken(session: AsyncSession, name: str, except_id: uuid.UUID | N
 
 async def create_workspace(session: AsyncSession, *, data: WorkspaceCreate, owner_id: uuid.UUID) -> Workspace:
     if await _name_taken(session, data.name):
-        raise conflict("A workspace with this name already exists", [{"field": "name", "message": "taken"}])
+        raise Conflict("A workspace with this name already exists", details=[{"field": "name", "message": "taken"}])
     workspace = Workspace(name=data.name, description=data.description, created_by=owner_id,
                           updated_by=owner_id)
     session.add(workspace)
@@ -61,7 +61,7 @@ async def update_workspace(session: AsyncSession, *, workspace: Workspace, data:
                            actor_id: uuid.UUID) -> Workspace:
     if data.name is not None and data.name != workspace.name:
         if await _name_taken(session, data.name, workspace.id):
-            raise conflict("A workspace with this name already exists", [{"field": "name", "message": "taken"}])
+            raise Conflict("A workspace with this name already exists", details=[{"field": "name", "message": "taken"}])
         workspace.name = data.name
     if "description" in data.model_fields_set:
         workspace.description = data.description
@@ -97,7 +97,7 @@ async def _members(session: AsyncSession, workspace_id: uuid.UUID) -> dict[uuid.
 
 def _ensure_an_owner_remains(members: dict[uuid.UUID, WorkspaceMember]) -> None:
     if not any(m.role == MemberRole.OWNER.value for m in members.values()):
-        raise ApiError(400, "last_owner", "A workspace must keep at least one owner")
+        raise Invalid("A workspace must keep at least one owner", code="last_owner")
 
 
 async def assign_members(session: AsyncSession, *, workspace: Workspace, user_ids: list[uuid.UUID], role: str,
@@ -107,7 +107,7 @@ async def assign_members(session: AsyncSession, *, workspace: Workspace, user_id
     found = set((await session.exec(select(User.id).where(col(User.id).in_(ids)))).all())
     missing = [str(u) for u in ids if u not in found]
     if missing:
-        raise ApiError(404, "not_found", "User not found", {"userIds": missing})
+        raise NotFound("User not found", details={"userIds": missing})
     members = await _members(session, workspace.id)
     for user_id in ids:
         member = members.get(user_id)
@@ -136,7 +136,7 @@ async def set_member_role(session: AsyncSession, *, workspace: Workspace, user_i
     members = await _members(session, workspace.id)
     member = members.get(user_id)
     if member is None:
-        raise ApiError(404, "not_found", "Member not found")
+        raise NotFound("Member not found")
     member.role, member.updated_by, member.updated_at = role, actor_id, datetime.now(UTC)
     _ensure_an_owner_remains(members)
     session.add(member)

@@ -1,8 +1,8 @@
-"""Scope and policy checks for console handlers: the same ones the API's route guards run.
+"""Scope and policy checks for console handlers: the API's route guards run the same ones.
 
-The services do no authorization (the API does it in `vmx_app.api.deps` guards); console handlers call
-these helpers first, inside the handler's DB session, so the console refuses what the API refuses,
-with the same 404-before-403 rule (another tenant's ids reveal nothing).
+Both call `vmx_app.auth.authorization`, so the console refuses what the API refuses, with the same
+codes and the same 404-before-403 rule (another tenant's ids reveal nothing). Console handlers take ids
+as strings from the URL/form; these helpers parse them (a malformed id is a 404, as in the API).
 """
 
 from __future__ import annotations
@@ -10,33 +10,54 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.deps import Principal, authorize, environment_scope, member_role, workspace_scope
-from vmx_app.api.errors import ApiError
+from vmx_app.auth.authorization import (
+    Principal,
+    allowed,
+    environment_scope,
+    item_in_environment,
+    member_role,
+    require,
+    require_owner,
+    workspace_scope,
+)
 from vmx_app.auth.policy import environment_resource, module_resource, workspace_resource
+from vmx_app.errors import NotFound, not_found
 from vmx_app.models import Environment, MemberRole, User, Workspace
+
+# Pages hide what would be refused with `allowed`; handlers check global actions with `require`.
+__all__ = ["Principal", "allowed", "require"]
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except (TypeError, ValueError) as exc:
-        raise ApiError(404, "not_found", f"{what} not found") from exc
+        raise not_found(what) from exc
 
 
-async def require(principal: Principal, action: str, resource: str) -> None:
-    """A global action (users, roles, workspace create, pricing)."""
-    await authorize(principal, action, resource)
+async def _workspace(session: AsyncSession, principal: Principal, workspace_id: str) -> Workspace:
+    return await workspace_scope(session, principal, parse_id(workspace_id, "Workspace"))
+
+
+async def _environment(session: AsyncSession, principal: Principal, workspace_id: str,
+                       environment_id: str) -> tuple[Workspace, Environment]:
+    return await environment_scope(session, principal, parse_id(workspace_id, "Workspace"),
+                                   parse_id(environment_id, "Environment"))
+
+
+async def is_owner(session: AsyncSession, principal: Principal, workspace: Workspace) -> bool:
+    """For showing owner-only buttons; `owned_workspace_for` is the check that counts."""
+    return principal.is_admin or await member_role(session, workspace.id, principal.user_id) == MemberRole.OWNER.value
 
 
 async def workspace_for(session: AsyncSession, principal: Principal, workspace_id: str,
                         action: str) -> Workspace:
     """`/workspace/{ws}` routes: membership, then `action` on `workspace:<ws>`."""
-    workspace = await workspace_scope(principal, parse_id(workspace_id, "Workspace"), session=session)
-    await authorize(principal, action, workspace_resource(workspace.name))
+    workspace = await _workspace(session, principal, workspace_id)
+    require(principal, action, workspace_resource(workspace.name))
     return workspace
 
 
@@ -44,34 +65,31 @@ async def owned_workspace_for(session: AsyncSession, principal: Principal, works
                               action: str) -> Workspace:
     """Rename, delete and member changes: the policy check plus OWNER membership (admins exempt)."""
     workspace = await workspace_for(session, principal, workspace_id, action)
-    if not principal.is_admin and await member_role(session, workspace.id, principal.user_id) != MemberRole.OWNER:
-        raise ApiError(403, "forbidden", "Only the workspace's owners can do this")
+    await require_owner(session, principal, workspace)
     return workspace
 
 
 async def environments_of(session: AsyncSession, principal: Principal, workspace_id: str,
                           action: str) -> Workspace:
     """`/environment/{ws}` list/create: `action` on `workspace:<ws>:environment`."""
-    workspace = await workspace_scope(principal, parse_id(workspace_id, "Workspace"), session=session)
-    await authorize(principal, action, environment_resource(workspace.name))
+    workspace = await _workspace(session, principal, workspace_id)
+    require(principal, action, environment_resource(workspace.name))
     return workspace
 
 
 async def environment_for(session: AsyncSession, principal: Principal, workspace_id: str, environment_id: str,
                           action: str) -> tuple[Workspace, Environment]:
     """`/environment/{ws}/{env}`: `action` on `workspace:<ws>:environment:<env>`."""
-    workspace, environment = await environment_scope(
-        principal, parse_id(workspace_id, "Workspace"), parse_id(environment_id, "Environment"), session=session)
-    await authorize(principal, action, environment_resource(workspace.name, environment.name))
+    workspace, environment = await _environment(session, principal, workspace_id, environment_id)
+    require(principal, action, environment_resource(workspace.name, environment.name))
     return workspace, environment
 
 
 async def env_module_for(session: AsyncSession, principal: Principal, workspace_id: str, environment_id: str,
                          action: str, module: str) -> tuple[Workspace, Environment]:
     """`/<module>/{ws}/{env}` list/create: `action` on the module's base resource string."""
-    workspace, environment = await environment_scope(
-        principal, parse_id(workspace_id, "Workspace"), parse_id(environment_id, "Environment"), session=session)
-    await authorize(principal, action, module_resource(workspace.name, environment.name, module))
+    workspace, environment = await _environment(session, principal, workspace_id, environment_id)
+    require(principal, action, module_resource(workspace.name, environment.name, module))
     return workspace, environment
 
 
@@ -80,13 +98,9 @@ async def env_item_for(session: AsyncSession, principal: Principal, workspace_id
                        model: type[SQLModel]) -> tuple[Workspace, Environment, Any]:
     """`/<module>/{ws}/{env}/{id}`: the item must live in the environment (else 404), then `action` on
     `workspace:<ws>:environment:<env>:<module>:<item.name>`. `model` needs `environment_id` and `name`."""
-    workspace, environment = await environment_scope(
-        principal, parse_id(workspace_id, "Workspace"), parse_id(environment_id, "Environment"), session=session)
-    item = await session.get(model, parse_id(item_id, module))
-    if item is None or item.environment_id != environment.id:  # type: ignore[attr-defined]
-        raise ApiError(404, "not_found", f"{module} not found")
-    await authorize(principal, action,
-                    module_resource(workspace.name, environment.name, module, item.name))  # type: ignore[attr-defined]
+    workspace, environment = await _environment(session, principal, workspace_id, environment_id)
+    item = await item_in_environment(session, environment, model, parse_id(item_id, module), module)
+    require(principal, action, module_resource(workspace.name, environment.name, module, item.name))
     return workspace, environment, item
 
 
@@ -94,22 +108,6 @@ async def user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID:
     """Members are added by email in the console; the API takes user ids."""
     user_id = (await session.exec(select(User.id).where(User.email == email.strip().lower()))).first()
     if user_id is None:
-        raise ApiError(404, "not_found", f"No user with the email {email.strip()}",
-                       [{"field": "email", "message": "unknown user"}])
+        raise NotFound(f"No user with the email {email.strip()}",
+                       details=[{"field": "email", "message": "unknown user"}])
     return user_id
-
-
-def error_text(exc: Exception) -> str:
-    """What to show the user for a refused or invalid action (never a stack trace)."""
-    if isinstance(exc, ApiError):
-        details = exc.details if isinstance(exc.details, list) else []
-        fields = [f"{d.get('field')}: {d.get('message')}" for d in details
-                  if isinstance(d, dict) and d.get("field")]
-        return f"{exc.message} ({'; '.join(fields)})" if fields and exc.status in (400, 409, 422) else exc.message
-    if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ()))
-            parts.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid")))
-        return "; ".join(parts) or "Invalid input"
-    raise exc

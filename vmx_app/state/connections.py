@@ -12,18 +12,18 @@ from reflex.event import EventSpec
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
+from vmx_app.auth.authorization import Principal
 from vmx_app.components.capacity_editor import CapacityRow, capacity_entries, capacity_rows
 from vmx_app.components.schema_form import ConfigField, schema_fields
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, Environment
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
 from vmx_app.services.providers import PROVIDERS, secret_fields
-from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.access import allowed, env_item_for, env_module_for
 from vmx_app.state.crud import EnvModuleListMixin
-from vmx_app.state.session import allowed
+from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 from vmx_app.vault import is_masked
 
@@ -65,7 +65,7 @@ def problem_text(exc: Exception) -> str:
         parts = [f"{_loc(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" if e.get("loc")
                  else str(e.get("msg", "invalid")) for e in exc.errors()]
         return "; ".join(parts) or "Invalid input"
-    if isinstance(exc, ApiError):
+    if isinstance(exc, DomainError):
         return error_text(exc)
     raise exc
 
@@ -217,7 +217,7 @@ class ConnectionEditorState(WorkspaceState):
                     workspace, environment = await env_module_for(session, principal, self.workspace_id,
                                                                   self.environment_id, f"{MODULE}:create", MODULE)
                     item = MODULE
-        except ApiError as exc:
+        except DomainError as exc:
             self.error = error_text(exc)
             return None
         base = f"workspace:{workspace.name}:environment:{environment.name}"
@@ -323,7 +323,7 @@ class ConnectionEditorState(WorkspaceState):
                                                           data=AIConnectionCreate.model_validate(body),
                                                           user_id=principal.user_id)
                 name = row.name
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None
         return [rx.toast.success(f"Connection {name} saved"), rx.redirect("/ai-connections")]  # type: ignore[return-value]
@@ -349,7 +349,7 @@ class ConnectionEditorState(WorkspaceState):
                     result = await service.check_new_config(workspace_id=workspace.id,
                                                             environment_id=environment.id, provider=provider,
                                                             config=config)
-        except ApiError as exc:
+        except DomainError as exc:
             result = {"ok": False, "error": {"message": problem_text(exc)}}
         async with self:
             self.testing = False

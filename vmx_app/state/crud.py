@@ -27,12 +27,13 @@ from reflex.event import EventSpec
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
+from vmx_app.auth.authorization import Principal
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.models import Environment
-from vmx_app.state.access import env_item_for, env_module_for, error_text
-from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.access import allowed, env_item_for, env_module_for
+from vmx_app.state.messages import error_text
+from vmx_app.state.session import login_redirect
 
 # Does one change for the signed-in principal; returns the success toast's text (None: no toast).
 Change = Callable[[Principal], Awaitable[str | None]]
@@ -86,14 +87,14 @@ class CrudPageMixin(ListPageMixin, mixin=True):
             return login_redirect()
         try:
             message = await change(principal)
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             self.form_error = error_text(exc)
             return None
         await self._refresh(principal)
         return rx.toast.success(message) if message is not None else None
 
     async def _change_row(self, change: Change,
-                          errors: tuple[type[Exception], ...] = (ApiError,)) -> EventSpec | None:
+                          errors: tuple[type[Exception], ...] = (DomainError,)) -> EventSpec | None:
         """A row's one-click change (delete, toggle): the table is read again whatever happened, so it
         never shows a stale row; the toast says how it went."""
         principal = await self.current_principal()
@@ -140,7 +141,7 @@ class InPlaceListMixin(ListPageMixin, mixin=True):
         try:
             async with session_scope() as session:
                 message = await remove(session, principal)
-        except ApiError as exc:
+        except DomainError as exc:
             self.list_error = error_text(exc)
             return None
         self.rows = [r for r in self.rows if r.id != item_id]
@@ -175,7 +176,7 @@ class EnvModuleListMixin(InPlaceListMixin, mixin=True):
                 workspace, environment = await env_module_for(session, principal, self.workspace_id,
                                                               self.environment_id, f"{module}:list", module)
                 self.rows = await self._list_rows(session, environment)
-        except ApiError as exc:
+        except DomainError as exc:
             self.list_error = error_text(exc)
             return
         base = f"workspace:{workspace.name}:environment:{environment.name}:{module}"

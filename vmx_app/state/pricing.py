@@ -11,18 +11,17 @@ from pydantic import ValidationError
 from reflex.event import EventSpec
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.deps import Principal, authorize
-from vmx_app.api.errors import ApiError, not_found
+from vmx_app.auth.authorization import Principal, require
 from vmx_app.auth.policy import model_pricing_resource
 from vmx_app.components.capacity_editor import number_text, parse_number
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError, not_found
 from vmx_app.models import ModelPricing
 from vmx_app.models.model_pricing import ModelPricingCreate, ModelPricingUpdate
 from vmx_app.services import model_pricing as service
-from vmx_app.state.access import parse_id
+from vmx_app.state.access import allowed, parse_id
 from vmx_app.state.connections import problem_text
 from vmx_app.state.crud import InPlaceListMixin
-from vmx_app.state.session import allowed
 from vmx_app.state.workspace import WorkspaceState
 
 ALL_PROVIDERS = "all"
@@ -119,7 +118,7 @@ class PricingState(InPlaceListMixin, WorkspaceState):
         row = await session.get(ModelPricing, parse_id(price_id, "model price"))
         if row is None:
             raise not_found("model price")
-        await authorize(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
+        require(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
         return row
 
     @rx.event
@@ -136,10 +135,10 @@ class PricingState(InPlaceListMixin, WorkspaceState):
                                                  data=ModelPricingUpdate.model_validate(self._body()),
                                                  user_id=principal.user_id)
                 else:
-                    await authorize(principal, "model-pricing:create", model_pricing_resource())
+                    require(principal, "model-pricing:create", model_pricing_resource())
                     await service.create_pricing(session=session, data=ModelPricingCreate.model_validate(self._body()),
                                                  user_id=principal.user_id)
-        except (ApiError, ValidationError) as exc:
+        except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None
         self.dialog_open = False

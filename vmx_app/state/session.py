@@ -22,8 +22,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import SESSION_COOKIE, Principal, principal_for_token
-from vmx_app.auth.policy import evaluate
+from vmx_app.auth.authorization import SESSION_COOKIE, Principal, principal_for_token
 from vmx_app.models import UserState
 
 LOGIN_ROUTE = "/login"
@@ -46,10 +45,6 @@ def cookie_value(cookie_header: str, name: str) -> str | None:
             return value.strip('"')
     return None
 
-
-def allowed(principal: Principal, action: str, resource: str) -> bool:
-    """The same policy evaluation the API's guards run (deny wins, no match denies)."""
-    return evaluate(principal.policies, action, resource).allowed
 
 
 def login_redirect() -> EventSpec:

@@ -14,13 +14,14 @@ import dataclasses
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
+from vmx_app.auth.authorization import Principal
 from vmx_app.auth.policy import environment_resource
 from vmx_app.db import session_scope
 from vmx_app.models import Workspace
 from vmx_app.services.environments import list_environments
 from vmx_app.services.workspaces import list_workspaces
-from vmx_app.state.session import SessionState, allowed
+from vmx_app.state.access import allowed
+from vmx_app.state.session import SessionState
 
 # The switcher lists everything a user can see; a console user with more workspaces than this has
 # bigger problems than a long dropdown.

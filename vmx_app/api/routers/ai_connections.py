@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from vmx_app.api.deps import DbSession, EnvContext, EnvItemContext, Paging, env_guard, env_item_guard, page
-from vmx_app.api.errors import bad_request
+from vmx_app.errors import Invalid
 from vmx_app.models import AIConnection
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionTest, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
@@ -45,9 +45,9 @@ async def create_connection(ctx: Annotated[EnvContext, _env("create")], body: AI
 async def test_new_connection(ctx: Annotated[EnvContext, _env("test")], body: AIConnectionTest) -> dict[str, Any]:
     """Test an unsaved config (the create form): `{provider, config}` → `{ok, models | error}`."""
     if body.provider is None or body.config is None:
-        raise bad_request("provider and config are required",
-                          [{"field": f, "message": "required"} for f in ("provider", "config")
-                           if getattr(body, f) is None])
+        raise Invalid("provider and config are required",
+                      details=[{"field": f, "message": "required"} for f in ("provider", "config")
+                               if getattr(body, f) is None])
     return await service.check_new_config(workspace_id=ctx.workspace.id, environment_id=ctx.environment.id,
                                           provider=body.provider, config=body.config)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from vmx_app.api.deps import Principal, authenticated
-from vmx_app.api.errors import not_found
+from vmx_app.errors import not_found
 from vmx_app.services.providers import get_provider, list_providers
 
 router = APIRouter(prefix="/v1/ai-provider", tags=["ai-providers"])

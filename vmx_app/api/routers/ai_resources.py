@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from vmx_app.api.deps import DbSession, EnvContext, EnvItemContext, Paging, env_guard, env_item_guard, page
-from vmx_app.api.errors import ApiError
+from vmx_app.errors import Forbidden, Invalid, NotFound
 from vmx_app.gateway.merge import EnvelopeError
 from vmx_app.gateway.routing import validate_routing
 from vmx_app.gateway.routing_dry_run import dry_run, infer_endpoint
@@ -74,16 +74,16 @@ async def routing_test(ctx: Annotated[EnvItemContext, _item("routing-test")], bo
     primary model. Nothing is sent to a provider and nothing is counted."""
     resource = await config_cache.get_resource(ctx.environment.id, ctx.item.name)
     if resource is None:
-        raise ApiError(404, "not_found", "AI resource not found")
+        raise NotFound("AI resource not found")
     errors = validate_routing(body.routing) if body.routing is not None else []
     if errors:
-        raise ApiError(400, "invalid_request", "; ".join(errors), {"fields": errors})
+        raise Invalid("; ".join(errors), details={"fields": errors})
     try:
         return dry_run(resource, body.request, body.endpoint or infer_endpoint(body.request),
                        error_rate=get_engine().deps.primary_error_rate(resource), api_key_name=body.api_key_name,
                        routing=body.routing)
     except EnvelopeError as exc:
-        raise ApiError(400, "invalid_request", str(exc), {"field": f"request.{exc.field}"}) from None
+        raise Invalid(str(exc), field=f"request.{exc.field}") from None
 
 
 @internal_router.get("/resource/{ws}/{env}/{name}")
@@ -91,7 +91,7 @@ async def cached_resource(name: str, ctx: Annotated[EnvContext, _env("get")]) ->
     """Diagnostics for operators (admins only): what this process's config cache serves for a resource
     name, exactly as the completion path reads it (loading it on a miss)."""
     if not ctx.principal.is_admin:
-        raise ApiError(403, "forbidden", "the config cache diagnostics are for admins")
+        raise Forbidden("the config cache diagnostics are for admins")
     cache = config_cache.get_cache()
     _held, ttl_left = cache.peek_resource(ctx.environment.id, name)
     snapshot = await config_cache.get_resource(ctx.environment.id, name)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vmx_app.api.deps import SESSION_COOKIE, DbSession, Principal, authenticated
-from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
+from vmx_app.errors import Unauthenticated
 from vmx_app.models.user import ChangePasswordRequest, LoginRequest, LoginResponse
 from vmx_app.services import authz, oidc, sessions
 from vmx_app.settings import get_settings
@@ -59,7 +59,7 @@ async def me(principal: SelfService, session: DbSession) -> dict[str, Any]:
     data = await authz.me(session, user_id=principal.user_id, is_admin=principal.is_admin,
                           roles=list(principal.roles), policies=principal.policies)
     if not data:
-        raise ApiError(401, "unauthorized", "Session is invalid or has expired")
+        raise Unauthenticated("Session is invalid or has expired")
     return data
 
 

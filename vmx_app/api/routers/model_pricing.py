@@ -21,8 +21,8 @@ from vmx_app.api.deps import (
     require,
     tag_guard,
 )
-from vmx_app.api.errors import not_found
 from vmx_app.auth.policy import model_pricing_resource
+from vmx_app.errors import not_found
 from vmx_app.models import ModelPricing
 from vmx_app.models.model_pricing import ModelPricingCreate, ModelPricingPublic, ModelPricingUpdate
 from vmx_app.services import model_pricing as service

@@ -14,13 +14,12 @@ from vmx_app.api.deps import (
     Paging,
     Principal,
     WorkspaceContext,
-    member_role,
     page,
     require,
     tag_guard,
     workspace_guard,
 )
-from vmx_app.api.errors import ApiError
+from vmx_app.auth.authorization import member_role, require_owner
 from vmx_app.auth.policy import workspace_resource
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import (
@@ -43,9 +42,7 @@ def owner_guard(action: str) -> Callable[..., Awaitable[WorkspaceContext]]:
 
     async def guard(ws: uuid.UUID, principal: CurrentPrincipal, session: DbSession) -> WorkspaceContext:
         ctx = await base(ws, principal, session)
-        if not principal.is_admin and \
-                await member_role(session, ctx.workspace.id, principal.user_id) != MemberRole.OWNER.value:
-            raise ApiError(403, "owner_required", "Only the workspace's owners can do this")
+        await require_owner(session, principal, ctx.workspace)
         return ctx
 
     return tag_guard(guard, action, "workspace")
