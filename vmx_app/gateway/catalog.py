@@ -16,9 +16,10 @@ from vmx_app.gateway.adapters.anthropic import ANTHROPIC_VERSION, DEFAULT_BASE_U
 from vmx_app.gateway.adapters.transport import HttpClient
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse, parse_body
-from vmx_app.gateway.errors import Endpoint, GatewayError, bad_request, error_body
+from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.merge import EnvelopeError, merge_request, split_vmx_envelope
 from vmx_app.gateway.tokens import estimate_tokens
+from vmx_app.gateway.types import Endpoint
 
 # What Anthropic's count_tokens accepts; sampling parameters such as max_tokens are refused there.
 _COUNT_KEYS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")

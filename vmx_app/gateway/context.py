@@ -14,8 +14,8 @@ import orjson
 
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
-from vmx_app.gateway.errors import Endpoint, GatewayError
-from vmx_app.gateway.types import Usage
+from vmx_app.gateway.errors import GatewayError
+from vmx_app.gateway.types import Endpoint, Usage
 
 PAYLOAD_CAP_BYTES = 64 * 1024
 AUDIT_ENDPOINTS: dict[str, str] = {

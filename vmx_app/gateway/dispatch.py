@@ -9,8 +9,8 @@ from typing import Any
 
 from vmx_app.gateway.adapters import WireFormat
 from vmx_app.gateway.convert import registry
-from vmx_app.gateway.errors import Endpoint, GatewayError, bad_request
-from vmx_app.gateway.types import CanonicalRequest, InvalidRequest, UnsupportedContent
+from vmx_app.gateway.errors import GatewayError, bad_request
+from vmx_app.gateway.types import CanonicalRequest, Endpoint, InvalidRequest, UnsupportedContent
 
 ENDPOINT_SHAPE: dict[str, str] = {"chat": "openai_chat", "responses": "openai_responses", "anthropic": "anthropic"}
 # OpenTelemetry GenAI `gen_ai.system` values.

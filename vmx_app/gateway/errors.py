@@ -6,16 +6,12 @@ Anthropic endpoint: `{"type": "error", "error": {"type", "message"}}`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 import orjson
 
 from vmx_app.gateway.adapters import ProviderError, ProviderNetworkError, ProviderTimeout
 from vmx_app.gateway.convert.common import anthropic_error_type, openai_error_type
 from vmx_app.gateway.convert.sse import sse_data, sse_event
-
-Endpoint = Literal["chat", "responses", "anthropic"]
-FailureKind = Literal["http", "timeout", "network", "gate", "circuit", "config"]
+from vmx_app.gateway.types import Endpoint, FailureKind
 
 
 class GatewayError(Exception):
@@ -113,11 +109,3 @@ def exhausted_status(kind: FailureKind, status: int) -> int:
     if status in (504, 408):
         return 504
     return 502
-
-
-def upstream_error_message(provider: str, model: str, message: str) -> str:
-    return f"{provider}/{model}: {message}"
-
-
-def openai_error_dict(status: int, message: str, code: str | None = None) -> dict[str, Any]:
-    return {"message": message, "type": openai_error_type(status), "param": None, "code": code or str(status)}

@@ -14,8 +14,8 @@ from typing import Literal
 
 from vmx_app.gateway.config import ModelSlot, ResourceConfig
 from vmx_app.gateway.routing import RoutingDecision
+from vmx_app.gateway.types import FailureKind
 
-FailureKind = Literal["http", "timeout", "network", "gate"]
 LegKind = Literal["primary", "secondary", "routed", "fallback"]
 BreakerState = Literal["closed", "open", "half_open"]
 
@@ -168,10 +168,3 @@ class CircuitBreaker:
         c.failures += 1
         if c.failures >= self.failure_threshold:
             c.opened_at = now
-
-    def retry_in(self, key: tuple[str, str], now: float) -> float:
-        """Seconds until an open circuit lets a probe through (0 when it would allow now)."""
-        c = self._circuits.get(key)
-        if c is None or c.opened_at is None:
-            return 0.0
-        return max(0.0, c.opened_at + self.cooldown_s - now)

@@ -37,8 +37,6 @@ from vmx_app.gateway.dispatch import (
     wire_plan,
 )
 from vmx_app.gateway.errors import (
-    Endpoint,
-    FailureKind,
     GatewayError,
     bad_request,
     classify,
@@ -49,7 +47,7 @@ from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fall
 from vmx_app.gateway.metrics import ErrorRateSource
 from vmx_app.gateway.stream import StreamBridge
 from vmx_app.gateway.tokens import estimate_tokens
-from vmx_app.gateway.types import CanonicalRequest, Usage
+from vmx_app.gateway.types import CanonicalRequest, Endpoint, FailureKind, Usage
 
 T = TypeVar("T")
 

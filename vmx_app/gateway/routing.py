@@ -16,9 +16,8 @@ from typing import Any, Literal
 from vmx_app.gateway import routing_cel
 from vmx_app.gateway.config import ModelSlot, RoutingConfig, RoutingPredicate
 from vmx_app.gateway.tokens import estimate_tokens
+from vmx_app.gateway.types import Endpoint, ErrorRateFn
 
-Endpoint = Literal["chat", "responses", "anthropic"]
-ErrorRateFn = Callable[[int, "str | int"], float]
 DEFAULT_ERROR_RATE_WINDOW = 10
 
 # RoutingField name -> RoutingInput attribute.

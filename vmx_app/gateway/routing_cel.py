@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ import celpy
 import lark
 from celpy import celtypes
 
-ErrorRateFn = Callable[[int, "str | int"], float]
+from vmx_app.gateway.types import ErrorRateFn
 
 # Names an expression may use as variables (RoutingInput fields, camelCase).
 CEL_VARIABLES = frozenset({
@@ -32,10 +32,6 @@ CACHE_SIZE = 1024
 _current_error_rate: ContextVar[ErrorRateFn | None] = ContextVar("vmx_cel_error_rate", default=None)
 # celpy's parser is a process-wide singleton; the default (interpreted) runner keeps its tree class.
 _env = celpy.Environment()
-
-
-class CelExpressionError(ValueError):
-    """The expression does not compile or uses names we do not provide."""
 
 
 def _error_rate_trampoline(window: Any = 10, status: Any = "any") -> celtypes.DoubleType:

@@ -14,7 +14,8 @@ from typing import Any
 
 from vmx_app.gateway.config import ModelSlot, ResourceConfig, RoutingConfig
 from vmx_app.gateway.merge import apply_overrides, merge_request, split_vmx_envelope
-from vmx_app.gateway.routing import Endpoint, ErrorRateFn, evaluate_routing, routing_input_from_body
+from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
+from vmx_app.gateway.types import Endpoint, ErrorRateFn
 
 ENDPOINTS: tuple[Endpoint, ...] = ("chat", "responses", "anthropic")
 

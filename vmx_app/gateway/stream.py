@@ -20,16 +20,17 @@ from typing import Any
 import orjson
 
 from vmx_app.gateway.adapters import ProviderError, ProviderException, UpstreamStream
-from vmx_app.gateway.adapters.base import status_for_error_type
 from vmx_app.gateway.convert import registry
 from vmx_app.gateway.convert.sse import sse_event
 from vmx_app.gateway.convert.usage import usage_from_passthrough
 from vmx_app.gateway.dispatch import ENDPOINT_SHAPE, WirePlan
-from vmx_app.gateway.errors import Endpoint, classify, stream_error_event
+from vmx_app.gateway.error_types import status_for_error_type
+from vmx_app.gateway.errors import classify, stream_error_event
 from vmx_app.gateway.types import (
     CanonicalRequest,
     CanonicalResponse,
     CanonicalStreamEvent,
+    Endpoint,
     ImagePart,
     MessageDelta,
     MessageStart,

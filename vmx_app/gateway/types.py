@@ -12,9 +12,18 @@ disjoint counters at the edges.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
+
+# The client-facing API shape of a gateway request.
+Endpoint = Literal["chat", "responses", "anthropic"]
+# How an upstream leg failed: an HTTP status, no answer in time, no connection, refused by the
+# capacity gate, skipped by an open circuit, or a connection that cannot be used as configured.
+FailureKind = Literal["http", "timeout", "network", "gate", "circuit", "config"]
+# errorRate(windowSeconds, status | "any") of the resource's primary model, as routing reads it.
+ErrorRateFn = Callable[[int, "str | int"], float]
 
 Wire = Literal["openai_chat", "openai_responses", "anthropic", "bedrock_converse"]
 WIRES: tuple[str, ...] = ("openai_chat", "openai_responses", "anthropic", "bedrock_converse")

@@ -19,8 +19,8 @@ from botocore.eventstream import EventStreamBuffer, ParserError
 from vmx_app.gateway.adapters.base import (
     ProviderError,
     ProviderNetworkError,
-    status_for_error_type,
 )
+from vmx_app.gateway.error_types import status_for_error_type
 
 _REFRESH_BEFORE_S = 300.0  # start a background refresh this long before expiry
 _MUST_REFRESH_S = 30.0  # below this, callers wait for fresh credentials

@@ -129,39 +129,6 @@ class ProviderAdapter(Protocol):
     async def aclose(self) -> None: ...
 
 
-# Provider error types -> the HTTP status they stand for (used for errors reported inside streams).
-_STATUS_BY_TYPE: dict[str, int] = {
-    "invalid_request_error": 400,
-    "invalid_prompt": 400,
-    "validationexception": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "accessdeniedexception": 403,
-    "not_found_error": 404,
-    "resourcenotfoundexception": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "rate_limit_exceeded": 429,
-    "throttlingexception": 429,
-    "api_error": 500,
-    "server_error": 500,
-    "internalserverexception": 500,
-    "modelstreamerrorexception": 500,
-    "serviceunavailableexception": 503,
-    "modelnotreadyexception": 503,
-    "overloaded": 503,
-    "timeout_error": 504,
-    "modeltimeoutexception": 504,
-    "overloaded_error": 529,
-}
-
-
-def status_for_error_type(error_type: str | None, default: int = 500) -> int:
-    if not error_type:
-        return default
-    return _STATUS_BY_TYPE.get(error_type.lower(), default)
-
-
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
     value = headers.get("retry-after-ms")

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from vmx_app.gateway.adapters.base import ProviderError, WireFormat, status_for_error_type
+from vmx_app.gateway.adapters.base import ProviderError, WireFormat
+from vmx_app.gateway.error_types import status_for_error_type
 
 SSEEvent = tuple[str | None, Any]
 

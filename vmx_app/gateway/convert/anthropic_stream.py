@@ -12,6 +12,7 @@ from vmx_app.gateway.convert.anthropic import STOP_MAP, STOP_RENDER
 from vmx_app.gateway.convert.common import anthropic_error_type, new_id
 from vmx_app.gateway.convert.sse import sse_event
 from vmx_app.gateway.convert.usage import anthropic_usage, render_anthropic_usage
+from vmx_app.gateway.error_types import status_for_error_type
 from vmx_app.gateway.types import (
     BlockStop,
     CanonicalStreamEvent,
@@ -26,18 +27,6 @@ from vmx_app.gateway.types import (
     ToolCallStart,
     Usage,
 )
-
-_ERROR_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
 
 
 class AnthropicStreamRenderer:
@@ -171,7 +160,7 @@ class AnthropicStreamParser:
         elif kind == "error":
             err = data.get("error") or {}
             etype = err.get("type") or "api_error"
-            out.append(StreamError(_ERROR_STATUS.get(etype, 502), err.get("message") or "upstream error", etype))
+            out.append(StreamError(status_for_error_type(etype, 502), err.get("message") or "upstream error", etype))
         return out
 
     def _block_start(self, index: int, block: dict[str, Any]) -> list[CanonicalStreamEvent]:
