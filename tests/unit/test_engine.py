@@ -173,7 +173,6 @@ def sse_events(raw: bytes) -> list[tuple[str | None, Any]]:
 async def _close_adapters() -> AsyncIterator[None]:
     yield
     await close_all()
-    await catalog.close()
 
 
 @pytest.fixture

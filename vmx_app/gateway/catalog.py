@@ -11,9 +11,9 @@ from typing import Any
 
 import orjson
 
-from vmx_app.gateway.adapters import ProviderError, ProviderException
-from vmx_app.gateway.adapters.anthropic import ANTHROPIC_VERSION, DEFAULT_BASE_URL
-from vmx_app.gateway.adapters.transport import HttpClient
+from vmx_app.gateway.adapters import AdapterConfigError, ProviderError, ProviderException
+from vmx_app.gateway.adapters.anthropic import AnthropicAdapter
+from vmx_app.gateway.config import ConnectionSnapshot
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse, parse_body
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
@@ -24,7 +24,6 @@ from vmx_app.gateway.types import Endpoint
 # What Anthropic's count_tokens accepts; sampling parameters such as max_tokens are refused there.
 _COUNT_KEYS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
 _COUNT_TIMEOUT_S = 30.0
-_http = HttpClient()
 
 
 async def list_models(engine: Engine, req: GatewayRequest, shape: Endpoint = "chat") -> GatewayResponse:
@@ -74,7 +73,7 @@ async def count_tokens(engine: Engine, req: GatewayRequest) -> GatewayResponse:
         if conn is not None and conn.provider == "anthropic" and conn.environment_id == req.environment_id:
             headers.update({"x-vmx-provider": conn.provider, "x-vmx-model": slot.model,
                             "x-vmx-connection-id": conn.id})
-            counted = await _forward(conn.config, merged, slot.model, req.anthropic_beta)
+            counted = await _forward(engine, conn, merged, slot.model, req.anthropic_beta)
             if counted is not None:
                 return GatewayResponse(200, headers, orjson.dumps({"input_tokens": counted}))
         return GatewayResponse(200, headers, orjson.dumps({"input_tokens": estimate_tokens(merged)}))
@@ -83,18 +82,21 @@ async def count_tokens(engine: Engine, req: GatewayRequest) -> GatewayResponse:
         return GatewayResponse(err.status, headers, error_body("anthropic", err))
 
 
-async def _forward(config: dict[str, Any], body: dict[str, Any], model: str, beta: str | None) -> int | None:
-    """Anthropic's own count; None when it cannot answer (network, 5xx): the caller estimates.
-    The client's own 4xx is passed through."""
+async def _forward(engine: Engine, conn: ConnectionSnapshot, body: dict[str, Any], model: str,
+                   beta: str | None) -> int | None:
+    """Anthropic's own count through the connection's adapter (its pooled client and credentials);
+    None when it cannot answer (network, 5xx, unusable config): the caller estimates. The client's
+    own 4xx is passed through."""
     payload = {k: body[k] for k in _COUNT_KEYS if k in body}
     payload["model"] = model
-    url = str(config.get("baseUrl") or DEFAULT_BASE_URL).rstrip("/") + "/messages/count_tokens"
-    headers = {"x-api-key": str(config.get("apiKey") or ""), "anthropic-version": ANTHROPIC_VERSION,
-               "Content-Type": "application/json"}
-    if beta:
-        headers["anthropic-beta"] = beta
     try:
-        resp = await _http.send("POST", url, headers, orjson.dumps(payload), _COUNT_TIMEOUT_S)
+        adapter = engine.deps.adapter_for(conn)
+    except AdapterConfigError:
+        return None
+    if not isinstance(adapter, AnthropicAdapter):
+        return None
+    try:
+        resp = await adapter.count_tokens(payload, {"anthropic-beta": beta} if beta else None, _COUNT_TIMEOUT_S)
     except ProviderError as exc:
         if 400 <= exc.status < 500 and exc.status not in (404, 408, 429):
             raise GatewayError(exc.status, exc.message, type=exc.error_type, raw=exc.body or None) from None
@@ -103,7 +105,3 @@ async def _forward(config: dict[str, Any], body: dict[str, Any], model: str, bet
         return None
     value = (resp.json or {}).get("input_tokens")
     return value if isinstance(value, int) else None
-
-
-async def close() -> None:
-    await _http.aclose()

@@ -22,8 +22,9 @@ from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.gateway.config import ResourceConfig, RoutingConfig
 from vmx_app.gateway.merge import EnvelopeError
-from vmx_app.gateway.routing import Endpoint, ErrorRateFn, validate_routing
+from vmx_app.gateway.routing import validate_routing
 from vmx_app.gateway.routing_dry_run import ENDPOINTS, dry_run, infer_endpoint
+from vmx_app.gateway.types import Endpoint, ErrorRateFn
 from vmx_app.models import AIResource
 from vmx_app.pages.resource_editor_form import FormError
 from vmx_app.pages.resource_editor_state import MODULE, ROUTING_TEST_ACTION, ResourceEditorState

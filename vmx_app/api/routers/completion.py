@@ -20,7 +20,7 @@ from vmx_app.api.completion_auth import api_key_hash, read_body, source_ip
 from vmx_app.api.sse_response import SSEResponse
 from vmx_app.gateway import catalog
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
-from vmx_app.gateway.errors import Endpoint
+from vmx_app.gateway.types import Endpoint
 from vmx_app.services.gateway_runtime import ready_engine
 from vmx_app.settings import get_settings
 

@@ -37,6 +37,7 @@ class AnthropicAdapter:
             raise AdapterConfigError("an anthropic connection needs `apiKey`")
         self._base = str(config.get("baseUrl") or DEFAULT_BASE_URL).rstrip("/")
         self._url = URL(self._base + "/messages")  # parsed once
+        self._count_url = URL(self._base + "/messages/count_tokens")
         self._headers = {
             "x-api-key": str(config["apiKey"]),
             "anthropic-version": ANTHROPIC_VERSION,
@@ -65,6 +66,12 @@ class AnthropicAdapter:
         return await self._client.stream(
             "POST", self._url, headers, encode_body(call.body), call.timeout_s, _decoder, _scanner
         )
+
+    async def count_tokens(self, body: dict[str, Any], extra_headers: dict[str, str] | None,
+                           timeout_s: float) -> UpstreamResponse:
+        """Anthropic's own token count of a Messages body (`{"input_tokens": N}`)."""
+        headers = {**self._headers, **extra_headers} if extra_headers else self._headers
+        return await self._client.send("POST", self._count_url, headers, encode_body(body), timeout_s)
 
     async def list_models(self) -> list[str]:
         models: list[str] = []
