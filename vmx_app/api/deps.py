@@ -35,8 +35,6 @@ from vmx_app.db import session_scope
 from vmx_app.errors import Forbidden
 from vmx_app.models import Environment, UserState, Workspace
 
-__all__ = ["SESSION_COOKIE", "Principal"]  # routes type their principal with it
-
 # What a user who must change their password may still call.
 CHANGE_PASSWORD_ROUTES = frozenset({"/v1/auth/change-password", "/v1/auth/me", "/v1/auth/logout"})
 

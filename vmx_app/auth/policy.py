@@ -6,49 +6,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-
-POLICY_SCHEMA_URL = "https://vm-x.ai/schema/role-policy.json"
-
-# Patterns are short; the cap keeps a hostile policy from making matching expensive.
-Pattern = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
-
-
-class PolicyStatement(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    effect: Literal["allow", "deny"]
-    actions: tuple[Pattern, ...] = Field(min_length=1)
-    resources: tuple[Pattern, ...] = Field(min_length=1)
-
-    @field_validator("effect", mode="before")
-    @classmethod
-    def _normalize_effect(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
-
-    @field_validator("actions")
-    @classmethod
-    def _lowercase_actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        # Actions are lowercase identifiers; a capitalised deny must not silently miss.
-        return tuple(a.lower() for a in value)
-
-    def matches(self, action: str, resource: str) -> bool:
-        return any(matches(p, action) for p in self.actions) and any(
-            matches(p, resource) for p in self.resources
-        )
-
-
-class PolicyDocument(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    schema_: str | None = Field(default=POLICY_SCHEMA_URL, alias="$schema")
-    statements: tuple[PolicyStatement, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored/returned shape: `{"$schema", "statements": [...]}`."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+# The document's schema lives beside the role table; the policy's users keep importing it from here.
+from vmx_app.models.policy_document import POLICY_SCHEMA_URL as POLICY_SCHEMA_URL
+from vmx_app.models.policy_document import PolicyDocument as PolicyDocument
+from vmx_app.models.policy_document import PolicyStatement as PolicyStatement
 
 
 def parse_policy(data: Mapping[str, Any] | PolicyDocument) -> PolicyDocument:
@@ -76,6 +39,11 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 def matches(pattern: str, value: str) -> bool:
     return compile_pattern(pattern).fullmatch(value) is not None
+
+
+def _statement_matches(statement: PolicyStatement, action: str, resource: str) -> bool:
+    return any(matches(p, action) for p in statement.actions) and any(
+        matches(p, resource) for p in statement.resources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +76,7 @@ def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str) ->
     first_allow: PolicyStatement | None = None
     for document in documents:
         for statement in document.statements:
-            if not statement.matches(action, resource):
+            if not _statement_matches(statement, action, resource):
                 continue
             if statement.effect == "deny":
                 return Decision(False, action, resource, statement)

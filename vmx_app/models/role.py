@@ -10,9 +10,9 @@ from pydantic import Field as PydanticField
 from pydantic import StringConstraints
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from vmx_app.auth.policy import PolicyDocument
 from vmx_app.gateway.config import CamelModel
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
+from vmx_app.models.policy_document import PolicyDocument
 
 
 class Role(IdMixin, TimestampsMixin, table=True):

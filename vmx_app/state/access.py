@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.auth.authorization import (
     Principal,
-    allowed,
     environment_scope,
     item_in_environment,
     member_role,
@@ -23,12 +22,12 @@ from vmx_app.auth.authorization import (
     require_owner,
     workspace_scope,
 )
+
+# Pages hide what would be refused with it (the console never imports the API).
+from vmx_app.auth.authorization import allowed as allowed
 from vmx_app.auth.policy import environment_resource, module_resource, workspace_resource
 from vmx_app.errors import NotFound, not_found
 from vmx_app.models import Environment, MemberRole, User, Workspace
-
-# Pages hide what would be refused with `allowed`; handlers check global actions with `require`.
-__all__ = ["Principal", "allowed", "require"]
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:
