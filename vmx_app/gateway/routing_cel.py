@@ -1,5 +1,10 @@
 """Advanced-mode routing expressions in CEL (cel-python), compiled once per expression text.
 
+Each expression is compiled once (a bounded LRU keyed by its text, so a resource's new version with a
+new expression compiles that one once) into two forms: closures over plain values for the subset
+routing rules use (`routing_cel_fast`, a few microseconds), and celpy's interpreter, which answers
+whatever the closures defer (unsupported constructs, mixed types, errors) and words every failure.
+
 Variables: every RoutingInput field by its camelCase name plus the `metadata` map; function
 `errorRate(window, status)`. celpy binds functions when a program is built, so `errorRate`
 is bound once to a trampoline that calls the per-request callback held in a ContextVar.
@@ -18,6 +23,7 @@ import celpy
 import lark
 from celpy import celtypes
 
+from vmx_app.gateway.routing_cel_fast import Fn, Unsupported, compile_fast
 from vmx_app.gateway.types import ErrorRateFn
 
 # Names an expression may use as variables (RoutingInput fields, camelCase).
@@ -49,6 +55,7 @@ _FUNCTION_BINDINGS: dict[str, Any] = {"errorRate": _error_rate_trampoline}
 class _Compiled:
     runner: celpy.Runner | None
     error: str | None
+    fast: Fn | None = None  # None: the expression is outside the fast subset
 
 
 class _CompileCache:
@@ -130,7 +137,11 @@ def _compile(text: str) -> _Compiled:
     names = _name_errors(ast)
     if names:
         return _Compiled(None, "; ".join(names))
-    return _Compiled(_env.program(ast, functions=_FUNCTION_BINDINGS), None)
+    try:
+        fast: Fn | None = compile_fast(ast, _env)
+    except Unsupported:
+        fast = None
+    return _Compiled(_env.program(ast, functions=_FUNCTION_BINDINGS), None, fast)
 
 
 def check_expression(text: str) -> str | None:
@@ -156,6 +167,13 @@ def evaluate_expression(text: str, variables: Mapping[str, Any], error_rate: Err
     compiled = _cache.get(text)
     if compiled.runner is None:
         return False, f"invalid expression: {compiled.error}"
+    if compiled.fast is not None:
+        try:
+            matched = compiled.fast((variables, error_rate))
+        except Exception:  # noqa: BLE001 - Defer or anything unexpected: celpy decides and explains
+            pass
+        else:
+            return matched, f"expression is {str(matched).lower()}"
     token = _current_error_rate.set(error_rate)
     try:
         result = compiled.runner.evaluate(to_cel_vars(variables))

@@ -43,7 +43,7 @@ def pricing_guard(action: str) -> Callable[..., Awaitable[PricingContext]]:
         row = await session.get(ModelPricing, id)
         if row is None:
             raise not_found("model price")
-        await authorize(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
+        authorize(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
         return PricingContext(principal, row)
 
     return tag_guard(guard, action, "global")

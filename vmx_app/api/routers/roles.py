@@ -39,7 +39,7 @@ def role_guard(action: str) -> Callable[..., Awaitable[RoleContext]]:
 
     async def guard(id: uuid.UUID, principal: CurrentPrincipal, session: DbSession) -> RoleContext:  # noqa: A002
         role = await roles_service.get_role(session, id)
-        await authorize(principal, action, role_resource(role.name))
+        authorize(principal, action, role_resource(role.name))
         return RoleContext(principal, role)
 
     return tag_guard(guard, action, "global")

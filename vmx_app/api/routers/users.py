@@ -38,7 +38,7 @@ def user_guard(action: str) -> Callable[..., Awaitable[UserContext]]:
 
     async def guard(id: uuid.UUID, principal: CurrentPrincipal, session: DbSession) -> UserContext:  # noqa: A002
         user = await users_service.get_user(session, id)
-        await authorize(principal, action, user_resource(user.email))
+        authorize(principal, action, user_resource(user.email))
         return UserContext(principal, user)
 
     return tag_guard(guard, action, "global")
@@ -56,7 +56,7 @@ async def create_user(principal: Annotated[Principal, Depends(require("user:crea
                       body: UserCreate, session: DbSession) -> UserPublic:
     roles = await users_service.roles_by_name(session, body.roles)
     for role in roles:
-        await authorize(principal, "role:assign", role_resource(role.name))
+        authorize(principal, "role:assign", role_resource(role.name))
     user = await users_service.create_user(session, data=body, actor_id=principal.user_id, roles=roles)
     return (await users_service.to_public(session, [user]))[0]
 
