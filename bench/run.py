@@ -1,6 +1,7 @@
 """VM-X benchmark: prints numbers next to the targets of issue 5 and writes /tmp/vmx-bench-latest.json.
 
     .venv/bin/python bench/run.py [--quick] [--profile] [--skip-reflex] [--upstream-only] [--keep-data]
+                                  [--advanced-routing]
 
 See bench/README.md for what each number means. Nothing here asserts: it measures and reports.
 """
@@ -95,7 +96,7 @@ def gateway_mode(args: argparse.Namespace, plan: Plan, workdir: Path, env: dict[
     try:
         started = wait_http(f"{base}/healthz", proc, 60, log_path)
         log(f"  up in {started:.1f} s; provisioning through the management API")
-        target = provision(base, password, upstream)
+        target = provision(base, password, upstream, advanced=args.advanced_routing)
         meta["check_headers"] = check_completion(base, target)
         endpoint = vmx_endpoint(base, target)
         result = measure_vmx(endpoint, plan, workdir, root_pid=proc.pid, port=port, upstream_pid=upstream_pid,
@@ -214,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-reflex", action="store_true", help="only the gateway-only mode")
     parser.add_argument("--upstream-only", action="store_true", help="only measure the fake upstream")
     parser.add_argument("--keep-data", action="store_true", help="keep the embedded data dir (audit rows)")
+    parser.add_argument("--advanced-routing", action="store_true",
+                        help="the resource's never-matching rule as a CEL expression instead of a predicate")
     args = parser.parse_args(argv)
     if not Path(WRK).exists():
         print(f"wrk not found at {WRK}: apt-get install wrk", file=sys.stderr)

@@ -71,18 +71,20 @@ def chat_body(stream: bool = False) -> dict[str, Any]:
     return body
 
 
-def resource_body(connection_id: str) -> dict[str, Any]:
-    """A resource whose routing rule is evaluated on every request but never matches, with a fallback."""
+def resource_body(connection_id: str, advanced: bool = False) -> dict[str, Any]:
+    """A resource whose routing rule is evaluated on every request but never matches, with a fallback;
+    `advanced`: the same rule as a CEL expression."""
+    then = {"provider": "openai", "model": "gpt-4o", "connectionId": connection_id, "traffic": 100}
+    rule: dict[str, Any] = {"expression": "requestTokens > 1000000"} if advanced else {
+        "if": [{"field": "requestTokens", "operator": "greaterThan", "value": 1_000_000}]}
     return {
         "name": RESOURCE,
         "description": "benchmark resource",
         "model": {"provider": "openai", "model": UPSTREAM_MODEL, "connectionId": connection_id},
         "useFallback": True,
         "fallbackModels": [{"provider": "openai", "model": "gpt-4o", "connectionId": connection_id}],
-        "routing": {"enabled": True, "conditions": [{
-            "description": "huge prompts go to the bigger model (never true in the bench)",
-            "if": [{"field": "requestTokens", "operator": "greaterThan", "value": 1_000_000}],
-            "then": {"provider": "openai", "model": "gpt-4o", "connectionId": connection_id, "traffic": 100},
+        "routing": {"enabled": True, **({"mode": "advanced"} if advanced else {}), "conditions": [{
+            "description": "huge prompts go to the bigger model (never true in the bench)", **rule, "then": then,
         }]},
     }
 
@@ -95,7 +97,7 @@ def _created(resp: httpx.Response, what: str) -> dict[str, Any]:
     return data
 
 
-def provision(base_url: str, admin_password: str, upstream_base: str) -> BenchTarget:
+def provision(base_url: str, admin_password: str, upstream_base: str, advanced: bool = False) -> BenchTarget:
     """Log in as the bootstrapped admin and create workspace, environment, connection, resource and key."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
         login = http.post("/v1/auth/login", json={"email": ADMIN_EMAIL, "password": admin_password})
@@ -108,7 +110,7 @@ def provision(base_url: str, admin_password: str, upstream_base: str) -> BenchTa
             "name": "bench-openai", "provider": "openai",
             "config": {"apiKey": "sk-bench", "baseUrl": f"{upstream_base}/v1"},
         }), "the AI connection")["id"]
-        _created(http.post(f"/v1/ai-resource/{ws}/{env}", json=resource_body(connection)), "the AI resource")
+        _created(http.post(f"/v1/ai-resource/{ws}/{env}", json=resource_body(connection, advanced)), "the AI resource")
         key = _created(http.post(f"/v1/api-key/{ws}/{env}", json={"name": "bench-key"}), "the API key")
     return BenchTarget(workspace_id=ws, environment_id=env, api_key=key["apiKeyValue"])
 
