@@ -9,16 +9,15 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.auth.policy import MODULES, parse_policy, role_resource
+from vmx_app.auth.policy import MODULES, role_resource
 from vmx_app.components.crud import create_button, delete_action, list_page
 from vmx_app.components.forms import icon_action, text_field, textarea_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, notice
-from vmx_app.db import session_scope
 from vmx_app.errors import Invalid
-from vmx_app.models.role import RoleCreate, RoleUpdate
-from vmx_app.services import roles as roles_service
-from vmx_app.state.access import Principal, allowed, parse_id, require
+from vmx_app.models.role import RoleCreate
+from vmx_app.services import role_admin
+from vmx_app.state.access import Principal, allowed, parse_id
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
@@ -75,8 +74,7 @@ class RolesState(EditDialogMixin, WorkspaceState):
             self.rows, self.list_error = [], "Your roles do not allow listing roles."
             return
         self.list_error = ""
-        async with session_scope(readonly=True) as session:
-            roles, _ = await roles_service.list_roles(session, offset=0, limit=MAX_OPTIONS)
+        roles, _ = await role_admin.list_roles_as(principal, offset=0, limit=MAX_OPTIONS)
         self.rows = [RoleRow(
             id=str(r.id), name=r.name, description=r.description or "", is_system=r.is_system,
             statements=len((r.policy or {}).get("statements", [])), policy=json.dumps(r.policy or {}, indent=2),
@@ -91,21 +89,12 @@ class RolesState(EditDialogMixin, WorkspaceState):
         async def change(principal: Principal) -> str:
             policy = parse_policy_text(str(form.get("policy", "")))
             description = form.get("description") or None
-            async with session_scope() as session:
-                if self.edit_id:
-                    role = await roles_service.get_role(session, parse_id(self.edit_id, "Role"))
-                    require(principal, "role:update", role_resource(role.name))
-                    changes: dict[str, Any] = {"description": description}
-                    if parse_policy(policy).to_json() != role.policy:  # system roles refuse any policy write
-                        changes["policy"] = policy
-                    if name != role.name:
-                        changes["name"] = name
-                    await roles_service.update_role(session, role=role, data=RoleUpdate(**changes),
-                                                    actor_id=principal.user_id)
-                else:
-                    data = RoleCreate(name=name, description=description, policy=policy)
-                    require(principal, "role:create", role_resource())
-                    await roles_service.create_role(session, data=data, actor_id=principal.user_id)
+            if self.edit_id:
+                await role_admin.edit_role_as(principal, parse_id(self.edit_id, "Role"), name=name,
+                                              description=description, policy=policy)
+            else:
+                await role_admin.create_role_as(principal, RoleCreate(name=name, description=description,
+                                                                      policy=policy))
             self.edit_open = False
             return f"Role {name} saved"
 
@@ -114,11 +103,7 @@ class RolesState(EditDialogMixin, WorkspaceState):
     @rx.event
     async def delete(self, role_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                role = await roles_service.get_role(session, parse_id(role_id, "Role"))
-                name = role.name
-                require(principal, "role:delete", role_resource(role.name))
-                await roles_service.delete_role(session, role=role)
+            name = await role_admin.delete_role_as(principal, parse_id(role_id, "Role"))
             return f"Role {name} deleted"
 
         return await self._change_row(change)

@@ -8,16 +8,14 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.auth.policy import role_resource, user_resource
+from vmx_app.auth.policy import user_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
 from vmx_app.components.forms import field, select_field, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, state_badge
-from vmx_app.db import session_scope
 from vmx_app.models.user import UserCreate, UserUpdate
-from vmx_app.services import roles as roles_service
-from vmx_app.services import users as users_service
-from vmx_app.state.access import Principal, allowed, parse_id, require
+from vmx_app.services import user_admin
+from vmx_app.state.access import Principal, allowed, parse_id
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
@@ -59,10 +57,8 @@ class UsersState(EditDialogMixin, WorkspaceState):
             self.rows, self.list_error = [], "Your roles do not allow listing users."
             return
         self.list_error = ""
-        async with session_scope(readonly=True) as session:
-            users, _ = await users_service.list_users(session, offset=0, limit=MAX_OPTIONS)
-            roles, _ = await roles_service.list_roles(session, offset=0, limit=MAX_OPTIONS)
-        self.role_names = [r.name for r in roles]
+        users, _ = await user_admin.list_users_as(principal, offset=0, limit=MAX_OPTIONS)
+        self.role_names = await user_admin.role_names(limit=MAX_OPTIONS)
         self.rows = [UserRow(
             id=str(u.id), email=u.email, name=u.name, state=u.state, roles=list(u.roles), sso=u.sso,
             last_login=when(u.last_login_at, never="never"),
@@ -76,12 +72,7 @@ class UsersState(EditDialogMixin, WorkspaceState):
             data = UserCreate(email=form.get("email", ""), name=form.get("name", ""),
                               password=form.get("password", ""), state=form.get("state") or "ACTIVE",
                               roles=_checked_roles(form))
-            require(principal, "user:create", user_resource())
-            async with session_scope() as session:
-                roles = await users_service.roles_by_name(session, data.roles)
-                for role in roles:
-                    require(principal, "role:assign", role_resource(role.name))
-                await users_service.create_user(session, data=data, actor_id=principal.user_id, roles=roles)
+            await user_admin.create_user_as(principal, data)
             self.create_open = False
             return f"User {data.email} created"
 
@@ -92,19 +83,8 @@ class UsersState(EditDialogMixin, WorkspaceState):
         async def change(principal: Principal) -> str:
             changes = {"name": form.get("name"), "state": form.get("state"), "password": form.get("password")}
             data = UserUpdate(**{k: v for k, v in changes.items() if v})
-            wanted = set(_checked_roles(form))
-            async with session_scope() as session:
-                user = await users_service.get_user(session, parse_id(self.edit_id, "User"))
-                require(principal, "user:update", user_resource(user.email))
-                held = set((await users_service.role_names_by_user(session, [user.id])).get(user.id, []))
-                await users_service.update_user(session, user=user, data=data, actor_id=principal.user_id)
-                for role in await users_service.roles_by_name(session, wanted ^ held):
-                    if role.name in wanted:
-                        require(principal, "role:assign", role_resource(role.name))
-                        await roles_service.assign(session, role=role, user_ids=[user.id])
-                    else:
-                        require(principal, "role:unassign", role_resource(role.name))
-                        await roles_service.unassign(session, role=role, user_ids=[user.id])
+            await user_admin.update_user_as(principal, parse_id(self.edit_id, "User"), data,
+                                            roles=_checked_roles(form))
             self.edit_open = False
             return "User saved"
 
@@ -113,11 +93,7 @@ class UsersState(EditDialogMixin, WorkspaceState):
     @rx.event
     async def delete(self, user_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                user = await users_service.get_user(session, parse_id(user_id, "User"))
-                email = user.email
-                require(principal, "user:delete", user_resource(user.email))
-                await users_service.delete_user(session, user=user, actor_id=principal.user_id)
+            email = await user_admin.delete_user_as(principal, parse_id(user_id, "User"))
             return f"User {email} deleted"
 
         return await self._change_row(change)

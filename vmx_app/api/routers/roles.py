@@ -22,6 +22,7 @@ from vmx_app.api.deps import (
 from vmx_app.auth.policy import permissions_catalog, role_resource
 from vmx_app.models import Role
 from vmx_app.models.role import RoleCreate, RolePublic, RoleUpdate, UserIdsRequest
+from vmx_app.services import role_admin
 from vmx_app.services import roles as roles_service
 from vmx_app.services import users as users_service
 
@@ -60,7 +61,7 @@ async def list_roles(_: Annotated[Principal, Depends(require("role:list", role_r
 @router.post("", status_code=201, response_model=RolePublic)
 async def create_role(principal: Annotated[Principal, Depends(require("role:create", role_resource()))],
                       body: RoleCreate, session: DbSession) -> RolePublic:
-    return RolePublic.of(await roles_service.create_role(session, data=body, actor_id=principal.user_id))
+    return RolePublic.of(await role_admin.create_role_as(principal, body, session=session))
 
 
 @router.get("/{id}", response_model=RolePublic)

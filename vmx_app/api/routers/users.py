@@ -19,9 +19,10 @@ from vmx_app.api.deps import (
     require,
     tag_guard,
 )
-from vmx_app.auth.policy import role_resource, user_resource
+from vmx_app.auth.policy import user_resource
 from vmx_app.models import User
 from vmx_app.models.user import UserCreate, UserPublic, UserUpdate
+from vmx_app.services import user_admin
 from vmx_app.services import users as users_service
 
 router = APIRouter(prefix="/v1/user", tags=["users"])
@@ -54,10 +55,7 @@ async def list_users(principal: Annotated[Principal, Depends(require("user:list"
 @router.post("", status_code=201, response_model=UserPublic)
 async def create_user(principal: Annotated[Principal, Depends(require("user:create", user_resource()))],
                       body: UserCreate, session: DbSession) -> UserPublic:
-    roles = await users_service.roles_by_name(session, body.roles)
-    for role in roles:
-        authorize(principal, "role:assign", role_resource(role.name))
-    user = await users_service.create_user(session, data=body, actor_id=principal.user_id, roles=roles)
+    user = await user_admin.create_user_as(principal, body, session=session)
     return (await users_service.to_public(session, [user]))[0]
 
 
