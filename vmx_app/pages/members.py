@@ -14,20 +14,10 @@ from vmx_app.components.crud import create_button, create_dialog, delete_action,
 from vmx_app.components.forms import select_field, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.models import MemberRole
-from vmx_app.models.workspace import MemberAssign, MemberRoleUpdate
-from vmx_app.services import workspaces as ws_service
-from vmx_app.state.access import (
-    Principal,
-    allowed,
-    is_owner,
-    owned_workspace_for,
-    parse_id,
-    user_id_by_email,
-    workspace_for,
-)
+from vmx_app.services import workspace_admin
+from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import when
 from vmx_app.state.messages import error_text
@@ -60,10 +50,8 @@ class MembersState(CrudPageMixin, WorkspaceState):
         if not self.workspace_id:
             return
         try:
-            async with session_scope(readonly=True) as session:
-                workspace = await workspace_for(session, principal, self.workspace_id, "workspace:get-members")
-                members, _ = await ws_service.list_members(session, workspace=workspace, offset=0, limit=MAX_OPTIONS)
-                owner = await is_owner(session, principal, workspace)
+            workspace, members, owner = await workspace_admin.list_members_as(principal, self.workspace_id,
+                                                                              limit=MAX_OPTIONS)
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
@@ -79,12 +67,8 @@ class MembersState(CrudPageMixin, WorkspaceState):
         email = str(form.get("email", ""))
 
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                workspace = await owned_workspace_for(session, principal, self.workspace_id, "workspace:assign")
-                body = MemberAssign(user_ids=[await user_id_by_email(session, email)],
-                                    role=form.get("role") or MemberRole.MEMBER.value)
-                await ws_service.assign_members(session, workspace=workspace, user_ids=body.user_ids,
-                                                role=body.role, actor_id=principal.user_id)
+            await workspace_admin.add_member_as(principal, self.workspace_id, email,
+                                                form.get("role") or MemberRole.MEMBER.value)
             self.create_open = False
             return f"{email.strip()} added"
 
@@ -93,12 +77,7 @@ class MembersState(CrudPageMixin, WorkspaceState):
     @rx.event
     async def change_role(self, user_id: str, role: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            body = MemberRoleUpdate(role=role)
-            async with session_scope() as session:
-                workspace = await owned_workspace_for(session, principal, self.workspace_id,
-                                                      "workspace:update-member-role")
-                await ws_service.set_member_role(session, workspace=workspace, user_id=parse_id(user_id, "Member"),
-                                                 role=body.role, actor_id=principal.user_id)
+            await workspace_admin.set_member_role_as(principal, self.workspace_id, user_id, role)
             return "Role changed"
 
         return await self._change_row(change, errors=(DomainError, ValidationError))
@@ -106,10 +85,7 @@ class MembersState(CrudPageMixin, WorkspaceState):
     @rx.event
     async def remove(self, user_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                workspace = await owned_workspace_for(session, principal, self.workspace_id, "workspace:unassign")
-                await ws_service.unassign_members(session, workspace=workspace,
-                                                  user_ids=[parse_id(user_id, "Member")])
+            await workspace_admin.remove_member_as(principal, self.workspace_id, user_id)
             return "Member removed"
 
         return await self._change_row(change)

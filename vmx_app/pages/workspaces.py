@@ -13,11 +13,10 @@ from vmx_app.components.crud import create_button, create_dialog, delete_action,
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
-from vmx_app.db import session_scope
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import WorkspaceCreate, WorkspaceUpdate
-from vmx_app.services import workspaces as ws_service
-from vmx_app.state.access import Principal, allowed, owned_workspace_for, require
+from vmx_app.services import workspace_admin
+from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
@@ -50,9 +49,7 @@ class WorkspacesState(EditDialogMixin, WorkspaceState):
             self.rows, self.list_error = [], "Your roles do not allow listing workspaces."
             return
         self.list_error = ""
-        async with session_scope(readonly=True) as session:
-            rows, _ = await ws_service.list_workspaces(session, user_id=principal.user_id,
-                                                       see_all=principal.is_admin, offset=0, limit=MAX_OPTIONS)
+        rows, _ = await workspace_admin.list_workspaces_as(principal, offset=0, limit=MAX_OPTIONS)
         self.rows = [self._row(principal, w.id, w.name, w.description, w.member_role, w.created_at)
                      for w in rows]
 
@@ -70,10 +67,7 @@ class WorkspacesState(EditDialogMixin, WorkspaceState):
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
         async def change(principal: Principal) -> str:
             data = WorkspaceCreate(name=form.get("name", ""), description=form.get("description") or None)
-            require(principal, "workspace:create", workspace_resource())
-            async with session_scope() as session:
-                workspace = await ws_service.create_workspace(session, data=data, owner_id=principal.user_id)
-                new_id = str(workspace.id)
+            new_id = str((await workspace_admin.create_workspace_as(principal, data)).id)
             self.create_open = False
             self.workspace_id = new_id  # the new workspace becomes the current one
             self.environment_id = ""
@@ -85,10 +79,7 @@ class WorkspacesState(EditDialogMixin, WorkspaceState):
     async def rename(self, form: dict[str, Any]) -> EventSpec | None:
         async def change(principal: Principal) -> str:
             data = WorkspaceUpdate(name=form.get("name", ""), description=form.get("description") or None)
-            async with session_scope() as session:
-                workspace = await owned_workspace_for(session, principal, self.edit_id, "workspace:update")
-                await ws_service.update_workspace(session, workspace=workspace, data=data,
-                                                  actor_id=principal.user_id)
+            await workspace_admin.update_workspace_as(principal, self.edit_id, data)
             self.edit_open = False
             return "Workspace saved"
 
@@ -97,10 +88,7 @@ class WorkspacesState(EditDialogMixin, WorkspaceState):
     @rx.event
     async def delete(self, workspace_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                workspace = await owned_workspace_for(session, principal, workspace_id, "workspace:delete")
-                name = workspace.name
-                await ws_service.delete_workspace(session, workspace=workspace)
+            name = await workspace_admin.delete_workspace_as(principal, workspace_id)
             return f"Workspace {name} deleted"
 
         return await self._change_row(change)

@@ -31,6 +31,7 @@ from vmx_app.models.workspace import (
     WorkspacePublic,
     WorkspaceUpdate,
 )
+from vmx_app.services import workspace_admin
 from vmx_app.services import workspaces as ws_service
 
 router = APIRouter(prefix="/v1/workspace", tags=["workspaces"])
@@ -60,7 +61,7 @@ async def list_workspaces(principal: Annotated[Principal, Depends(require("works
 async def create_workspace(
         principal: Annotated[Principal, Depends(require("workspace:create", workspace_resource()))],
         body: WorkspaceCreate, session: DbSession) -> WorkspacePublic:
-    workspace = await ws_service.create_workspace(session, data=body, owner_id=principal.user_id)
+    workspace = await workspace_admin.create_workspace_as(principal, body, session=session)
     return WorkspacePublic.of(workspace, MemberRole.OWNER.value)
 
 
