@@ -15,12 +15,10 @@ from vmx_app.components.crud import create_button, create_dialog, delete_action,
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError, Invalid
-from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
-from vmx_app.services import api_keys as keys_service
-from vmx_app.state.access import Principal, allowed, env_item_for, env_module_for
+from vmx_app.services import api_key_admin
+from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import csv_list, when
 from vmx_app.state.messages import error_text
@@ -77,10 +75,8 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
         base = module_resource(self.workspace_name, self.environment_name, MODULE)
         self.can_create = allowed(principal, "api-key:create", base)
         try:
-            async with session_scope(readonly=True) as session:
-                _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                              "api-key:list", MODULE)
-                keys, _ = await keys_service.list_keys(session, env=env, offset=0, limit=MAX_OPTIONS)
+            keys = await api_key_admin.list_keys_as(principal, self.workspace_id, self.environment_id,
+                                                    limit=MAX_OPTIONS)
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
@@ -104,10 +100,7 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
             data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
                                 labels=csv_list(str(form.get("labels", ""))),
                                 expires_at=_end_of_day(str(form.get("expires_at", ""))))
-            async with session_scope() as session:
-                _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                              "api-key:create", MODULE)
-                created = await keys_service.create_key(session, env=env, data=data, actor_id=principal.user_id)
+            created = await api_key_admin.create_key_as(principal, self.workspace_id, self.environment_id, data)
             # The dialog stays open and shows the key instead of the form (no toast).
             self.form_error = ""
             self.new_key = created.api_key_value
@@ -118,11 +111,8 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
     @rx.event
     async def set_enabled(self, key_id: str, enabled: bool) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
-                                                 "api-key:update", MODULE, ApiKey)
-                await keys_service.update_key(session, key=key, env=env, data=ApiKeyUpdate(enabled=enabled),
-                                              actor_id=principal.user_id)
+            key = await api_key_admin.update_key_as(principal, self.workspace_id, self.environment_id, key_id,
+                                                    ApiKeyUpdate(enabled=enabled))
             return f"Key {key.name} {'enabled' if enabled else 'disabled'}"
 
         return await self._change_row(change, errors=(DomainError, ValidationError))
@@ -130,11 +120,7 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
     @rx.event
     async def delete(self, key_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
-                                               "api-key:delete", MODULE, ApiKey)
-                name = key.name
-                await keys_service.delete_key(session, key=key)
+            name = await api_key_admin.delete_key_as(principal, self.workspace_id, self.environment_id, key_id)
             return f"Key {name} deleted"
 
         return await self._change_row(change)

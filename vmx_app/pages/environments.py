@@ -13,11 +13,10 @@ from vmx_app.components.crud import create_button, create_dialog, delete_action,
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
-from vmx_app.services import environments as env_service
-from vmx_app.state.access import Principal, allowed, environment_for, environments_of
+from vmx_app.services import environment_admin
+from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
 from vmx_app.state.messages import error_text
@@ -53,10 +52,7 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
         ws_name = self.workspace_name
         self.can_create = allowed(principal, "environment:create", environment_resource(ws_name))
         try:
-            async with session_scope(readonly=True) as session:
-                workspace = await environments_of(session, principal, self.workspace_id, "environment:list")
-                envs, _ = await env_service.list_environments(session, workspace=workspace, offset=0,
-                                                              limit=MAX_OPTIONS)
+            envs = await environment_admin.list_environments_as(principal, self.workspace_id, limit=MAX_OPTIONS)
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
@@ -73,11 +69,7 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
             data = EnvironmentCreate(name=form.get("name", ""), description=form.get("description") or None,
                                      audit_store_payloads=form.get("store_payloads") == "on",
                                      audit_retention_days=form.get("retention_days") or 90)
-            async with session_scope() as session:
-                workspace = await environments_of(session, principal, self.workspace_id, "environment:create")
-                env = await env_service.create_environment(session, workspace=workspace, data=data,
-                                                           actor_id=principal.user_id)
-                new_id = str(env.id)
+            new_id = str((await environment_admin.create_environment_as(principal, self.workspace_id, data)).id)
             self.create_open = False
             self.environment_id = new_id
             return f"Environment {data.name} created"
@@ -90,10 +82,7 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
             data = EnvironmentUpdate(name=form.get("name", ""), description=form.get("description") or None,
                                      audit_store_payloads=form.get("store_payloads") == "on",
                                      audit_retention_days=form.get("retention_days") or None)
-            async with session_scope() as session:
-                _, env = await environment_for(session, principal, self.workspace_id, self.edit_id,
-                                               "environment:update")
-                await env_service.update_environment(session, env=env, data=data, actor_id=principal.user_id)
+            await environment_admin.update_environment_as(principal, self.workspace_id, self.edit_id, data)
             self.edit_open = False
             return "Environment saved"
 
@@ -102,11 +91,7 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
     @rx.event
     async def delete(self, environment_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                _, env = await environment_for(session, principal, self.workspace_id, environment_id,
-                                               "environment:delete")
-                name = env.name
-                await env_service.delete_environment(session, env=env)
+            name = await environment_admin.delete_environment_as(principal, self.workspace_id, environment_id)
             return f"Environment {name} deleted"
 
         return await self._change_row(change)
