@@ -18,9 +18,10 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "auth": frozenset({"api", "pages", "state"}),
     "vault": frozenset({"api", "pages", "state"}),
     "models": frozenset({"api", "pages", "state", "services", "auth"}),
-    "pages": frozenset({"api"}),
+    # Pages and components talk to state (and state to the services' use cases, which open sessions).
+    "pages": frozenset({"api", "db"}),
     "state": frozenset({"api"}),
-    "components": frozenset({"api"}),
+    "components": frozenset({"api", "db"}),
 }
 
 
@@ -77,3 +78,10 @@ def test_the_rules_catch_a_forbidden_import() -> None:
     probe = ROOT / "gateway" / "adapters" / "probe.py"
     source = "from ...services import users\nimport vmx_app.db\nfrom vmx_app import pages\nimport os\n"
     assert imported_layers(probe, source) == [(1, "services"), (2, "db"), (3, "pages")]
+
+
+def test_pages_may_not_open_sessions() -> None:
+    """A page that reaches for `vmx_app.db` is refused, as `from ..db import session_scope` or absolute."""
+    page = ROOT / "pages" / "probe.py"
+    for source in ("from ..db import session_scope\n", "from vmx_app.db import session_scope\n"):
+        assert [t for _, t in imported_layers(page, source) if t in FORBIDDEN["pages"]] == ["db"]

@@ -15,10 +15,7 @@ from pydantic import ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.components.capacity_editor import CapacityRow
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
-from vmx_app.models import AIResource
-from vmx_app.models.ai_resource import AIResourceCreate, AIResourceUpdate
 from vmx_app.pages.resource_editor_form import (
     FormError,
     ResourceForm,
@@ -29,13 +26,13 @@ from vmx_app.pages.resource_editor_form import (
 )
 from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
-from vmx_app.services.api_keys import list_keys
-from vmx_app.state.access import Principal, allowed, env_item_for, env_module_for
-from vmx_app.state.connections import connection_options, problem_text
+from vmx_app.services import resource_admin
+from vmx_app.state.access import Principal, allowed
+from vmx_app.state.connections import options_of, problem_text
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 
-MODULE = "ai-resource"
+MODULE = resource_admin.MODULE
 ROUTING_TEST_ACTION = f"{MODULE}:routing-test"
 LIST_ROUTE = "/ai-resources"
 EDIT_ROUTE = "/ai-resources/edit"
@@ -124,28 +121,20 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
         if not self.environment_id:
             return None
         try:
-            async with session_scope(readonly=True) as session:
-                if self.resource_id:
-                    workspace, environment, row = await env_item_for(
-                        session, principal, self.workspace_id, self.environment_id, self.resource_id,
-                        f"{MODULE}:get", MODULE, AIResource)
-                    item = f"{MODULE}:{row.name}"
-                else:
-                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                                  self.environment_id, f"{MODULE}:create", MODULE)
-                    row, item = None, MODULE
-                self.connections = await connection_options(session, environment.id)
-                base = f"workspace:{workspace.name}:environment:{environment.name}"
-                if allowed(principal, "api-key:list", f"{base}:api-key"):
-                    keys, _ = await list_keys(session, env=environment, offset=0, limit=MAX_KEYS)
-                    self.api_keys = [KeyOption(id=str(k.id), name=k.name, masked=k.masked_key,
-                                               assigned=row is not None and str(row.id) in k.resources,
-                                               every_resource=not k.resources) for k in keys]
-                else:
-                    self.keys_note = "You may not list this environment's API keys."
+            ctx = await resource_admin.open_editor_as(principal, self.workspace_id, self.environment_id,
+                                                      self.resource_id, max_keys=MAX_KEYS)
         except DomainError as exc:
             self.error = error_text(exc)
             return None
+        row, base = ctx.row, ctx.base
+        item = f"{MODULE}:{row.name}" if row is not None else MODULE
+        self.connections = options_of(ctx.connections)
+        if ctx.api_keys is not None:
+            self.api_keys = [KeyOption(id=str(k.id), name=k.name, masked=k.masked_key,
+                                       assigned=row is not None and str(row.id) in k.resources,
+                                       every_resource=not k.resources) for k in ctx.api_keys]
+        else:
+            self.keys_note = "You may not list this environment's API keys."
         if row is not None:
             self._set_form(api_to_form(service.to_public(row).model_dump(by_alias=True, mode="json")))
         elif self.connections:
@@ -313,21 +302,9 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
         if isinstance(payload.get("assignApiKeys"), list):  # the JSON view may name keys too
             keys = [*payload["assignApiKeys"], *keys]
         try:
-            async with session_scope() as session:
-                if self.resource_id:
-                    _, _, row = await env_item_for(session, principal, self.workspace_id, self.environment_id,
-                                                   self.resource_id, f"{MODULE}:update", MODULE, AIResource)
-                    data = AIResourceUpdate.model_validate({**payload, "assignApiKeys": keys})
-                    row = await service.update_resource(session=session, row=row, data=data,
-                                                        user_id=principal.user_id)
-                else:
-                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                                  self.environment_id, f"{MODULE}:create", MODULE)
-                    create = AIResourceCreate.model_validate({**payload, "assignApiKeys": keys})
-                    row = await service.create_resource(session=session, workspace_id=workspace.id,
-                                                        environment_id=environment.id, data=create,
-                                                        user_id=principal.user_id)
-                public = service.to_public(row).model_dump(by_alias=True, mode="json")
+            public = (await resource_admin.save_resource_as(
+                principal, self.workspace_id, self.environment_id, self.resource_id,
+                {**payload, "assignApiKeys": keys})).model_dump(by_alias=True, mode="json")
         except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None

@@ -18,19 +18,16 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.gateway.config import ResourceConfig, RoutingConfig
 from vmx_app.gateway.merge import EnvelopeError
 from vmx_app.gateway.routing import validate_routing
 from vmx_app.gateway.routing_dry_run import ENDPOINTS, dry_run, infer_endpoint
 from vmx_app.gateway.types import Endpoint, ErrorRateFn
-from vmx_app.models import AIResource
 from vmx_app.pages.resource_editor_form import FormError
-from vmx_app.pages.resource_editor_state import MODULE, ROUTING_TEST_ACTION, ResourceEditorState
-from vmx_app.services import config_cache
+from vmx_app.pages.resource_editor_state import ROUTING_TEST_ACTION, ResourceEditorState
+from vmx_app.services import config_cache, resource_admin
 from vmx_app.services.gateway_runtime import get_engine
-from vmx_app.state.access import env_item_for, env_module_for
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
@@ -135,15 +132,8 @@ class RoutingTestState(ResourceEditorState):
         if principal is None:
             return None
         try:
-            async with session_scope(readonly=True) as session:
-                if self.resource_id:
-                    _, environment, row = await env_item_for(
-                        session, principal, self.workspace_id, self.environment_id, self.resource_id,
-                        ROUTING_TEST_ACTION, MODULE, AIResource)
-                    return str(environment.id), row.name
-                _, environment = await env_module_for(session, principal, self.workspace_id,
-                                                      self.environment_id, ROUTING_TEST_ACTION, MODULE)
-                return str(environment.id), None
+            return await resource_admin.routing_test_scope_as(principal, self.workspace_id, self.environment_id,
+                                                              self.resource_id, ROUTING_TEST_ACTION)
         except DomainError as exc:
             self.test_error = error_text(exc)
             return None

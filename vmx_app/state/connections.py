@@ -108,7 +108,10 @@ def connection_row(public: dict[str, Any]) -> ConnectionRow:
 
 async def connection_options(session: Any, environment_id: Any) -> list[dict[str, str]]:
     """The environment's connections for a picker: {"id", "label", "provider", "name"}."""
-    rows = await service.list_connections(session=session, environment_id=environment_id)
+    return options_of(await service.list_connections(session=session, environment_id=environment_id))
+
+
+def options_of(rows: list[AIConnection]) -> list[dict[str, str]]:
     return [{"id": str(r.id), "label": f"{r.name} ({r.provider})", "provider": r.provider, "name": r.name}
             for r in rows]
 

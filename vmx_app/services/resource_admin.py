@@ -1,0 +1,81 @@
+"""AI resources as the console's editor uses them: environment scope and policy with the steps in one
+place (the API's module guards run the same `vmx_app.auth.authorization` checks). Ids are the console's
+strings (a malformed id is a 404)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vmx_app.auth.authorization import Principal, allowed
+from vmx_app.models import AIConnection, AIResource
+from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIResourceUpdate
+from vmx_app.models.api_key import ApiKeyPublic
+from vmx_app.models.workspace import Environment, Workspace
+from vmx_app.services import ai_connections as connections_service
+from vmx_app.services import ai_resources as service
+from vmx_app.services.access import env_item_for, env_module_for
+from vmx_app.services.api_keys import list_keys
+from vmx_app.services.unit_of_work import use_session
+
+MODULE = "ai-resource"
+
+
+@dataclass(frozen=True, slots=True)
+class EditorContext:
+    """What the editor shows: the resource (None: a new one), the pickers' choices, and the policy base
+    `workspace:<ws>:environment:<env>` for hiding what the principal may not do."""
+
+    base: str
+    row: AIResource | None
+    connections: list[AIConnection]
+    api_keys: list[ApiKeyPublic] | None  # None: the principal may not list the environment's keys
+
+
+async def _scope(session: Any, principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
+                 action: str) -> tuple[Workspace, Environment, AIResource | None]:
+    """The resource (`action` on it), or with no id the environment's module (`action` on `ai-resource`)."""
+    if resource_id:
+        return await env_item_for(session, principal, workspace_id, environment_id, resource_id, action,
+                                  MODULE, AIResource)
+    workspace, environment = await env_module_for(session, principal, workspace_id, environment_id, action, MODULE)
+    return workspace, environment, None
+
+
+async def open_editor_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str, *,
+                         max_keys: int) -> EditorContext:
+    """An existing resource needs `ai-resource:get`, a new one `ai-resource:create`."""
+    async with use_session(None, readonly=True) as s:
+        action = f"{MODULE}:get" if resource_id else f"{MODULE}:create"
+        workspace, environment, row = await _scope(s, principal, workspace_id, environment_id, resource_id, action)
+        connections = await connections_service.list_connections(session=s, environment_id=environment.id)
+        base = f"workspace:{workspace.name}:environment:{environment.name}"
+        keys = None
+        if allowed(principal, "api-key:list", f"{base}:api-key"):
+            keys, _ = await list_keys(s, env=environment, offset=0, limit=max_keys)
+    return EditorContext(base=base, row=row, connections=connections, api_keys=keys)
+
+
+async def save_resource_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
+                           payload: dict[str, Any]) -> AIResourcePublic:
+    """Update the resource (`ai-resource:update`) or, with no id, create one (`ai-resource:create`)."""
+    async with use_session(None) as s:
+        action = f"{MODULE}:update" if resource_id else f"{MODULE}:create"
+        workspace, environment, row = await _scope(s, principal, workspace_id, environment_id, resource_id, action)
+        if row is not None:
+            row = await service.update_resource(session=s, row=row, data=AIResourceUpdate.model_validate(payload),
+                                                user_id=principal.user_id)
+        else:
+            row = await service.create_resource(session=s, workspace_id=workspace.id, environment_id=environment.id,
+                                                data=AIResourceCreate.model_validate(payload),
+                                                user_id=principal.user_id)
+        return service.to_public(row)
+
+
+async def routing_test_scope_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
+                                action: str) -> tuple[str, str | None]:
+    """May the principal dry-run routing here: the environment's id and the saved resource's name (None: a
+    resource not saved yet)."""
+    async with use_session(None, readonly=True) as s:
+        _, environment, row = await _scope(s, principal, workspace_id, environment_id, resource_id, action)
+    return str(environment.id), row.name if row is not None else None
