@@ -99,6 +99,16 @@ async def env_item_for(session: AsyncSession, principal: Principal, workspace_id
     return workspace, environment, item
 
 
+async def item_or_module_for(session: AsyncSession, principal: Principal, workspace_id: str, environment_id: str,
+                             item_id: str, action: str, module: str,
+                             model: type[SQLModel]) -> tuple[Workspace, Environment, Any]:
+    """An editor's scope: the item (`env_item_for`), or with no id the module (`env_module_for`; item None)."""
+    if item_id:
+        return await env_item_for(session, principal, workspace_id, environment_id, item_id, action, module, model)
+    workspace, environment = await env_module_for(session, principal, workspace_id, environment_id, action, module)
+    return workspace, environment, None
+
+
 async def user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID:
     """Members are added by email in the console; the API takes user ids."""
     user_id = (await session.exec(select(User.id).where(User.email == email.strip().lower()))).first()

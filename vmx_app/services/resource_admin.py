@@ -11,10 +11,9 @@ from vmx_app.auth.authorization import Principal, allowed
 from vmx_app.models import AIConnection, AIResource
 from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIResourceUpdate
 from vmx_app.models.api_key import ApiKeyPublic
-from vmx_app.models.workspace import Environment, Workspace
 from vmx_app.services import ai_connections as connections_service
 from vmx_app.services import ai_resources as service
-from vmx_app.services.access import env_item_for, env_module_for
+from vmx_app.services.access import item_or_module_for
 from vmx_app.services.api_keys import list_keys
 from vmx_app.services.unit_of_work import use_session
 
@@ -32,22 +31,13 @@ class EditorContext:
     api_keys: list[ApiKeyPublic] | None  # None: the principal may not list the environment's keys
 
 
-async def _scope(session: Any, principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
-                 action: str) -> tuple[Workspace, Environment, AIResource | None]:
-    """The resource (`action` on it), or with no id the environment's module (`action` on `ai-resource`)."""
-    if resource_id:
-        return await env_item_for(session, principal, workspace_id, environment_id, resource_id, action,
-                                  MODULE, AIResource)
-    workspace, environment = await env_module_for(session, principal, workspace_id, environment_id, action, MODULE)
-    return workspace, environment, None
-
-
 async def open_editor_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str, *,
                          max_keys: int) -> EditorContext:
     """An existing resource needs `ai-resource:get`, a new one `ai-resource:create`."""
     async with use_session(None, readonly=True) as s:
         action = f"{MODULE}:get" if resource_id else f"{MODULE}:create"
-        workspace, environment, row = await _scope(s, principal, workspace_id, environment_id, resource_id, action)
+        workspace, environment, row = await item_or_module_for(
+            s, principal, workspace_id, environment_id, resource_id, action, MODULE, AIResource)
         connections = await connections_service.list_connections(session=s, environment_id=environment.id)
         base = f"workspace:{workspace.name}:environment:{environment.name}"
         keys = None
@@ -61,7 +51,8 @@ async def save_resource_as(principal: Principal, workspace_id: str, environment_
     """Update the resource (`ai-resource:update`) or, with no id, create one (`ai-resource:create`)."""
     async with use_session(None) as s:
         action = f"{MODULE}:update" if resource_id else f"{MODULE}:create"
-        workspace, environment, row = await _scope(s, principal, workspace_id, environment_id, resource_id, action)
+        workspace, environment, row = await item_or_module_for(
+            s, principal, workspace_id, environment_id, resource_id, action, MODULE, AIResource)
         if row is not None:
             row = await service.update_resource(session=s, row=row, data=AIResourceUpdate.model_validate(payload),
                                                 user_id=principal.user_id)
@@ -77,5 +68,6 @@ async def routing_test_scope_as(principal: Principal, workspace_id: str, environ
     """May the principal dry-run routing here: the environment's id and the saved resource's name (None: a
     resource not saved yet)."""
     async with use_session(None, readonly=True) as s:
-        _, environment, row = await _scope(s, principal, workspace_id, environment_id, resource_id, action)
+        _, environment, row = await item_or_module_for(
+            s, principal, workspace_id, environment_id, resource_id, action, MODULE, AIResource)
     return str(environment.id), row.name if row is not None else None

@@ -28,17 +28,17 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.auth.authorization import Principal
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.models import Environment
-from vmx_app.state.access import allowed, env_item_for, env_module_for
+from vmx_app.services import module_admin
+from vmx_app.state.access import allowed
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
 # Does one change for the signed-in principal; returns the success toast's text (None: no toast).
 Change = Callable[[Principal], Awaitable[str | None]]
-# Deletes one row inside the handler's session; returns the success toast's text.
-Removal = Callable[[AsyncSession, Principal], Awaitable[str]]
+# Deletes one row for the signed-in principal (a service use case); returns the success toast's text.
+Removal = Callable[[Principal], Awaitable[str]]
 
 
 if TYPE_CHECKING:
@@ -139,8 +139,7 @@ class InPlaceListMixin(ListPageMixin, mixin=True):
         if principal is None:
             return login_redirect()
         try:
-            async with session_scope() as session:
-                message = await remove(session, principal)
+            message = await remove(principal)
         except DomainError as exc:
             self.list_error = error_text(exc)
             return None
@@ -172,25 +171,19 @@ class EnvModuleListMixin(InPlaceListMixin, mixin=True):
             return
         module = self.MODULE
         try:
-            async with session_scope(readonly=True) as session:
-                workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                              self.environment_id, f"{module}:list", module)
-                self.rows = await self._list_rows(session, environment)
+            base, self.rows = await module_admin.list_in_environment_as(
+                principal, self.workspace_id, self.environment_id, module, self._list_rows)
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
-        base = f"workspace:{workspace.name}:environment:{environment.name}:{module}"
         self.can_create = allowed(principal, f"{module}:create", base)
         self.can_delete = allowed(principal, f"{module}:delete", f"{base}:*")
 
     @rx.event
     async def delete(self, item_id: str) -> EventSpec | None:
-        async def remove(session: AsyncSession, principal: Principal) -> str:
-            _, _, row = await env_item_for(session, principal, self.workspace_id,
-                                           self.environment_id, item_id, f"{self.MODULE}:delete",
-                                           self.MODULE, self.MODEL)
-            name = row.name
-            await self._delete_row(session, row)
+        async def remove(principal: Principal) -> str:
+            name = await module_admin.delete_in_environment_as(principal, self.workspace_id, self.environment_id,
+                                                               item_id, self.MODULE, self.MODEL, self._delete_row)
             return f"{self.NOUN} {name} deleted"
 
         return await self._delete_listed(item_id, remove)

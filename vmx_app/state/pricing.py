@@ -9,16 +9,13 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.authorization import Principal, require
+from vmx_app.auth.authorization import Principal
 from vmx_app.auth.policy import model_pricing_resource
 from vmx_app.components.capacity_editor import number_text, parse_number
-from vmx_app.db import session_scope
-from vmx_app.errors import DomainError, not_found
+from vmx_app.errors import DomainError
 from vmx_app.models import ModelPricing
-from vmx_app.models.model_pricing import ModelPricingCreate, ModelPricingUpdate
-from vmx_app.services import model_pricing as service
+from vmx_app.services import pricing_admin
 from vmx_app.state.access import allowed, parse_id
 from vmx_app.state.connections import problem_text
 from vmx_app.state.crud import InPlaceListMixin
@@ -76,8 +73,7 @@ class PricingState(InPlaceListMixin, WorkspaceState):
 
     async def _reload(self) -> None:
         self.list_error = ""
-        async with session_scope(readonly=True) as session:
-            self.rows = [price_row(r) for r in await service.list_pricing(session=session)]
+        self.rows = [price_row(r) for r in await pricing_admin.list_prices()]
 
     @rx.event
     def set_provider_filter(self, value: str) -> None:
@@ -114,13 +110,6 @@ class PricingState(InPlaceListMixin, WorkspaceState):
                 body[key] = value
         return body
 
-    async def _row(self, session: Any, principal: Principal, price_id: str, action: str) -> ModelPricing:
-        row = await session.get(ModelPricing, parse_id(price_id, "model price"))
-        if row is None:
-            raise not_found("model price")
-        require(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
-        return row
-
     @rx.event
     async def save(self, _form: dict[str, Any] | None = None) -> EventSpec | None:
         principal = await self.current_principal()
@@ -128,16 +117,8 @@ class PricingState(InPlaceListMixin, WorkspaceState):
             return rx.redirect("/login", replace=True)
         self.error = ""
         try:
-            async with session_scope() as session:
-                if self.editing_id:
-                    row = await self._row(session, principal, self.editing_id, "model-pricing:update")
-                    await service.update_pricing(session=session, row=row,
-                                                 data=ModelPricingUpdate.model_validate(self._body()),
-                                                 user_id=principal.user_id)
-                else:
-                    require(principal, "model-pricing:create", model_pricing_resource())
-                    await service.create_pricing(session=session, data=ModelPricingCreate.model_validate(self._body()),
-                                                 user_id=principal.user_id)
+            price_id = parse_id(self.editing_id, "model price") if self.editing_id else None
+            await pricing_admin.save_price_as(principal, price_id, self._body())
         except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None
@@ -147,10 +128,8 @@ class PricingState(InPlaceListMixin, WorkspaceState):
 
     @rx.event
     async def delete(self, price_id: str) -> EventSpec | None:
-        async def remove(session: AsyncSession, principal: Principal) -> str:
-            row = await self._row(session, principal, price_id, "model-pricing:delete")
-            label = f"{row.provider}/{row.model}"
-            await service.delete_pricing(session=session, row=row)
+        async def remove(principal: Principal) -> str:
+            label = await pricing_admin.delete_price_as(principal, parse_id(price_id, "model price"))
             return f"Price for {label} deleted"
 
         return await self._delete_listed(price_id, remove)

@@ -16,7 +16,6 @@ from vmx_app.api.deps import (
     Paging,
     Principal,
     authenticated,
-    authorize,
     page,
     require,
     tag_guard,
@@ -26,6 +25,7 @@ from vmx_app.errors import not_found
 from vmx_app.models import ModelPricing
 from vmx_app.models.model_pricing import ModelPricingCreate, ModelPricingPublic, ModelPricingUpdate
 from vmx_app.services import model_pricing as service
+from vmx_app.services import pricing_admin
 
 router = APIRouter(prefix="/v1/model-pricing", tags=["model-pricing"])
 
@@ -40,11 +40,7 @@ def pricing_guard(action: str) -> Callable[..., Awaitable[PricingContext]]:
     """`/model-pricing/{id}`: 404 for unknown ids, then `action` on `model-pricing:<provider>/<model>`."""
 
     async def guard(id: uuid.UUID, principal: CurrentPrincipal, session: DbSession) -> PricingContext:  # noqa: A002
-        row = await session.get(ModelPricing, id)
-        if row is None:
-            raise not_found("model price")
-        authorize(principal, action, model_pricing_resource(f"{row.provider}/{row.model}"))
-        return PricingContext(principal, row)
+        return PricingContext(principal, await pricing_admin.price_for(session, principal, id, action))
 
     return tag_guard(guard, action, "global")
 
@@ -63,7 +59,7 @@ async def list_pricing(_: Annotated[Principal, Depends(authenticated())], sessio
 async def create_pricing(principal: Annotated[Principal, Depends(require("model-pricing:create",
                                                                          model_pricing_resource()))],
                          body: ModelPricingCreate, session: DbSession) -> ModelPricingPublic:
-    return service.to_public(await service.create_pricing(session=session, data=body, user_id=principal.user_id))
+    return service.to_public(await pricing_admin.create_price_as(principal, body, session=session))
 
 
 @router.get("/{id}", response_model=ModelPricingPublic)

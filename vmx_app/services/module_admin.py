@@ -1,0 +1,41 @@
+"""Listing and deleting one module's items in an environment as the signed-in principal, for the console's
+generic list pages (`state/crud.EnvModuleListMixin`): the scope and policy checks here, the module's own
+read or delete in the callback, all in one session."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from vmx_app.auth.authorization import Principal
+from vmx_app.models import Environment
+from vmx_app.services.access import env_item_for, env_module_for
+from vmx_app.services.unit_of_work import use_session
+
+T = TypeVar("T")
+
+
+async def list_in_environment_as(principal: Principal, workspace_id: str, environment_id: str, module: str,
+                                 lister: Callable[[AsyncSession, Environment], Awaitable[T]]) -> tuple[str, T]:
+    """`<module>:list` on the environment's module; returns the module's policy resource
+    (`workspace:<ws>:environment:<env>:<module>`) and what `lister` read."""
+    async with use_session(None, readonly=True) as s:
+        workspace, environment = await env_module_for(s, principal, workspace_id, environment_id,
+                                                      f"{module}:list", module)
+        rows = await lister(s, environment)
+    return f"workspace:{workspace.name}:environment:{environment.name}:{module}", rows
+
+
+async def delete_in_environment_as(principal: Principal, workspace_id: str, environment_id: str, item_id: str,
+                                   module: str, model: type[SQLModel],
+                                   deleter: Callable[[AsyncSession, Any], Awaitable[None]]) -> str:
+    """`<module>:delete` on the item (which must live in the environment); returns its name."""
+    async with use_session(None) as s:
+        _, _, row = await env_item_for(s, principal, workspace_id, environment_id, item_id, f"{module}:delete",
+                                       module, model)
+        name = str(row.name)
+        await deleter(s, row)
+    return name
