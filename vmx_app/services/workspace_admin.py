@@ -4,11 +4,13 @@ console's strings (a malformed id is a 404); each use case takes the caller's se
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.authorization import Principal, require
-from vmx_app.auth.policy import workspace_resource
-from vmx_app.models import Workspace
+from vmx_app.auth.authorization import Principal, allowed, require
+from vmx_app.auth.policy import environment_resource, workspace_resource
+from vmx_app.models import Environment, Workspace
 from vmx_app.models.workspace import (
     MemberAssign,
     MemberPublic,
@@ -17,6 +19,7 @@ from vmx_app.models.workspace import (
     WorkspacePublic,
     WorkspaceUpdate,
 )
+from vmx_app.services import environments as env_service
 from vmx_app.services import workspaces as ws_service
 from vmx_app.services.access import is_owner, owned_workspace_for, parse_id, user_id_by_email, workspace_for
 from vmx_app.services.unit_of_work import use_session
@@ -84,3 +87,27 @@ async def remove_member_as(principal: Principal, workspace_id: str, user_id: str
     async with use_session(None) as s:
         workspace = await owned_workspace_for(s, principal, workspace_id, "workspace:unassign")
         await ws_service.unassign_members(s, workspace=workspace, user_ids=[parse_id(user_id, "Member")])
+
+
+@dataclass(frozen=True, slots=True)
+class Switcher:
+    """The console's workspace/environment switcher: what the principal sees and the settled selection."""
+
+    workspaces: list[WorkspacePublic]
+    workspace_id: str  # "" when they see no workspace
+    environments: list[Environment]  # of the selected workspace, if they may list them
+
+
+async def switcher_for(principal: Principal, workspace_id: str, *, limit: int) -> Switcher:
+    """The principal's workspaces (admins: all); the selection stays on `workspace_id` if they see it, else
+    moves to the first one."""
+    async with use_session(None, readonly=True) as s:
+        rows, _ = await ws_service.list_workspaces(s, user_id=principal.user_id, see_all=principal.is_admin,
+                                                   offset=0, limit=limit)
+        selected = next((w for w in rows if str(w.id) == workspace_id), rows[0] if rows else None)
+        envs: list[Environment] = []
+        if selected is not None and allowed(principal, "environment:list", environment_resource(selected.name)):
+            workspace = await s.get(Workspace, selected.id)
+            if workspace is not None:
+                envs, _ = await env_service.list_environments(s, workspace=workspace, offset=0, limit=limit)
+    return Switcher(rows, str(selected.id) if selected is not None else "", envs)

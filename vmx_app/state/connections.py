@@ -15,19 +15,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from vmx_app.auth.authorization import Principal
 from vmx_app.components.capacity_editor import CapacityRow, capacity_entries, capacity_rows
 from vmx_app.components.schema_form import ConfigField, schema_fields
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, Environment
-from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
+from vmx_app.services import connection_admin
 from vmx_app.services.providers import PROVIDERS, secret_fields
-from vmx_app.state.access import allowed, env_item_for, env_module_for
+from vmx_app.state.access import allowed
 from vmx_app.state.crud import EnvModuleListMixin
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 from vmx_app.vault import is_masked
 
-MODULE = "ai-connection"
+MODULE = connection_admin.MODULE
 
 
 @dataclasses.dataclass
@@ -209,21 +208,15 @@ class ConnectionEditorState(WorkspaceState):
         if not self.environment_id:
             return None
         try:
-            async with session_scope(readonly=True) as session:
-                if self.connection_id:
-                    workspace, environment, row = await env_item_for(
-                        session, principal, self.workspace_id, self.environment_id, self.connection_id,
-                        f"{MODULE}:get", MODULE, AIConnection)
-                    self._fill(await service.to_public(row))
-                    item = f"{MODULE}:{row.name}"
-                else:
-                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                                  self.environment_id, f"{MODULE}:create", MODULE)
-                    item = MODULE
+            base, public = await connection_admin.open_editor_as(principal, self.workspace_id, self.environment_id,
+                                                                 self.connection_id)
         except DomainError as exc:
             self.error = error_text(exc)
             return None
-        base = f"workspace:{workspace.name}:environment:{environment.name}"
+        item = MODULE
+        if public is not None:
+            self._fill(public)
+            item = f"{MODULE}:{public['name']}"
         self.can_save = allowed(principal, f"{MODULE}:{'update' if self.connection_id else 'create'}",
                                 f"{base}:{item}")
         self.can_test = allowed(principal, f"{MODULE}:test", f"{base}:{item}")
@@ -311,21 +304,8 @@ class ConnectionEditorState(WorkspaceState):
         self.error = ""
         body = self._body(secrets if isinstance(secrets, dict) else {})
         try:
-            async with session_scope() as session:
-                if self.connection_id:
-                    _, _, row = await env_item_for(session, principal, self.workspace_id, self.environment_id,
-                                                   self.connection_id, f"{MODULE}:update", MODULE, AIConnection)
-                    row = await service.update_connection(session=session, row=row,
-                                                          data=AIConnectionUpdate.model_validate(body),
-                                                          user_id=principal.user_id)
-                else:
-                    workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                                  self.environment_id, f"{MODULE}:create", MODULE)
-                    row = await service.create_connection(session=session, workspace_id=workspace.id,
-                                                          environment_id=environment.id,
-                                                          data=AIConnectionCreate.model_validate(body),
-                                                          user_id=principal.user_id)
-                name = row.name
+            name = await connection_admin.save_connection_as(principal, self.workspace_id, self.environment_id,
+                                                             self.connection_id, body)
         except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None
@@ -342,16 +322,7 @@ class ConnectionEditorState(WorkspaceState):
             ids = (self.workspace_id, self.environment_id, self.connection_id)
             provider, config = self.provider, self._config_body(secrets if isinstance(secrets, dict) else {})
         try:
-            async with session_scope(readonly=True) as session:
-                if ids[2]:
-                    _, _, row = await env_item_for(session, principal, *ids, f"{MODULE}:test", MODULE, AIConnection)
-                    result = await service.check_unsaved_edit(row=row, provider=provider, config=config)
-                else:
-                    workspace, environment = await env_module_for(session, principal, ids[0], ids[1],
-                                                                  f"{MODULE}:test", MODULE)
-                    result = await service.check_new_config(workspace_id=workspace.id,
-                                                            environment_id=environment.id, provider=provider,
-                                                            config=config)
+            result = await connection_admin.test_connection_as(principal, *ids, provider, config)
         except DomainError as exc:
             result = {"ok": False, "error": {"message": problem_text(exc)}}
         async with self:

@@ -15,12 +15,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.authorization import Principal
-from vmx_app.auth.policy import environment_resource
-from vmx_app.db import session_scope
-from vmx_app.models import Workspace
-from vmx_app.services.environments import list_environments
-from vmx_app.services.workspaces import list_workspaces
-from vmx_app.state.access import allowed
+from vmx_app.services import workspace_admin
 from vmx_app.state.session import SessionState
 
 # The switcher lists everything a user can see; a console user with more workspaces than this has
@@ -70,21 +65,11 @@ class WorkspaceState(SessionState):
 
     async def load_context(self, principal: Principal) -> None:
         """Refresh the switcher lists and settle the selection on something this user can see."""
-        async with session_scope(readonly=True) as session:
-            rows, _ = await list_workspaces(session, user_id=principal.user_id, see_all=principal.is_admin,
-                                            offset=0, limit=MAX_OPTIONS)
-            self.workspaces = [WorkspaceOption(id=str(w.id), name=w.name, member_role=w.member_role or "")
-                               for w in rows]
-            ids = [w.id for w in self.workspaces]
-            if self.workspace_id not in ids:
-                self.workspace_id = ids[0] if ids else ""
-            selected = next((w for w in rows if str(w.id) == self.workspace_id), None)
-            envs: list[EnvironmentOption] = []
-            if selected is not None and allowed(principal, "environment:list", environment_resource(selected.name)):
-                workspace = await session.get(Workspace, selected.id)
-                if workspace is not None:
-                    env_rows, _ = await list_environments(session, workspace=workspace, offset=0, limit=MAX_OPTIONS)
-                    envs = [EnvironmentOption(id=str(e.id), name=e.name) for e in env_rows]
+        switcher = await workspace_admin.switcher_for(principal, self.workspace_id, limit=MAX_OPTIONS)
+        self.workspaces = [WorkspaceOption(id=str(w.id), name=w.name, member_role=w.member_role or "")
+                           for w in switcher.workspaces]
+        self.workspace_id = switcher.workspace_id
+        envs = [EnvironmentOption(id=str(e.id), name=e.name) for e in switcher.environments]
         self.environments = envs
         env_ids = [e.id for e in envs]
         if self.environment_id not in env_ids:
