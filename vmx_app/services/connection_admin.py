@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from vmx_app.auth.authorization import Principal
-from vmx_app.models import AIConnection
+from vmx_app.models import AIConnection, Environment, Workspace
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
 from vmx_app.services.access import item_or_module_for
+from vmx_app.services.module_admin import save_in_environment_as
 from vmx_app.services.unit_of_work import use_session
 
 MODULE = "ai-connection"
@@ -31,19 +34,18 @@ async def open_editor_as(principal: Principal, workspace_id: str, environment_id
 async def save_connection_as(principal: Principal, workspace_id: str, environment_id: str, connection_id: str,
                              body: dict[str, Any]) -> str:
     """Update the connection (`ai-connection:update`) or create one (`:create`); returns its name."""
-    action = f"{MODULE}:update" if connection_id else f"{MODULE}:create"
-    async with use_session(None) as s:
-        workspace, environment, row = await item_or_module_for(
-            s, principal, workspace_id, environment_id, connection_id, action, MODULE, AIConnection)
-        if row is not None:
-            row = await service.update_connection(session=s, row=row, data=AIConnectionUpdate.model_validate(body),
-                                                  user_id=principal.user_id)
-        else:
-            row = await service.create_connection(session=s, workspace_id=workspace.id,
-                                                  environment_id=environment.id,
-                                                  data=AIConnectionCreate.model_validate(body),
-                                                  user_id=principal.user_id)
-        return row.name
+
+    async def update(s: AsyncSession, row: AIConnection) -> str:
+        data = AIConnectionUpdate.model_validate(body)
+        return (await service.update_connection(session=s, row=row, data=data, user_id=principal.user_id)).name
+
+    async def create(s: AsyncSession, workspace: Workspace, environment: Environment) -> str:
+        data = AIConnectionCreate.model_validate(body)
+        return (await service.create_connection(session=s, workspace_id=workspace.id, environment_id=environment.id,
+                                                data=data, user_id=principal.user_id)).name
+
+    return await save_in_environment_as(principal, workspace_id, environment_id, connection_id, MODULE,
+                                        AIConnection, update, create)
 
 
 async def test_connection_as(principal: Principal, workspace_id: str, environment_id: str, connection_id: str,

@@ -1,6 +1,6 @@
-"""Listing and deleting one module's items in an environment as the signed-in principal, for the console's
-generic list pages (`state/crud.EnvModuleListMixin`): the scope and policy checks here, the module's own
-read or delete in the callback, all in one session."""
+"""Listing, saving and deleting one module's items in an environment as the signed-in principal, for the
+console's list pages (`state/crud.EnvModuleListMixin`) and editors: the scope and policy checks here, the
+module's own read, write or delete in the callback, all in one session."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.auth.authorization import Principal
-from vmx_app.models import Environment
-from vmx_app.services.access import env_item_for, env_module_for
+from vmx_app.models import Environment, Workspace
+from vmx_app.services.access import env_item_for, env_module_for, item_or_module_for
 from vmx_app.services.unit_of_work import use_session
 
 T = TypeVar("T")
@@ -39,3 +39,16 @@ async def delete_in_environment_as(principal: Principal, workspace_id: str, envi
         name = str(row.name)
         await deleter(s, row)
     return name
+
+
+async def save_in_environment_as(principal: Principal, workspace_id: str, environment_id: str, item_id: str,
+                                 module: str, model: type[SQLModel],
+                                 update: Callable[[AsyncSession, Any], Awaitable[T]],
+                                 create: Callable[[AsyncSession, Workspace, Environment], Awaitable[T]]) -> T:
+    """An editor's save: `update` the item (`<module>:update` on it), or with no id `create` one
+    (`<module>:create` on the module)."""
+    action = f"{module}:update" if item_id else f"{module}:create"
+    async with use_session(None) as s:
+        workspace, environment, row = await item_or_module_for(s, principal, workspace_id, environment_id, item_id,
+                                                               action, module, model)
+        return await (update(s, row) if row is not None else create(s, workspace, environment))

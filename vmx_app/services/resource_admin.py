@@ -7,14 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from vmx_app.auth.authorization import Principal, allowed
-from vmx_app.models import AIConnection, AIResource
+from vmx_app.models import AIConnection, AIResource, Environment, Workspace
 from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIResourceUpdate
 from vmx_app.models.api_key import ApiKeyPublic
 from vmx_app.services import ai_connections as connections_service
 from vmx_app.services import ai_resources as service
 from vmx_app.services.access import item_or_module_for
 from vmx_app.services.api_keys import list_keys
+from vmx_app.services.module_admin import save_in_environment_as
 from vmx_app.services.unit_of_work import use_session
 
 MODULE = "ai-resource"
@@ -49,18 +52,20 @@ async def open_editor_as(principal: Principal, workspace_id: str, environment_id
 async def save_resource_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
                            payload: dict[str, Any]) -> AIResourcePublic:
     """Update the resource (`ai-resource:update`) or, with no id, create one (`ai-resource:create`)."""
-    async with use_session(None) as s:
-        action = f"{MODULE}:update" if resource_id else f"{MODULE}:create"
-        workspace, environment, row = await item_or_module_for(
-            s, principal, workspace_id, environment_id, resource_id, action, MODULE, AIResource)
-        if row is not None:
-            row = await service.update_resource(session=s, row=row, data=AIResourceUpdate.model_validate(payload),
-                                                user_id=principal.user_id)
-        else:
-            row = await service.create_resource(session=s, workspace_id=workspace.id, environment_id=environment.id,
-                                                data=AIResourceCreate.model_validate(payload),
-                                                user_id=principal.user_id)
-        return service.to_public(row)
+
+    async def update(s: AsyncSession, row: AIResource) -> AIResourcePublic:
+        data = AIResourceUpdate.model_validate(payload)
+        return service.to_public(await service.update_resource(session=s, row=row, data=data,
+                                                               user_id=principal.user_id))
+
+    async def create(s: AsyncSession, workspace: Workspace, environment: Environment) -> AIResourcePublic:
+        data = AIResourceCreate.model_validate(payload)
+        return service.to_public(await service.create_resource(session=s, workspace_id=workspace.id,
+                                                               environment_id=environment.id, data=data,
+                                                               user_id=principal.user_id))
+
+    return await save_in_environment_as(principal, workspace_id, environment_id, resource_id, MODULE, AIResource,
+                                        update, create)
 
 
 async def routing_test_scope_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
