@@ -1,5 +1,6 @@
 """One authorization, two front ends: the same cases through the HTTP API and through the console's
-state path (`vmx_app.state.access`, what the console's handlers call) must give the same answer.
+path (`vmx_app.services.access`, what the services' use cases behind the console's handlers call) must
+give the same answer.
 
 Callers: admin, the workspace's owner (power-user), a power-user MEMBER (not owner), a read-only
 MEMBER, and a power-user of another workspace. Each case is one guarded action; the API is called
@@ -19,12 +20,12 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from tests.conftest import login
-from vmx_app.auth.authorization import Principal, principal_for_token
+from vmx_app.auth.authorization import Principal, principal_for_token, require
 from vmx_app.auth.policy import role_resource, user_resource, workspace_resource
 from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
 from vmx_app.models import ApiKey
-from vmx_app.state import access
+from vmx_app.services import access
 
 PASSWORD = "Console-matrix-123"
 CALLERS = ("admin", "owner", "member", "reader", "outsider")
@@ -51,7 +52,7 @@ class Case:
 
 
 async def _global(action: str, resource: str, principal: Principal) -> None:
-    access.require(principal, action, resource)
+    require(principal, action, resource)
 
 
 CASES = [
