@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from vmx_app.api.body_limits import ManagementBodyLimits
 from vmx_app.api.errors import install_error_handlers
 from vmx_app.api.routers import all_routers
 from vmx_app.lifecycle import lifespan
@@ -29,6 +30,7 @@ def create_api(*, standalone: bool = False) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(api)
+    api.add_middleware(ManagementBodyLimits)
     for router in all_routers():
         api.include_router(router)
 

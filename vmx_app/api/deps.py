@@ -218,8 +218,13 @@ class PageParams:
         return self.page_index * self.page_size
 
 
-def page_params(page_index: Annotated[int, Query(alias="pageIndex", ge=0)] = 0,
-                page_size: Annotated[int, Query(alias="pageSize", ge=1, le=1000)] = 100) -> PageParams:
+# Bounded so offset = index × size stays a 64-bit integer on every database (1e20 overflowed SQLite: 500).
+MAX_PAGE_INDEX = 1_000_000
+MAX_PAGE_SIZE = 1000
+
+
+def page_params(page_index: Annotated[int, Query(alias="pageIndex", ge=0, le=MAX_PAGE_INDEX)] = 0,
+                page_size: Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)] = 100) -> PageParams:
     return PageParams(page_index, page_size)
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field as PydanticField
-from pydantic import StringConstraints
+from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, UniqueConstraint
 
 from vmx_app.gateway.config import CamelModel, CapacityEntry, ModelSlot, RoutingConfig
+from vmx_app.json_limits import json_depth
 from vmx_app.models.ai_connection import EchoedReadOnly
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
+from vmx_app.settings import get_settings
+
+log = logging.getLogger("vmx.resources")
 
 
 class AIResource(IdMixin, TimestampsMixin, table=True):
@@ -40,6 +45,14 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
 ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")]
 
 
+def _bounded_default_args(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The console writes through the same models as the API: no nesting past VMX_MAX_JSON_DEPTH."""
+    limit = get_settings().vmx_max_json_depth
+    if value is not None and json_depth(value) > limit:
+        raise ValueError(f"defaultArgs nest deeper than {limit} levels (VMX_MAX_JSON_DEPTH)")
+    return value
+
+
 class AIResourceCreate(EchoedReadOnly):
     name: ResourceName
     description: str | None = PydanticField(default=None, max_length=500)
@@ -53,6 +66,8 @@ class AIResourceCreate(EchoedReadOnly):
     default_args: dict[str, Any] = PydanticField(default_factory=dict)
     # Write-only: appends this resource's id to those API keys' `resources`.
     assign_api_keys: list[uuid.UUID] = PydanticField(default_factory=list)
+
+    _default_args_depth = field_validator("default_args")(_bounded_default_args)
 
 
 class AIResourceUpdate(EchoedReadOnly):
@@ -69,6 +84,8 @@ class AIResourceUpdate(EchoedReadOnly):
     enforce_capacity: bool | None = None
     default_args: dict[str, Any] | None = None
     assign_api_keys: list[uuid.UUID] | None = None
+
+    _default_args_depth = field_validator("default_args")(_bounded_default_args)
 
 
 class AIResourcePublic(CamelModel):
@@ -89,6 +106,16 @@ class AIResourcePublic(CamelModel):
     updated_at: datetime
     created_by: uuid.UUID | None = None
     updated_by: uuid.UUID | None = None
+
+    @field_validator("default_args", mode="before")
+    @classmethod
+    def _readable_default_args(cls, value: Any, info: ValidationInfo) -> Any:
+        # A row stored before the depth limit existed must not break every list of its environment:
+        # it is shown as `{}` (saving the resource again replaces it) and logged.
+        if isinstance(value, dict) and json_depth(value) > get_settings().vmx_max_json_depth:
+            log.warning("AI resource %s: stored defaultArgs nest too deep; shown as {}", info.data.get("name"))
+            return {}
+        return value
 
 
 class RoutingTestRequest(CamelModel):

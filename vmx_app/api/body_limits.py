@@ -1,0 +1,114 @@
+"""Size and nesting limits of management request bodies, enforced before any route sees them.
+
+A management body over `VMX_MAX_MANAGEMENT_BODY_BYTES` answers 413 as soon as the limit is crossed
+(Content-Length or not: chunked bodies are counted while they are read), and a JSON body nested deeper
+than `VMX_MAX_JSON_DEPTH` answers 400, so a 300-deep `defaultArgs` is never stored to break every later
+list and completion (DESIGN §11). Completion routes have their own limit and shape; Reflex's own routes
+(console websocket, uploads) are not ours to judge.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vmx_app.api.errors import error_body
+from vmx_app.api.responses import OrjsonResponse
+from vmx_app.settings import get_settings
+
+COMPLETION_PREFIX = "/v1/completion/"
+
+# A JSON string as one token (so brackets inside strings do not count), or one bracket.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """True when `body`'s arrays/objects nest deeper than `limit`. Linear in the body's size; a body that
+    is not JSON is left to the route's own validation."""
+    depth = 0
+    for match in _TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def is_management_path(path: str) -> bool:
+    return path.startswith("/v1/") and not path.startswith(COMPLETION_PREFIX)
+
+
+class ManagementBodyLimits:
+    """Pure ASGI middleware: reads a management body (bounded), checks it, replays it to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        settings = get_settings()
+        self.max_bytes = settings.vmx_max_management_body_bytes
+        self.max_depth = settings.vmx_max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_management_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left; nothing to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if body and json_depth_exceeds(body, self.max_depth):
+            await _answer(scope, receive, send, 400, "invalid_request",
+                          f"JSON nested deeper than {self.max_depth} levels (VMX_MAX_JSON_DEPTH)")
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _answer(scope, receive, send, 413, "payload_too_large",
+                      f"Request body over {self.max_bytes} bytes (VMX_MAX_MANAGEMENT_BODY_BYTES)")
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _answer(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> None:
+    # Connection: close, since the rest of an oversized body is never read.
+    response = OrjsonResponse(error_body(code, message), status_code=status, headers={"Connection": "close"})
+    await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # later calls wait for the disconnect, as with the real stream
+
+    return replay
