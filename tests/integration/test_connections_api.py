@@ -80,10 +80,13 @@ def test_crud_masks_secrets_and_keeps_them_when_the_mask_is_sent_back(admin_clie
     assert got["config"] == {"apiKey": MASK} and got["name"] == "openai-prod"
 
     # The console's JSON view sends the whole object back: read-only fields are accepted and ignored.
-    echoed = {**got, "config": {"apiKey": MASK, "baseUrl": "https://proxy.example/v1"}, "description": "edited"}
+    echoed = {**got, "description": "edited"}
     updated = admin_client.put(url, json=echoed)
     assert updated.status_code == 200, updated.text
-    assert updated.json()["config"] == {"apiKey": MASK, "baseUrl": "https://proxy.example/v1"}
+    assert updated.json()["config"] == {"apiKey": MASK}
+    # A new baseUrl needs the key itself (the mask would send the stored key there).
+    moved = admin_client.put(url, json={"config": {"apiKey": "sk-live-abc123", "baseUrl": "https://proxy.example/v1"}})
+    assert moved.status_code == 200 and moved.json()["config"] == {"apiKey": MASK, "baseUrl": "https://proxy.example/v1"}
     assert updated.json()["description"] == "edited"
 
     listed = admin_client.get(_base(env)).json()
@@ -172,9 +175,12 @@ def test_test_action_reports_models_or_the_provider_error(admin_client: httpx.Cl
     assert result.status_code == 200
     assert result.json()["ok"] is True and "gpt-4o" in result.json()["models"]
 
-    # An edited, unsaved config: the masked key stands for the stored one.
+    # An edited, unsaved config: the masked key stands for the stored one while the endpoint is the same.
+    same = admin_client.post(f"{_base(env)}/{good['id']}/test", json={
+        "config": {"apiKey": MASK, "baseUrl": fake_upstream.openai_url}})
+    assert same.json()["ok"] is True
     edit = admin_client.post(f"{_base(env)}/{good['id']}/test", json={
-        "config": {"apiKey": MASK, "baseUrl": fake_upstream.refused_url()}})
+        "config": {"apiKey": "sk-test", "baseUrl": fake_upstream.refused_url()}})
     assert edit.json()["ok"] is False and edit.json()["error"]["code"] == "network_error"
 
     unsaved = admin_client.post(f"{_base(env)}/test", json={"provider": "openai-compatible",

@@ -97,6 +97,13 @@ def require(principal: Principal, action: str, resource: str) -> None:
         raise Forbidden(decision.message, details={"action": action, "resource": resource})
 
 
+def require_new_name(principal: Principal, action: str, old_resource: str, new_resource: str) -> None:
+    """A rename is authorized against the new name too: a deny on `…:ai-resource:prod-*` must not be
+    escaped by renaming `prod-x` to `x` (or walked into by renaming `x` to `prod-x`)."""
+    if new_resource != old_resource:
+        require(principal, action, new_resource)
+
+
 async def member_role(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
     return (await session.exec(
         select(WorkspaceMember.role).where(WorkspaceMember.workspace_id == workspace_id,

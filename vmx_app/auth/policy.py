@@ -198,7 +198,11 @@ POWER_USER_POLICY = _doc(
     },
     {"effect": "allow", "actions": ["*"], "resources": ["*"]},
 )
-READ_ONLY_POLICY = _doc({"effect": "allow", "actions": ["*:get", "*:list"], "resources": ["*"]})
+# Every read verb of the catalog: get, list, get-members, get-error-rate, and usage queries.
+READ_ONLY_POLICY = _doc({"effect": "allow", "actions": ["*:get", "*:list", "*:get-*", "completion-usage:query"],
+                         "resources": ["*"]})
+# What earlier versions seeded; a stored read-only role still equal to one of these is upgraded at start.
+LEGACY_READ_ONLY_POLICIES = (_doc({"effect": "allow", "actions": ["*:get", "*:list"], "resources": ["*"]}),)
 
 
 @dataclass(frozen=True, slots=True)

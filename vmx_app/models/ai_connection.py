@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, StringConstraints, field_validator
+from pydantic import ConfigDict, StringConstraints
 from pydantic import Field as PydanticField
 from pydantic.alias_generators import to_camel
 from sqlmodel import Field, UniqueConstraint
 
 from vmx_app.gateway.config import CamelModel, CapacityEntry, ProviderType
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
+from vmx_app.models.workspace import EntityName
 
 
 class AIConnection(IdMixin, TimestampsMixin, table=True):
@@ -50,7 +51,7 @@ ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class AIConnectionCreate(EchoedReadOnly):
-    name: str = PydanticField(min_length=1, max_length=100)
+    name: EntityName  # the workspace name rule: it appears in resource strings
     description: str | None = PydanticField(default=None, max_length=500)
     provider: ProviderType
     config: dict[str, Any] = PydanticField(default_factory=dict)
@@ -59,19 +60,11 @@ class AIConnectionCreate(EchoedReadOnly):
     discovered_capacity: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
     credentials_status: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
 
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
-
 
 class AIConnectionUpdate(EchoedReadOnly):
     """Partial update: fields left out keep their value; a masked secret keeps the stored one."""
 
-    name: str | None = PydanticField(default=None, min_length=1, max_length=100)
+    name: EntityName | None = None
     description: str | None = PydanticField(default=None, max_length=500)
     provider: ProviderType | None = None
     config: dict[str, Any] | None = None
@@ -79,11 +72,6 @@ class AIConnectionUpdate(EchoedReadOnly):
     allowed_models: list[ModelName] | None = None
     discovered_capacity: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
     credentials_status: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
-
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str | None) -> str | None:
-        return None if value is None else AIConnectionCreate._strip_name(value)
 
 
 class AIConnectionPublic(CamelModel):

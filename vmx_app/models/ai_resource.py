@@ -41,8 +41,9 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
 
 # ---- API schemas (camelCase JSON) ------------------------------------------------------------------
 
-# The resource name is what clients send as `model`: no whitespace.
-ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S+$")]
+# The resource name is what clients send as `model`: no whitespace; and it appears in resource strings
+# (`…:ai-resource:<name>`), so no `:`, `*`, `?` either (the workspace name rule).
+ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^:*?\s]+$")]
 
 
 def _bounded_default_args(value: dict[str, Any] | None) -> dict[str, Any] | None:

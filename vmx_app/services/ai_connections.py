@@ -25,7 +25,7 @@ from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionPublic,
 from vmx_app.models.base import utcnow
 from vmx_app.services.ai_resources import iter_slots, slots_using, stored_config
 from vmx_app.services.config_events import publish_change
-from vmx_app.services.providers import clean_config, secret_fields, validate_config
+from vmx_app.services.providers import clean_config, masked_secret_errors, secret_fields, validate_config
 from vmx_app.vault import MASK, VaultError, is_masked, token_provider
 from vmx_app.vault.runtime import connection_context, decrypt_secret, encrypt_secret
 
@@ -98,8 +98,12 @@ def _invalid(errors: list[str]) -> Invalid:
 async def _stored_config(provider: str, incoming: dict[str, Any], connection_id: uuid.UUID,
                          previous: dict[str, Any] | None) -> dict[str, Any]:
     """Validate ``incoming`` and return what the database keeps: secrets encrypted; a masked secret
-    keeps the previous stored token (``previous`` is None when there is nothing to keep)."""
+    keeps the previous stored token (``previous`` is None when there is nothing to keep), only while the
+    endpoint fields are unchanged."""
     errors = validate_config(provider, incoming)
+    if previous is not None:
+        errors += masked_secret_errors(stored_provider=provider, stored_config=previous, provider=provider,
+                                       incoming=incoming)
     secrets = secret_fields(provider)
     for key, value in incoming.items():
         if key in secrets and is_masked(value) and not (previous or {}).get(key):
@@ -273,8 +277,8 @@ async def check_unsaved_edit(*, row: AIConnection, provider: str | None,
     errors = validate_config(provider, config)
     masked = [k for k, v in config.items() if k in secret_fields(provider) and is_masked(v)]
     if masked:
-        if not same:
-            errors += [f"config.{k}: send the value, the stored secret belongs to another provider" for k in masked]
+        errors += masked_secret_errors(stored_provider=row.provider, stored_config=row.config, provider=provider,
+                                       incoming=config)
         errors += [f"config.{k}: no stored secret to keep; send the value" for k in masked if not row.config.get(k)]
     if errors:
         raise _invalid(errors)

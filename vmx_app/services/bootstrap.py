@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from vmx_app.auth.passwords import generate_password, hash_password_async
-from vmx_app.auth.policy import SEEDED_ROLES
+from vmx_app.auth.policy import LEGACY_READ_ONLY_POLICIES, READ_ONLY_POLICY, SEEDED_ROLES, parse_policy
 from vmx_app.db import session_scope
 from vmx_app.models import Role, RoleAssignment, User, UserState
 
@@ -17,17 +18,29 @@ log = logging.getLogger("vmx.bootstrap")
 
 async def seed_roles() -> None:
     """Create the seeded roles that are missing. Existing ones are left alone: operators may have
-    edited their descriptions or (for non-admin roles) their policies."""
+    edited their descriptions or (for non-admin roles) their policies; only a read-only role still holding
+    a policy an earlier version seeded is brought up to date."""
     try:
         async with session_scope() as session:
-            existing = set((await session.exec(select(Role.name))).all())
+            existing = {r.name: r for r in (await session.exec(select(Role))).all()}
             for seed in SEEDED_ROLES:
                 if seed.name not in existing:
                     session.add(Role(name=seed.name, description=seed.description,
                                      policy=seed.policy.to_json(), is_system=True))
+            reader = existing.get("read-only")
+            if reader is not None and _is_legacy_read_only(reader.policy):
+                reader.policy = READ_ONLY_POLICY.to_json()
+                session.add(reader)
     except IntegrityError:
         # Another worker seeded them at the same moment.
         log.debug("seeded roles created concurrently")
+
+
+def _is_legacy_read_only(policy: object) -> bool:
+    try:
+        return parse_policy(policy) in LEGACY_READ_ONLY_POLICIES  # type: ignore[arg-type]
+    except ValidationError:
+        return False
 
 
 async def create_admin(*, email: str, password: str | None) -> tuple[bool, str | None]:

@@ -10,6 +10,7 @@ from typing import Any
 from vmx_app.gateway.adapters.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
 from vmx_app.gateway.adapters.openai import DEFAULT_BASE_URLS
 from vmx_app.gateway.config import PROVIDER_TYPES
+from vmx_app.vault.masking import is_masked
 
 SECRET_FORMAT = "secret"
 _ALL_ENDPOINTS = ["chat/completions", "responses", "anthropic/messages"]
@@ -210,3 +211,25 @@ def validate_config(provider: str, config: Any, *, prefix: str = "config") -> li
 def clean_config(config: dict[str, Any]) -> dict[str, Any]:
     """Drop empty optional values so they are not stored (an empty secret is no secret)."""
     return {k: v for k, v in config.items() if v not in (None, "")}
+
+
+# Where a connection's secrets are sent. A masked secret (`********`) stands for the stored one only while
+# none of these change: otherwise a test or an update would send the stored key to a URL of the caller's
+# choosing (DESIGN §11).
+ENDPOINT_FIELDS = ("baseUrl", "endpointUrl", "region")
+
+
+def masked_secret_errors(*, stored_provider: str, stored_config: dict[str, Any], provider: str,
+                         incoming: dict[str, Any]) -> list[str]:
+    """`config.<secret>: …` for every masked secret in `incoming` that may not stand for the stored one."""
+    masked = [k for k, v in incoming.items() if k in secret_fields(provider) and is_masked(v)]
+    if not masked:
+        return []
+    changed = ["provider"] if provider != stored_provider else []
+    new = clean_config(incoming)
+    changed += [f for f in ENDPOINT_FIELDS if new.get(f) != clean_config(stored_config).get(f)]
+    if not changed:
+        return []
+    what = ", ".join(changed)
+    return [f"config.{k}: send the value; a masked secret is kept only while provider, baseUrl, endpointUrl and "
+            f"region are unchanged ({what} changed)" for k in masked]

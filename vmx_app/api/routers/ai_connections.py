@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from vmx_app.api.deps import DbSession, EnvContext, EnvItemContext, Paging, env_guard, env_item_guard, page
+from vmx_app.api.deps import (
+    DbSession,
+    EnvContext,
+    EnvItemContext,
+    Paging,
+    authorize_item_rename,
+    env_guard,
+    env_item_guard,
+    page,
+)
 from vmx_app.errors import Invalid
 from vmx_app.models import AIConnection
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionTest, AIConnectionUpdate
@@ -60,6 +69,7 @@ async def get_connection(ctx: Annotated[EnvItemContext, _item("get")]) -> dict[s
 @router.put("/{ws}/{env}/{id}")
 async def update_connection(ctx: Annotated[EnvItemContext, _item("update")], body: AIConnectionUpdate,
                             session: DbSession) -> dict[str, Any]:
+    authorize_item_rename(ctx, f"{MODULE}:update", MODULE, body.name)
     row = await service.update_connection(session=session, row=ctx.item, data=body, user_id=ctx.principal.user_id)
     return await service.to_public(row)
 

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from vmx_app.api.deps import DbSession, EnvContext, EnvItemContext, Paging, env_guard, env_item_guard, page
+from vmx_app.api.deps import (
+    DbSession,
+    EnvContext,
+    EnvItemContext,
+    Paging,
+    authorize_item_rename,
+    env_guard,
+    env_item_guard,
+    page,
+)
 from vmx_app.errors import Forbidden, Invalid, NotFound
 from vmx_app.gateway.merge import EnvelopeError
 from vmx_app.gateway.routing import validate_routing
@@ -57,6 +66,7 @@ async def get_resource(ctx: Annotated[EnvItemContext, _item("get")]) -> AIResour
 @router.put("/{ws}/{env}/{id}", response_model=AIResourcePublic)
 async def update_resource(ctx: Annotated[EnvItemContext, _item("update")], body: AIResourceUpdate,
                           session: DbSession) -> AIResourcePublic:
+    authorize_item_rename(ctx, f"{MODULE}:update", MODULE, body.name)
     row = await service.update_resource(session=session, row=ctx.item, data=body, user_id=ctx.principal.user_id)
     return service.to_public(row)
 

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
-from vmx_app.api.deps import DbSession, EnvContext, EnvItemContext, Paging, env_guard, env_item_guard, page
+from vmx_app.api.deps import (
+    DbSession,
+    EnvContext,
+    EnvItemContext,
+    Paging,
+    authorize_item_rename,
+    env_guard,
+    env_item_guard,
+    page,
+)
 from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeyUpdate
 from vmx_app.services import api_keys as keys_service
@@ -40,6 +49,7 @@ async def get_key(ctx: GetCtx) -> ApiKeyPublic:
 
 @router.put("/{ws}/{env}/{id}", response_model=ApiKeyPublic)
 async def update_key(ctx: UpdateCtx, body: ApiKeyUpdate, session: DbSession) -> ApiKeyPublic:
+    authorize_item_rename(ctx, "api-key:update", MODULE, body.name)
     key = await keys_service.update_key(session, key=ctx.item, env=ctx.environment, data=body,
                                         actor_id=ctx.principal.user_id)
     return ApiKeyPublic.of(key)

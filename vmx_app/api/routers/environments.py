@@ -15,6 +15,8 @@ from vmx_app.api.deps import (
     environment_guard,
     page,
 )
+from vmx_app.auth.authorization import require_new_name
+from vmx_app.auth.policy import environment_resource
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentPublic, EnvironmentUpdate
 from vmx_app.services import environments as env_service
 
@@ -48,6 +50,10 @@ async def get_environment(
 @router.put("/{ws}/{env}", response_model=EnvironmentPublic)
 async def update_environment(ctx: Annotated[EnvContext, Depends(environment_guard("environment:update"))],
                              body: EnvironmentUpdate, session: DbSession) -> EnvironmentPublic:
+    if body.name is not None:
+        require_new_name(ctx.principal, "environment:update",
+                                 environment_resource(ctx.workspace.name, ctx.environment.name),
+                                 environment_resource(ctx.workspace.name, body.name))
     env = await env_service.update_environment(session, env=ctx.environment, data=body,
                                                actor_id=ctx.principal.user_id)
     return EnvironmentPublic.of(env)

@@ -20,6 +20,7 @@ from vmx_app.api.deps import (
     require,
     tag_guard,
 )
+from vmx_app.auth.authorization import require_new_name
 from vmx_app.auth.policy import model_pricing_resource
 from vmx_app.errors import not_found
 from vmx_app.models import ModelPricing
@@ -74,6 +75,10 @@ async def get_pricing(id: uuid.UUID, _: Annotated[Principal, Depends(authenticat
 @router.put("/{id}", response_model=ModelPricingPublic)
 async def update_pricing(ctx: Annotated[PricingContext, Depends(pricing_guard("model-pricing:update"))],
                          body: ModelPricingUpdate, session: DbSession) -> ModelPricingPublic:
+    old = f"{ctx.row.provider}/{ctx.row.model}"
+    new = f"{body.provider or ctx.row.provider}/{body.model or ctx.row.model}"
+    require_new_name(ctx.principal, "model-pricing:update", model_pricing_resource(old),
+                             model_pricing_resource(new))
     row = await service.update_pricing(session=session, row=ctx.row, data=body, user_id=ctx.principal.user_id)
     return service.to_public(row)
 

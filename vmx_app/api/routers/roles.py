@@ -19,6 +19,7 @@ from vmx_app.api.deps import (
     require,
     tag_guard,
 )
+from vmx_app.auth.authorization import require_new_name
 from vmx_app.auth.policy import permissions_catalog, role_resource
 from vmx_app.models import Role
 from vmx_app.models.role import RoleCreate, RolePublic, RoleUpdate, UserIdsRequest
@@ -72,6 +73,8 @@ async def get_role(ctx: Annotated[RoleContext, Depends(role_guard("role:get"))])
 @router.put("/{id}", response_model=RolePublic)
 async def update_role(ctx: Annotated[RoleContext, Depends(role_guard("role:update"))], body: RoleUpdate,
                       session: DbSession) -> RolePublic:
+    if body.name is not None:
+        require_new_name(ctx.principal, "role:update", role_resource(ctx.role.name), role_resource(body.name))
     return RolePublic.of(await roles_service.update_role(session, role=ctx.role, data=body,
                                                          actor_id=ctx.principal.user_id))
 

@@ -19,6 +19,7 @@ from vmx_app.api.deps import (
     require,
     tag_guard,
 )
+from vmx_app.auth.authorization import require_new_name
 from vmx_app.auth.policy import user_resource
 from vmx_app.models import User
 from vmx_app.models.user import UserCreate, UserPublic, UserUpdate
@@ -67,6 +68,9 @@ async def get_user(ctx: Annotated[UserContext, Depends(user_guard("user:get"))],
 @router.put("/{id}", response_model=UserPublic)
 async def update_user(ctx: Annotated[UserContext, Depends(user_guard("user:update"))], body: UserUpdate,
                       session: DbSession) -> UserPublic:
+    if body.email is not None:
+        require_new_name(ctx.principal, "user:update", user_resource(ctx.user.email),
+                                 user_resource(body.email))
     user = await users_service.update_user(session, user=ctx.user, data=body, actor_id=ctx.principal.user_id)
     return (await users_service.to_public(session, [user]))[0]
 

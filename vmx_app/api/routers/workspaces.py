@@ -19,7 +19,7 @@ from vmx_app.api.deps import (
     tag_guard,
     workspace_guard,
 )
-from vmx_app.auth.authorization import member_role, require_owner
+from vmx_app.auth.authorization import member_role, require_new_name, require_owner
 from vmx_app.auth.policy import workspace_resource
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import (
@@ -78,6 +78,9 @@ async def get_workspace(ctx: Annotated[WorkspaceContext, Depends(workspace_guard
 @router.put("/{ws}", response_model=WorkspacePublic)
 async def update_workspace(ctx: Annotated[WorkspaceContext, Depends(owner_guard("workspace:update"))],
                            body: WorkspaceUpdate, session: DbSession) -> WorkspacePublic:
+    if body.name is not None:
+        require_new_name(ctx.principal, "workspace:update", workspace_resource(ctx.workspace.name),
+                                 workspace_resource(body.name))
     await ws_service.update_workspace(session, workspace=ctx.workspace, data=body, actor_id=ctx.principal.user_id)
     return await _public(ctx, session)
 
