@@ -119,9 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except Exception as exc:
+        from vmx_app.errors import DomainError
         from vmx_app.lifecycle import StartupRefused
 
-        if isinstance(exc, StartupRefused):
+        if isinstance(exc, StartupRefused | DomainError):
             print(f"vmx: {exc}", file=sys.stderr)
             return 2
         raise

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from vmx_app.data_dir import ensure_private_sqlite
 from vmx_app.settings import Settings, get_settings
 
 _engines: dict[str, AsyncEngine] = {}
@@ -38,8 +39,8 @@ def get_engine(settings: Settings | None = None, *, readonly: bool = False) -> A
     settings = settings or get_settings()
     url = settings.async_readonly_database_url if readonly else settings.async_database_url
     if url not in _engines:
-        if url.startswith("sqlite"):
-            settings.vmx_data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.is_embedded:
+            ensure_private_sqlite(settings.sqlite_path)
         _engines[url] = _make_engine(url)
     return _engines[url]
 

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from vmx_app.data_dir import ensure_private_sqlite
 from vmx_app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ def alembic_config(settings: Settings | None = None) -> Config:
 def upgrade_to_head(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     if settings.is_embedded:
-        settings.vmx_data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_sqlite(settings.sqlite_path)
     command.upgrade(alembic_config(settings), "head")
 
 

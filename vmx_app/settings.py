@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     # Sessions
     vmx_session_ttl_seconds: int = 12 * 3600
-    vmx_cookie_secure: bool = False
+    vmx_cookie_secure: bool | None = None  # unset: Secure whenever VMX_BASE_URL is https
 
     # Credential encryption
     encryption_provider: Literal["libsodium", "aws-kms"] = "libsodium"
@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     @property
     def public_base_url(self) -> str:
         return (self.vmx_base_url or f"http://localhost:{self.vmx_port}").rstrip("/")
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Session cookies are Secure behind an https public URL, unless VMX_COOKIE_SECURE says otherwise."""
+        if self.vmx_cookie_secure is not None:
+            return self.vmx_cookie_secure
+        return (self.vmx_base_url or "").lower().startswith("https://")
 
     @property
     def key_file(self) -> Path:

@@ -171,9 +171,9 @@ SEEDED = {role.name: role.policy for role in SEEDED_ROLES}
         ([READ], "model-pricing:list", model_pricing_resource(), True),
         ([READ], "ai-resource:create", module_resource("acme", "prod", "ai-resource"), False),
         ([READ], "ai-connection:test", module_resource("acme", "prod", "ai-connection", "openai"), False),
-        ([READ], "workspace:get-members", workspace_resource("acme"), False),
+        ([READ], "workspace:get-members", workspace_resource("acme"), True),
         ([READ], "completion:execute", module_resource("acme", "prod", "completion"), False),
-        ([READ], "completion-usage:query", module_resource("acme", "prod", "completion-usage"), False),
+        ([READ], "completion-usage:query", module_resource("acme", "prod", "completion-usage"), True),
         ([READ], "user:delete", user_resource("a@b.c"), False),
         ([READ, POWER], "ai-resource:create", module_resource("acme", "prod", "ai-resource"), True),
     ],
@@ -187,7 +187,8 @@ def test_seeded_roles_over_the_whole_catalog() -> None:
     for action in ACTIONS:
         assert evaluate([ADMIN_POLICY], action, resource).allowed
         verb = action.split(":", 1)[1]
-        assert evaluate([READ_ONLY_POLICY], action, resource).allowed is (verb in ("get", "list"))
+        reads = verb in ("get", "list") or verb.startswith("get-") or action == "completion-usage:query"
+        assert evaluate([READ_ONLY_POLICY], action, resource).allowed is reads
         denied = action.split(":", 1)[0] in ("user", "role") and verb in (
             "create",
             "update",
@@ -202,7 +203,8 @@ def test_seeded_role_documents() -> None:
     assert [r.name for r in SEEDED_ROLES] == ["admin", "power-user", "read-only"]
     assert READ_ONLY_POLICY.to_json() == {
         "$schema": POLICY_SCHEMA_URL,
-        "statements": [{"effect": "allow", "actions": ["*:get", "*:list"], "resources": ["*"]}],
+        "statements": [{"effect": "allow", "actions": ["*:get", "*:list", "*:get-*", "completion-usage:query"],
+                        "resources": ["*"]}],
     }
     assert ADMIN_POLICY.to_json()["statements"] == [{"effect": "allow", "actions": ["*"], "resources": ["*"]}]
     # Stored JSON parses back to the same document.

@@ -7,12 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from pydantic import AfterValidator, StringConstraints
 from pydantic import Field as PydanticField
-from pydantic import StringConstraints
+from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
 from vmx_app.gateway.config import CamelModel
 from vmx_app.models.base import IdMixin, TimestampsMixin, UTCDateTime, utcnow
+from vmx_app.password_policy import password_problem
 
 
 class UserState(StrEnum):
@@ -67,7 +69,17 @@ class LoginAttempt(SQLModel, table=True):
 EMAIL_PATTERN = r"^[^@\s:*?]+@[^@\s:*?]+$"
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=320,
                                          pattern=EMAIL_PATTERN)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
+def _acceptable_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem:
+        raise PydanticCustomError("weak_password", problem)  # the sentence as it is, no "Value error," prefix
+    return value
+
+
+# A new password (create, reset, change): ≥ 12 characters and not a common one.
+Password = Annotated[str, AfterValidator(_acceptable_password)]
 UserStateName = Literal["ACTIVE", "INACTIVE", "CHANGE_PASSWORD"]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 

@@ -11,7 +11,9 @@ from sqlmodel import select
 from vmx_app.auth.passwords import generate_password, hash_password_async
 from vmx_app.auth.policy import LEGACY_READ_ONLY_POLICIES, READ_ONLY_POLICY, SEEDED_ROLES, parse_policy
 from vmx_app.db import session_scope
+from vmx_app.errors import Invalid
 from vmx_app.models import Role, RoleAssignment, User, UserState
+from vmx_app.password_policy import password_problem
 
 log = logging.getLogger("vmx.bootstrap")
 
@@ -49,6 +51,9 @@ async def create_admin(*, email: str, password: str | None) -> tuple[bool, str |
     generated = None
     if password is None:
         generated = password = generate_password()
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(f"admin password refused: {problem}", field="password")
     password_hash = await hash_password_async(password)
     email = email.strip().lower()
     try:

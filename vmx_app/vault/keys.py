@@ -63,7 +63,7 @@ def load_or_create_key_file(path: Path) -> bytes:
     path = Path(path)
     if path.exists():
         return _read_key_file(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory: private
     key = generate_key()
     # Write a complete temp file, then hard-link it into place: readers never see a partial key and
     # two processes starting together agree on one key (the loser reads the winner's file).

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vmx_app.api.deps import SESSION_COOKIE, DbSession, Principal, authenticated
+from vmx_app.client_ip import source_ip
 from vmx_app.db import session_scope
 from vmx_app.errors import Unauthenticated
 from vmx_app.models.user import ChangePasswordRequest, LoginRequest, LoginResponse
@@ -20,13 +21,15 @@ SelfService = Annotated[Principal, Depends(authenticated())]
 
 
 def client_ip(request: Request) -> str:
-    # uvicorn already resolved X-Forwarded-For from trusted proxies into request.client.
-    return request.client.host if request.client else "unknown"
+    """The login throttle's source IP: X-Forwarded-For only from TRUSTED_PROXIES, else the socket peer."""
+    peer = request.client.host if request.client else None
+    found = source_ip(peer, request.headers.get("x-forwarded-for"), get_settings().trusted_proxy_networks)
+    return found or "unknown"
 
 
 def set_session_cookie(response: Response, token: str, max_age: int) -> None:
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
-                        secure=get_settings().vmx_cookie_secure, path="/")
+                        secure=get_settings().cookie_secure, path="/")
 
 
 @router.post("/login", response_model=LoginResponse)
@@ -43,7 +46,7 @@ async def logout(principal: SelfService, session: DbSession) -> Response:
         await sessions.revoke_session(session, principal.session_id)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=get_settings().vmx_cookie_secure)
+                           secure=get_settings().cookie_secure)
     return response
 
 
@@ -81,7 +84,7 @@ async def oidc_login(request: Request) -> RedirectResponse:
     response = RedirectResponse(url, status_code=302)
     # Lax: the provider's redirect back is a top-level GET navigation, which carries Lax cookies.
     response.set_cookie(oidc.TRANSACTION_COOKIE, txn, max_age=oidc.TRANSACTION_TTL_SECONDS, httponly=True,
-                        samesite="lax", secure=get_settings().vmx_cookie_secure, path="/v1/auth/oidc")
+                        samesite="lax", secure=get_settings().cookie_secure, path="/v1/auth/oidc")
     return response
 
 
