@@ -109,6 +109,23 @@ async def test_a_stored_too_deep_row_does_not_break_the_list(admin_client: httpx
     assert one.status_code == 200 and one.json()["defaultArgs"] == {}
 
 
+@pytest.mark.parametrize("text", ["nul\u0000inside", "lone \ud83d surrogate", "\udfff"])
+def test_text_no_database_can_store_is_400(admin_client: httpx.Client, env: dict[str, str], text: str) -> None:
+    """PostgreSQL refuses NUL and unpaired surrogates: they must not reach it as a 500 (found by the fuzzer)."""
+    bodies = [("/v1/model-pricing", {"provider": "openai", "model": text}),
+              ("/v1/role", {"name": "r", "policy": {"statements": [
+                  {"effect": "allow", "actions": [text], "resources": ["*"]}]}}),
+              (env["base"], resource("fine", {text: 1}))]
+    for path, body in bodies:
+        r = admin_client.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+        assert_error(r, 400, "invalid_request")
+    assert_error(admin_client.get("/v1/model-pricing", params={"model": "a\u0000b"}), 400, "invalid_request")
+    # Paired surrogates are one character (an emoji): fine.
+    r = admin_client.post(env["base"], content=json.dumps(resource("emoji", {"s": "\U0001f600"})),
+                          headers={"content-type": "application/json"})
+    assert r.status_code == 201 and r.json()["defaultArgs"] == {"s": "\U0001f600"}
+
+
 def paged_lists(env: dict[str, str]) -> list[str]:
     ws, e = env["ws"], env["env"]
     return ["/v1/workspace", f"/v1/environment/{ws}", f"/v1/ai-connection/{ws}/{e}", f"/v1/ai-resource/{ws}/{e}",

@@ -3,13 +3,16 @@
 A management body over `VMX_MAX_MANAGEMENT_BODY_BYTES` answers 413 as soon as the limit is crossed
 (Content-Length or not: chunked bodies are counted while they are read), and a JSON body nested deeper
 than `VMX_MAX_JSON_DEPTH` answers 400, so a 300-deep `defaultArgs` is never stored to break every later
-list and completion (DESIGN §11). Completion routes have their own limit and shape; Reflex's own routes
-(console websocket, uploads) are not ours to judge.
+list and completion (DESIGN §11). Text no database can store (NUL characters, unpaired UTF-16
+surrogates: PostgreSQL refuses both) answers 400 instead of a 500. Completion routes have their own limit
+and shape; Reflex's own routes (console websocket, uploads) are not ours to judge.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +41,33 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return False
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # paired surrogates were joined by the parser
+
+
+def unstorable_text(body: bytes) -> bool:
+    """True when a JSON body holds a string (or key) with NUL or an unpaired surrogate. Both can only
+    arrive as `\\u` escapes (raw NUL bytes are not JSON; raw surrogates are not UTF-8), so bodies without
+    one are not parsed here."""
+    if b"\\u" not in body:
+        return False
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False  # not JSON: the route's validation answers
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def is_management_path(path: str) -> bool:
     return path.startswith("/v1/") and not path.startswith(COMPLETION_PREFIX)
 
@@ -54,6 +84,9 @@ class ManagementBodyLimits:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_management_path(scope["path"]):
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+            await _answer(scope, receive, send, 400, "invalid_request", "NUL characters are not allowed in URLs")
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
@@ -77,6 +110,10 @@ class ManagementBodyLimits:
         if body and json_depth_exceeds(body, self.max_depth):
             await _answer(scope, receive, send, 400, "invalid_request",
                           f"JSON nested deeper than {self.max_depth} levels (VMX_MAX_JSON_DEPTH)")
+            return
+        if body and unstorable_text(body):
+            await _answer(scope, receive, send, 400, "invalid_request",
+                          "JSON strings may not contain NUL characters (\\u0000) or unpaired surrogates")
             return
         await self.app(scope, _replay(body, receive), send)
 
