@@ -13,6 +13,10 @@ import httpx
 import pytest
 
 from tests.conftest import login
+from vmx_app.auth.authorization import principal_for_token
+from vmx_app.errors import Forbidden
+from vmx_app.models.workspace import EnvironmentUpdate, WorkspaceUpdate
+from vmx_app.services import connection_admin, environment_admin, resource_admin, workspace_admin
 
 MASK = "********"
 PASSWORD = "Hardening-pass-123"
@@ -203,3 +207,26 @@ def test_read_only_reads_members_usage_and_every_read_verb(app_url: str, admin_c
         assert not {a for a in granted if a.split(":")[1] in ("create", "update", "delete", "assign")}
         # Writes stay refused.
         assert client.post(f"/v1/workspace/{ws}/assign", json={"userIds": [], "role": "MEMBER"}).status_code == 403
+
+
+async def test_the_console_path_checks_the_new_name_too(restricted: tuple[httpx.Client, str]) -> None:
+    """The console's editors save through the services' use cases: the same rename check as the API."""
+    client, _ = restricted
+    principal = await principal_for_token(client.headers["authorization"].split(" ", 1)[1])
+    assert principal is not None
+    ws = client.post("/v1/workspace", json={"name": f"ws-{uuid.uuid4().hex[:8]}"}).json()["id"]
+    env = client.post(f"/v1/environment/{ws}", json={"name": "prod"}).json()["id"]
+    conn = client.post(f"/v1/ai-connection/{ws}/{env}", json={"name": "c", "provider": "openai",
+                                                              "config": {"apiKey": "k"}}).json()["id"]
+    res = client.post(f"/v1/ai-resource/{ws}/{env}", json={"name": "r", "model": {
+        "provider": "openai", "model": "gpt-4o", "connectionId": conn}}).json()["id"]
+    refused = [
+        connection_admin.save_connection_as(principal, ws, env, conn, {"name": " secret-c "}),
+        resource_admin.save_resource_as(principal, ws, env, res, {"name": "secret-r"}),
+        environment_admin.update_environment_as(principal, ws, env, EnvironmentUpdate(name="secret-e")),
+        workspace_admin.update_workspace_as(principal, ws, WorkspaceUpdate(name="secret-w")),
+    ]
+    for call in refused:
+        with pytest.raises(Forbidden):
+            await call
+    assert await connection_admin.save_connection_as(principal, ws, env, conn, {"name": "open-c"}) == "open-c"

@@ -25,7 +25,7 @@ from vmx_app.auth.authorization import (
     environment_scope,
     item_in_environment,
     principal_for_token,
-    require_new_name,
+    require_item_rename,
     workspace_scope,
 )
 from vmx_app.auth.authorization import (
@@ -127,12 +127,7 @@ class EnvItemContext:
 
 
 def authorize_item_rename(ctx: EnvItemContext, action: str, module: str, new_name: str | None) -> None:
-    """`require_new_name` for an environment item (connection, resource, API key)."""
-    if new_name is None:
-        return
-    ws, env = ctx.workspace.name, ctx.environment.name
-    require_new_name(ctx.principal, action, module_resource(ws, env, module, ctx.item.name),
-                     module_resource(ws, env, module, new_name))
+    require_item_rename(ctx.principal, action, ctx.workspace, ctx.environment, module, ctx.item.name, new_name)
 
 
 def require(action: str, resource: str) -> Callable[..., Awaitable[Principal]]:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.policy import PolicyDocument, evaluate, parse_policy
+from vmx_app.auth.policy import PolicyDocument, evaluate, module_resource, parse_policy
 from vmx_app.auth.tokens import hash_session_token
 from vmx_app.db import session_scope
 from vmx_app.errors import Forbidden, NotFound
@@ -102,6 +102,14 @@ def require_new_name(principal: Principal, action: str, old_resource: str, new_r
     escaped by renaming `prod-x` to `x` (or walked into by renaming `x` to `prod-x`)."""
     if new_resource != old_resource:
         require(principal, action, new_resource)
+
+
+def require_item_rename(principal: Principal, action: str, workspace: Workspace, environment: Environment,
+                        module: str, old_name: str, new_name: str | None) -> None:
+    """`require_new_name` for an item of an environment (connection, resource, API key)."""
+    if new_name is not None:
+        require_new_name(principal, action, module_resource(workspace.name, environment.name, module, old_name),
+                         module_resource(workspace.name, environment.name, module, new_name))
 
 
 async def member_role(session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID) -> str | None:

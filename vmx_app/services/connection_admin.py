@@ -13,7 +13,7 @@ from vmx_app.models import AIConnection, Environment, Workspace
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
 from vmx_app.services.access import item_or_module_for
-from vmx_app.services.module_admin import save_in_environment_as
+from vmx_app.services.module_admin import requested_name, save_in_environment_as
 from vmx_app.services.unit_of_work import use_session
 
 MODULE = "ai-connection"
@@ -45,7 +45,7 @@ async def save_connection_as(principal: Principal, workspace_id: str, environmen
                                                 data=data, user_id=principal.user_id)).name
 
     return await save_in_environment_as(principal, workspace_id, environment_id, connection_id, MODULE,
-                                        AIConnection, update, create)
+                                        AIConnection, update, create, new_name=requested_name(body))
 
 
 async def test_connection_as(principal: Principal, workspace_id: str, environment_id: str, connection_id: str,

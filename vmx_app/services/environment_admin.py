@@ -4,7 +4,8 @@ strings (a malformed id is a 404)."""
 
 from __future__ import annotations
 
-from vmx_app.auth.authorization import Principal
+from vmx_app.auth.authorization import Principal, require_new_name
+from vmx_app.auth.policy import environment_resource
 from vmx_app.models import Environment
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environments as env_service
@@ -28,7 +29,9 @@ async def create_environment_as(principal: Principal, workspace_id: str, data: E
 async def update_environment_as(principal: Principal, workspace_id: str, environment_id: str,
                                 data: EnvironmentUpdate) -> Environment:
     async with use_session(None) as s:
-        _, env = await environment_for(s, principal, workspace_id, environment_id, "environment:update")
+        ws, env = await environment_for(s, principal, workspace_id, environment_id, "environment:update")
+        require_new_name(principal, "environment:update", environment_resource(ws.name, env.name),
+                         environment_resource(ws.name, data.name or env.name))
         return await env_service.update_environment(s, env=env, data=data, actor_id=principal.user_id)
 
 

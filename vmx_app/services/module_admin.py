@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.authorization import Principal
+from vmx_app.auth.authorization import Principal, require_item_rename
 from vmx_app.models import Environment, Workspace
 from vmx_app.services.access import env_item_for, env_module_for, item_or_module_for
 from vmx_app.services.unit_of_work import use_session
@@ -41,14 +41,23 @@ async def delete_in_environment_as(principal: Principal, workspace_id: str, envi
     return name
 
 
+def requested_name(body: dict[str, Any]) -> str | None:
+    """The name an editor's body asks for (names are stripped by their schema), for the rename check."""
+    name = body.get("name")
+    return name.strip() if isinstance(name, str) else None
+
+
 async def save_in_environment_as(principal: Principal, workspace_id: str, environment_id: str, item_id: str,
                                  module: str, model: type[SQLModel],
                                  update: Callable[[AsyncSession, Any], Awaitable[T]],
-                                 create: Callable[[AsyncSession, Workspace, Environment], Awaitable[T]]) -> T:
-    """An editor's save: `update` the item (`<module>:update` on it), or with no id `create` one
-    (`<module>:create` on the module)."""
+                                 create: Callable[[AsyncSession, Workspace, Environment], Awaitable[T]], *,
+                                 new_name: str | None = None) -> T:
+    """An editor's save: `update` the item (`<module>:update` on it, and on `new_name` when it is renamed),
+    or with no id `create` one (`<module>:create` on the module)."""
     action = f"{module}:update" if item_id else f"{module}:create"
     async with use_session(None) as s:
         workspace, environment, row = await item_or_module_for(s, principal, workspace_id, environment_id, item_id,
                                                                action, module, model)
+        if row is not None:
+            require_item_rename(principal, action, workspace, environment, module, row.name, new_name)
         return await (update(s, row) if row is not None else create(s, workspace, environment))

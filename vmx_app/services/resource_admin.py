@@ -17,7 +17,7 @@ from vmx_app.services import ai_connections as connections_service
 from vmx_app.services import ai_resources as service
 from vmx_app.services.access import item_or_module_for
 from vmx_app.services.api_keys import list_keys
-from vmx_app.services.module_admin import save_in_environment_as
+from vmx_app.services.module_admin import requested_name, save_in_environment_as
 from vmx_app.services.unit_of_work import use_session
 
 MODULE = "ai-resource"
@@ -65,7 +65,7 @@ async def save_resource_as(principal: Principal, workspace_id: str, environment_
                                                                user_id=principal.user_id))
 
     return await save_in_environment_as(principal, workspace_id, environment_id, resource_id, MODULE, AIResource,
-                                        update, create)
+                                        update, create, new_name=requested_name(payload))
 
 
 async def routing_test_scope_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.authorization import Principal, require
+from vmx_app.auth.authorization import Principal, require, require_new_name
 from vmx_app.auth.policy import parse_policy, role_resource
 from vmx_app.models import Role
 from vmx_app.models.role import RoleCreate, RoleUpdate
@@ -41,6 +41,7 @@ async def edit_role_as(principal: Principal, role_id: uuid.UUID, *, name: str, d
         if parse_policy(policy).to_json() != role.policy:
             changes["policy"] = policy
         if name != role.name:
+            require_new_name(principal, "role:update", role_resource(role.name), role_resource(name))
             changes["name"] = name
         return await roles_service.update_role(s, role=role, data=RoleUpdate(**changes), actor_id=principal.user_id)
 

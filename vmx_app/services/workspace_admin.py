@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.auth.authorization import Principal, allowed, require
+from vmx_app.auth.authorization import Principal, allowed, require, require_new_name
 from vmx_app.auth.policy import environment_resource, workspace_resource
 from vmx_app.models import Environment, Workspace
 from vmx_app.models.workspace import (
@@ -45,6 +45,8 @@ async def create_workspace_as(principal: Principal, data: WorkspaceCreate, *,
 async def update_workspace_as(principal: Principal, workspace_id: str, data: WorkspaceUpdate) -> Workspace:
     async with use_session(None) as s:
         workspace = await owned_workspace_for(s, principal, workspace_id, "workspace:update")
+        require_new_name(principal, "workspace:update", workspace_resource(workspace.name),
+                         workspace_resource(data.name or workspace.name))
         return await ws_service.update_workspace(s, workspace=workspace, data=data, actor_id=principal.user_id)
 
 
