@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.upstream import FakeUpstream
+from tests.sdk.env import make_env
 from vmx_app.db import session_scope
 from vmx_app.models import AIResource
 
@@ -124,6 +126,20 @@ def test_text_no_database_can_store_is_400(admin_client: httpx.Client, env: dict
     r = admin_client.post(env["base"], content=json.dumps(resource("emoji", {"s": "\U0001f600"})),
                           headers={"content-type": "application/json"})
     assert r.status_code == 201 and r.json()["defaultArgs"] == {"s": "\U0001f600"}
+
+
+async def test_a_stored_too_deep_row_does_not_break_its_completions(app_url: str, admin_client: httpx.Client,
+                                                                    fake_upstream: FakeUpstream) -> None:
+    e = make_env(app_url, admin_client, fake_upstream, "deep")
+    created = e.resource(e.slot("openai"), name="legacy", defaultArgs={"temperature": 0})
+    async with session_scope() as session:
+        row = await session.get(AIResource, uuid.UUID(created["id"]))
+        assert row is not None
+        row.default_args = nested(300)
+        session.add(row)
+    r = httpx.post(f"{e.base_url}/chat/completions", headers=e.headers(), timeout=30,
+                   json={"model": "legacy", "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 200, r.text[:300]
 
 
 def paged_lists(env: dict[str, str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -13,10 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from vmx_app.errors import Conflict, Invalid
 from vmx_app.gateway.config import ModelSlot, ResourceConfig, RoutingConfig
 from vmx_app.gateway.routing import validate_routing
+from vmx_app.json_limits import json_depth
 from vmx_app.models import AIConnection, AIResource, ApiKey
 from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIResourceUpdate
 from vmx_app.models.base import utcnow
 from vmx_app.services.config_events import publish_change
+from vmx_app.settings import get_settings
+
+log = logging.getLogger("vmx.resources")
 
 _CONFIG_FIELDS = ("model", "secondary_models", "use_fallback", "fallback_models", "routing", "capacity",
                   "enforce_capacity", "default_args")
@@ -39,8 +44,17 @@ def stored_config(row: AIResource) -> dict[str, Any]:
     return {
         "model": row.model, "secondaryModels": row.secondary_models, "useFallback": row.use_fallback,
         "fallbackModels": row.fallback_models, "routing": row.routing, "capacity": row.capacity,
-        "enforceCapacity": row.enforce_capacity, "defaultArgs": row.default_args,
+        "enforceCapacity": row.enforce_capacity, "defaultArgs": _readable_default_args(row),
     }
+
+
+def _readable_default_args(row: AIResource) -> dict[str, Any]:
+    """A row stored before VMX_MAX_JSON_DEPTH existed must not fail every completion of the resource (its
+    body could not be serialized): such defaultArgs count as `{}` until the resource is saved again."""
+    if json_depth(row.default_args) <= get_settings().vmx_max_json_depth:
+        return row.default_args
+    log.warning("AI resource %s: stored defaultArgs nest too deep; ignored", row.id)
+    return {}
 
 
 def slots_using(row: AIResource, connection_id: uuid.UUID | str) -> list[str]:
