@@ -11,12 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from tests.conftest import login
 from vmx_app.auth.authorization import principal_for_token
+from vmx_app.auth.policy import LEGACY_READ_ONLY_POLICIES, READ_ONLY_POLICY
+from vmx_app.db import session_scope
 from vmx_app.errors import Forbidden
+from vmx_app.models import Role
 from vmx_app.models.workspace import EnvironmentUpdate, WorkspaceUpdate
 from vmx_app.services import connection_admin, environment_admin, resource_admin, workspace_admin
+from vmx_app.services.bootstrap import seed_roles
 
 MASK = "********"
 PASSWORD = "Hardening-pass-123"
@@ -230,3 +235,27 @@ async def test_the_console_path_checks_the_new_name_too(restricted: tuple[httpx.
         with pytest.raises(Forbidden):
             await call
     assert await connection_admin.save_connection_as(principal, ws, env, conn, {"name": "open-c"}) == "open-c"
+
+
+async def test_an_unedited_stored_read_only_role_is_upgraded_at_start(app_url: str) -> None:
+    """Databases seeded by earlier versions hold `*:get, *:list`; start-up (`app_url` seeded the roles)
+    brings that role up to date, and leaves an operator's own edits alone."""
+
+    async def set_policy(policy: dict[str, Any]) -> None:
+        async with session_scope() as session:
+            role = (await session.exec(select(Role).where(Role.name == "read-only"))).one()
+            role.policy = policy
+            session.add(role)
+
+    async def stored() -> dict[str, Any]:
+        async with session_scope() as session:
+            return dict((await session.exec(select(Role).where(Role.name == "read-only"))).one().policy)
+
+    await set_policy(LEGACY_READ_ONLY_POLICIES[0].to_json())
+    await seed_roles()
+    assert await stored() == READ_ONLY_POLICY.to_json()
+    edited = {"statements": [{"effect": "allow", "actions": ["workspace:list"], "resources": ["*"]}]}
+    await set_policy(edited)
+    await seed_roles()
+    assert await stored() == edited
+    await set_policy(READ_ONLY_POLICY.to_json())
