@@ -84,6 +84,7 @@ async def lifespan() -> AsyncIterator[None]:
                 await task
         await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
+        await get_engine().deps.gate.flush()  # token and cost corrections still queued
         shutdown_tracing()
         await close_redis()
         await dispose_engines()

@@ -46,6 +46,17 @@ class CapacityEntry(CamelModel):
     dimension: Literal["source-ip"] | None = None
 
 
+BudgetPeriod = Literal["day", "week", "month", "lifetime"]
+
+
+class BudgetEntry(CamelModel):
+    """A spend budget (DESIGN §10): at most `amountUsd` per UTC-aligned period."""
+
+    period: BudgetPeriod
+    amount_usd: float = Field(ge=0, le=1e9)
+    enabled: bool = True
+
+
 class ModelSlot(CamelModel):
     """One model reference: primary, secondary, fallback or routing destination."""
 
@@ -121,6 +132,18 @@ class ResourceSnapshot(ResourceConfig):
     workspace_id: str
     environment_id: str
     name: str
+    budgets: list[BudgetEntry] = Field(default_factory=list)  # not in ResourceConfig: no override
+
+
+class EnvironmentSnapshot(CamelModel):
+    """What the gate needs of an environment: its name (messages) and its budgets."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    id: str
+    workspace_id: str
+    name: str
+    budgets: list[BudgetEntry] = Field(default_factory=list)
 
 
 class ConnectionSnapshot(CamelModel):
@@ -150,4 +173,5 @@ class ApiKeySnapshot(CamelModel):
     labels: list[str] = Field(default_factory=list)
     capacity: list[CapacityEntry] = Field(default_factory=list)
     enforce_capacity: bool = False
+    budgets: list[BudgetEntry] = Field(default_factory=list)
     expires_at: float | None = None  # epoch seconds

@@ -23,7 +23,7 @@ from vmx_app.gateway.adapters import (
 )
 from vmx_app.gateway.audit import AuditSink
 from vmx_app.gateway.capacity.gate import ALLOWED, Gate, GateResult, LegContext
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.context import PricingFn, RequestContext
 from vmx_app.gateway.convert import registry
 from vmx_app.gateway.convert.usage import usage_from_passthrough
@@ -46,7 +46,7 @@ from vmx_app.gateway.errors import (
 from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fallback_worthy, is_retryable, leg_timeout
 from vmx_app.gateway.metrics import ErrorRateSource
 from vmx_app.gateway.stream import StreamBridge
-from vmx_app.gateway.tokens import estimate_tokens
+from vmx_app.gateway.tokens import estimate_tokens, max_output_tokens
 from vmx_app.gateway.types import CanonicalRequest, Endpoint, FailureKind, Usage
 
 T = TypeVar("T")
@@ -64,6 +64,8 @@ class ConfigSource(Protocol):
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None: ...
 
     async def list_resources(self, environment_id: str) -> list[ResourceSnapshot]: ...
+
+    async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None: ...
 
 
 @dataclass
@@ -109,6 +111,7 @@ class CallState:
     assemble: bool = False
     canonical: CanonicalRequest | None = None
     estimated_tokens: int | None = None
+    environment: EnvironmentSnapshot | None = None  # loaded when the gate is active (budgets)
     trace: Any = None  # OpenTelemetry context of the request span when it records
 
     def tokens(self) -> int:
@@ -234,9 +237,25 @@ def _complete_body(st: CallState, plan: WirePlan, resp: UpstreamResponse, model:
     result.body, result.payload, result.usage = orjson.dumps(rendered), rendered, canonical.usage
 
 
-async def _settle(deps: EngineDeps, gate_ctx: LegContext, verdict: GateResult, used: int | None) -> None:
+async def _settle(deps: EngineDeps, gate_ctx: LegContext, verdict: GateResult, usage: Usage | None,
+                  failed: bool = False) -> None:
     if deps.gate_active:
-        await deps.gate.settle(gate_ctx, verdict, used)
+        await deps.gate.settle(gate_ctx, verdict, usage, failed=failed)
+
+
+async def _admit(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateResult:
+    """The gate before one attempt: a denial another model cannot avoid answers at once."""
+    verdict = await _gate(deps, st, gate_ctx)
+    if verdict.headers:
+        st.ctx.rate_headers = verdict.headers
+    if verdict.allowed:
+        return verdict
+    message = verdict.message or "capacity exhausted"
+    if not verdict.fallback:
+        raise GatewayError(verdict.status, message, code=verdict.code, type=verdict.error_type,
+                           headers=verdict.headers)
+    raise LegFailed("gate", 429, message, retry_after_s=verdict.retry_after_s,
+                    code=verdict.code or "resource_exhausted")
 
 
 async def _gate(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateResult:
@@ -307,19 +326,16 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
     plan = wire_plan(st.endpoint, conn.provider)
     body = _body(st, plan, slot.model, conn.provider)
     gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
-                          ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream)
-    verdict = await _gate(deps, st, gate_ctx)
-    if not verdict.allowed:
-        raise LegFailed("gate", 429, verdict.message or "capacity exhausted", retry_after_s=verdict.retry_after_s,
-                        code=verdict.code or "resource_exhausted")
+                          ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream,
+                          st.environment, max_output_tokens(st.merged))
     extra = st.extra_headers if plan.shape == "anthropic" else None
     rate_key = (st.resource.id, conn.id, slot.model)
     attempts = slot.max_retries + 1
     for attempt in range(attempts):
         limit = leg_timeout(slot, st.deadline, deps.clock())
         if limit is not None and limit <= 0:
-            await _settle(deps, gate_ctx, verdict, None)
             raise LegFailed("timeout", 504, "request deadline (vmx.timeoutMs) exceeded", attempts=attempt)
+        verdict = await _admit(deps, st, gate_ctx)  # every attempt takes capacity, retries included
         call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
         span = provider_span(deps, st, conn, slot.model, attempt)
         started = time.perf_counter()
@@ -339,12 +355,15 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             else:
                 resp = await _within(adapter.send(call), limit)
                 _complete_body(st, plan, resp, slot.model, result)
+        except asyncio.CancelledError:  # the client left: the attempt's tokens and cost go back
+            await _settle(deps, gate_ctx, verdict, None, failed=True)
+            raise
         except (ProviderException, TimeoutError) as exc:
             kind, status = classify(exc)
             end_provider_span(span, None, None, status, kind)
             deps.error_rates.record(rate_key, status, deps.wall())
+            await _settle(deps, gate_ctx, verdict, None, failed=True)
             if not is_fallback_worthy(status, kind):
-                await _settle(deps, gate_ctx, verdict, None)
                 assert isinstance(exc, ProviderError)
                 raise _client_error(exc, plan, conn.provider, slot.model) from None
             deps.breaker.record_failure(key, deps.clock())
@@ -355,13 +374,12 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                 if st.deadline is None or deps.clock() + delay < st.deadline:
                     await deps.sleep(delay)
                     continue
-            await _settle(deps, gate_ctx, verdict, None)
             raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after) from None
         if not st.stream:
             ctx.provider_s = time.perf_counter() - started
             deps.error_rates.record(rate_key, 200, deps.wall())
             deps.breaker.record_success(key, deps.clock())
             end_provider_span(span, slot.model, result.usage, 200)
-            await _settle(deps, gate_ctx, verdict, result.usage.total if result.usage else None)
+            await _settle(deps, gate_ctx, verdict, result.usage)
         return result
     raise AssertionError("unreachable: the last attempt returns or raises")

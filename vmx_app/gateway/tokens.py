@@ -101,3 +101,13 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
         if body.get(key):
             total += _json_tokens(body[key])
     return total
+
+
+def max_output_tokens(body: Mapping[str, Any]) -> int | None:
+    """The output cap the client asked for (chat `max_completion_tokens`/`max_tokens`, responses
+    `max_output_tokens`, anthropic `max_tokens`): what a budget reserves for the answer."""
+    for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None

@@ -209,7 +209,8 @@ async def create_resource(*, session: AsyncSession, workspace_id: uuid.UUID, env
     stored = await resolve_config(session=session, environment_id=environment_id, config=config)
     keys = await _api_keys(session, environment_id, data.assign_api_keys)
     row = AIResource(workspace_id=workspace_id, environment_id=environment_id, name=data.name,
-                     description=data.description, created_by=user_id, updated_by=user_id)
+                     description=data.description, budgets=[b.dump() for b in data.budgets],
+                     created_by=user_id, updated_by=user_id)
     _apply(row, stored)
     session.add(row)
     _assign(keys, row.id)
@@ -226,6 +227,8 @@ async def update_resource(*, session: AsyncSession, row: AIResource, data: AIRes
         row.name = data.name
     if "description" in sent:
         row.description = data.description
+    if data.budgets is not None:
+        row.budgets = [b.dump() for b in data.budgets]
     # Merge what was sent over what is stored, then validate the whole config again: a slot kept from
     # before must still resolve (its connection's allowedModels may have changed).
     merged = stored_config(row)

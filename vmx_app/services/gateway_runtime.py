@@ -17,8 +17,11 @@ from sqlmodel import select
 from vmx_app.audit.writer import get_audit_writer
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import get_adapter
+from vmx_app.gateway.capacity.counters import CounterStore, MemoryCounters
+from vmx_app.gateway.capacity.enforcing import CapacityGate
 from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.capacity.redis_counters import RedisCounters
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.engine import Engine
 from vmx_app.gateway.fallback import CircuitBreaker
 from vmx_app.gateway.legs import EngineDeps
@@ -57,6 +60,9 @@ class CacheConfigSource:
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
         return await config_cache.get_api_key_by_hash(key_hash)
+
+    async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None:
+        return await config_cache.get_environment(environment_id)
 
     async def list_resources(self, environment_id: str) -> list[ResourceRef]:
         """Off the hot path (GET …/models): a read of the resources' names."""
@@ -118,6 +124,16 @@ class BackgroundRefreshed:
         lookup = self._lookup
         return model_pricing.compute_cost(lookup.find(provider, model) if lookup is not None else None, usage)
 
+    def price_of(self, provider: str, model: str) -> tuple[float, float] | None:
+        """USD per million (input, output) tokens, for a budget's worst-case reservation."""
+        entry = self._lookup.find(provider, model) if self._lookup is not None else None
+        return None if entry is None else (entry.input, entry.output)
+
+    def cost_of(self, provider: str, model: str, usage: Usage) -> float | None:
+        """The real cost in USD (what the audit row says), None when the model has no price."""
+        cost = self.pricing(provider, model, usage)
+        return float(cost["total"]) if cost and cost.get("priced") else None
+
     def store_payloads(self, environment_id: str) -> bool:
         if not self._store_default:
             return False
@@ -147,6 +163,7 @@ class BackgroundRefreshed:
 
 
 _engine: Engine | None = None
+_counters: CounterStore | None = None
 _refreshed: BackgroundRefreshed | None = None
 _warmed = False
 
@@ -159,10 +176,27 @@ def _error_rate_source() -> ErrorRateSource:
     return SharedErrorRates(redis, get_settings().redis_key_prefix)
 
 
+def counter_store() -> CounterStore:
+    """The capacity and budget counters: Redis when configured (every process shares them), else in-process."""
+    global _counters
+    if _counters is None:
+        redis = get_redis()
+        _counters = MemoryCounters() if redis is None else RedisCounters(redis)
+    return _counters
+
+
+def capacity_gate(refreshed: BackgroundRefreshed) -> CapacityGate:
+    settings = get_settings()
+    return CapacityGate(counter_store(), prefix=settings.redis_key_prefix,
+                        on_store_error=settings.capacity_on_redis_error, price_of=refreshed.price_of,
+                        cost_of=refreshed.cost_of,
+                        default_max_output=settings.vmx_budget_default_max_output_tokens)
+
+
 def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
     global _refreshed
     refreshed = _refreshed = BackgroundRefreshed()
-    gate = gate or AllowAllGate()
+    gate = gate or capacity_gate(refreshed)
     deps = EngineDeps(
         config=CacheConfigSource(),
         audit=get_audit_writer(),
