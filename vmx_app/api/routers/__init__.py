@@ -10,6 +10,7 @@ from vmx_app.api.routers import (
     ai_resources,
     api_keys,
     auth,
+    budget_status,
     completion,
     environments,
     health,
@@ -35,4 +36,5 @@ def all_routers() -> list[APIRouter]:
         ai_resources.router,
         ai_resources.internal_router,
         model_pricing.router,
+        budget_status.router,
     ]
