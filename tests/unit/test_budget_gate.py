@@ -15,7 +15,7 @@ from tests.unit.test_capacity_gate import _close_adapters, prefix, store  # noqa
 from tests.unit.test_engine import ENV, KEY_HASH, WS, Harness, chat
 from vmx_app.gateway.capacity.counters import CounterStore
 from vmx_app.gateway.capacity.enforcing import CapacityGate
-from vmx_app.gateway.capacity.limits import budget_keys
+from vmx_app.gateway.capacity.limits import BUDGET_FIELDS, budget_key
 from vmx_app.gateway.capacity.windows import window_of
 from vmx_app.gateway.config import EnvironmentSnapshot
 from vmx_app.gateway.tokens import estimate_tokens
@@ -49,8 +49,8 @@ def worst_case(body: dict[str, Any]) -> float:
 async def budget(gate: CapacityGate, level: str, entity: str, period: str = "day") -> tuple[float, float]:
     """(reserved, spent) in USD."""
     await gate.flush()
-    keys = budget_keys(gate.prefix, ENV, level, entity, period, window_of(period, gate.wall()).name)
-    reserved, spent = await gate.store.read(keys)
+    key = budget_key(gate.prefix, ENV, level, entity, period, window_of(period, gate.wall()).name)
+    reserved, spent = await gate.store.read([(key, f) for f in BUDGET_FIELDS])
     return reserved / 1e9, spent / 1e9
 
 

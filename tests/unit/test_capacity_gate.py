@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -66,8 +67,8 @@ def h(fake_upstream: FakeUpstream, gate: CapacityGate) -> Harness:
 async def counter(gate: CapacityGate, level: str, entity: str, metric: str, period: str = "minute",
                   ip: str | None = None) -> int:
     await gate.flush()
-    key = capacity_key(gate.prefix, ENV, level, entity, period, window_of(period, gate.wall()).name, metric, ip)
-    return (await gate.store.read([key]))[0]
+    key = capacity_key(gate.prefix, ENV, level, entity, period, window_of(period, gate.wall()).name, ip)
+    return (await gate.store.read([(key, metric)]))[0]
 
 
 async def burst(h: Harness, m: int, body: dict[str, Any], **kw: Any) -> list[Result]:
@@ -228,3 +229,15 @@ async def test_streams_settle_at_the_end_and_when_the_client_leaves(h: Harness, 
 
 def h_request(h: Harness, body: dict[str, Any]) -> GatewayRequest:
     return GatewayRequest(WS, ENV, "chat", orjson.dumps(body), KEY_HASH, "10.0.0.1", None, 5 * 1024 * 1024)
+
+
+async def test_a_new_minute_starts_new_counters(h: Harness, gate: CapacityGate, store: CounterStore) -> None:
+    now = [(int(time.time()) // 60 + 60) * 60 + 30.0]  # half past a minute, an hour ahead
+    gate.wall = lambda: now[0]
+    if isinstance(store, MemoryCounters):
+        store._wall = gate.wall  # noqa: SLF001 - the same clock for expiry
+    conn = h.connection("openai", capacity=limit(requests=1))
+    h.resource("res", {"provider": "openai", "model": "gpt-4o", "connectionId": conn.id})
+    assert [(await h.call("chat", chat())).status for _ in range(2)] == [200, 429]
+    now[0] += 30  # the next minute
+    assert [(await h.call("chat", chat())).status for _ in range(2)] == [200, 429]

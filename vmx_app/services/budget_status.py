@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.gateway.capacity.limits import NANO_PER_USD, budget_keys
+from vmx_app.gateway.capacity.limits import BUDGET_FIELDS, NANO_PER_USD, budget_key
 from vmx_app.gateway.capacity.windows import window_of
 from vmx_app.models import AIResource, ApiKey, Environment
 from vmx_app.services.gateway_runtime import counter_store
@@ -37,16 +37,17 @@ async def budget_status(session: AsyncSession, *, environment: Environment) -> l
     prefix = get_settings().redis_key_prefix
     env_id = str(environment.id)
     out: list[dict[str, Any]] = []
-    keys: list[str] = []
+    fields: list[tuple[str, str]] = []
     for level, entity_id, name, budgets in owners:
         for budget in budgets:
             if not budget.get("enabled", True):
                 continue
             window = window_of(budget["period"], now)
-            keys += budget_keys(prefix, env_id, level, entity_id, budget["period"], window.name)
+            key = budget_key(prefix, env_id, level, entity_id, budget["period"], window.name)
+            fields += [(key, name) for name in BUDGET_FIELDS]
             out.append({"level": level, "entityId": entity_id, "entityName": name, "period": budget["period"],
                         "amountUsd": budget["amountUsd"], "resetsAt": _iso(window.end)})
-    values = await counter_store().read(keys) if keys else []
+    values = await counter_store().read(fields) if fields else []
     for i, item in enumerate(out):
         item["reservedUsd"] = round(values[2 * i] / NANO_PER_USD, 9)
         item["spentUsd"] = round(values[2 * i + 1] / NANO_PER_USD, 9)

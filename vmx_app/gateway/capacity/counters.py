@@ -1,7 +1,11 @@
 """Counters behind capacity and budgets: check every limit and take from all of them at once, or from
 none (DESIGN §2 step 5). `MemoryCounters` is the embedded profile's in-process store; the Redis one
-(`redis_counters.py`) does the same in one Lua script. Both see only keys and integers: requests,
-tokens and cost in nano-USD."""
+(`redis_counters.py`) does the same in one Lua script.
+
+A counter is a field of a hash: one hash per limited entity and window, with the fields `requests` and
+`tokens` (capacity) or `reserved` and `spent` (budgets, nano-USD), so one key carries both numbers of
+a window and its expiry.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,11 @@ class CountersUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Counter:
-    """One limit of one check. The sum of `keys` plus `amount` must stay within `limit` (> 0); the
-    amount is added to the first key. Budgets pass (reserved, spent): both count against the amount."""
+    """One limit of one check: the sum of `fields` of `key` plus `amount` must stay within `limit`; the
+    amount is added to the first field. Budgets pass (reserved, spent): both count against the amount."""
 
-    keys: tuple[str, ...]
+    key: str
+    fields: tuple[str, ...]
     limit: int
     amount: int
     expire_at: float | None  # epoch seconds (the window's end); None: kept (lifetime)
@@ -29,6 +34,7 @@ class Counter:
 @dataclass(frozen=True, slots=True)
 class Adjustment:
     key: str
+    field: str
     delta: int
     expire_at: float | None
 
@@ -44,65 +50,69 @@ class CounterStore(Protocol):
     async def take(self, counters: Sequence[Counter]) -> TakeResult: ...
 
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
-        """Corrections after the call. A negative delta on a key that is gone (its window ended) is
-        dropped instead of creating a negative counter."""
+        """Corrections after the call. A key that is gone (its window ended) is not recreated."""
         ...
 
-    async def read(self, keys: Sequence[str]) -> list[int]: ...
+    async def read(self, fields: Sequence[tuple[str, str]]) -> list[int]:
+        """The values of (key, field) pairs, 0 when absent."""
+        ...
 
 
 class MemoryCounters:
     """In-process counters (embedded profile: one process). Atomic because nothing here awaits."""
 
     def __init__(self, wall: Callable[[], float] = time.time) -> None:
-        self._values: dict[str, tuple[int, float | None]] = {}
+        self._hashes: dict[str, tuple[dict[str, int], float | None]] = {}
         self._wall = wall
         self._next_sweep = 0.0
 
-    def _get(self, key: str, now: float) -> int:
-        hit = self._values.get(key)
+    def _hash(self, key: str, now: float) -> dict[str, int] | None:
+        hit = self._hashes.get(key)
         if hit is None:
-            return 0
-        value, expire_at = hit
-        if expire_at is not None and expire_at <= now:
-            del self._values[key]
-            return 0
-        return value
-
-    def _add(self, key: str, delta: int, expire_at: float | None, now: float) -> int:
-        value = self._get(key, now) + delta
-        self._values[key] = (value, expire_at)
-        return value
+            return None
+        if hit[1] is not None and hit[1] <= now:
+            del self._hashes[key]
+            return None
+        return hit[0]
 
     def _sweep(self, now: float) -> None:
         """Ended windows are dropped once a minute, so idle keys do not pile up."""
         if now < self._next_sweep:
             return
         self._next_sweep = now + 60.0
-        for key in [k for k, (_, e) in self._values.items() if e is not None and e <= now]:
-            del self._values[key]
+        for key in [k for k, (_, e) in self._hashes.items() if e is not None and e <= now]:
+            del self._hashes[key]
+
+    def _sum(self, c: Counter, now: float) -> int:
+        values = self._hash(c.key, now)
+        return 0 if values is None else sum(values.get(f, 0) for f in c.fields)
 
     async def take(self, counters: Sequence[Counter]) -> TakeResult:
         now = self._wall()
         self._sweep(now)
         for i, c in enumerate(counters):
-            seen = sum(self._get(k, now) for k in c.keys)
+            seen = self._sum(c, now)
             if seen + c.amount > c.limit:
                 return TakeResult(False, i, [seen])
-        values = []
         for c in counters:
-            self._add(c.keys[0], c.amount, c.expire_at, now)
-            values.append(sum(self._get(k, now) for k in c.keys))
-        return TakeResult(True, -1, values)
+            values = self._hash(c.key, now)
+            if values is None:
+                values = {}
+            self._hashes[c.key] = (values, c.expire_at)
+            values[c.fields[0]] = values.get(c.fields[0], 0) + c.amount
+        return TakeResult(True, -1, [self._sum(c, now) for c in counters])
 
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
         now = self._wall()
         for a in adjustments:
-            self._get(a.key, now)  # drops the key when its window has ended
-            if a.delta < 0 and a.key not in self._values:
-                continue
-            self._add(a.key, a.delta, a.expire_at, now)
+            values = self._hash(a.key, now)
+            if values is not None:
+                values[a.field] = values.get(a.field, 0) + a.delta
 
-    async def read(self, keys: Sequence[str]) -> list[int]:
+    async def read(self, fields: Sequence[tuple[str, str]]) -> list[int]:
         now = self._wall()
-        return [self._get(k, now) for k in keys]
+        out = []
+        for key, name in fields:
+            values = self._hash(key, now)
+            out.append(0 if values is None else values.get(name, 0))
+        return out

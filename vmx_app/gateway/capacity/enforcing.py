@@ -23,7 +23,7 @@ from typing import Literal
 
 from vmx_app.gateway.capacity.counters import Adjustment, Counter, CounterStore, CountersUnavailable
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
-from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, budget_limits, capacity_limits, keys_of
+from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
 from vmx_app.gateway.capacity.windows import duration_text
 from vmx_app.gateway.types import Usage
 
@@ -31,15 +31,15 @@ log = logging.getLogger("vmx.gateway.capacity")
 
 PriceFn = Callable[[str, str], "tuple[float, float] | None"]  # (provider, model) -> USD per 1M in, out
 CostFn = Callable[[str, str, Usage], "float | None"]  # real cost in USD; None when the model has no price
-SETTLE_DELAY_S = 0.005
+SETTLE_DELAY_S = 0.02
 STORE_RETRY_S = 0.5
 
 
 @dataclass(slots=True)
 class Reservation:
-    tokens: list[tuple[str, float | None]] = field(default_factory=list)  # (key, expire_at)
+    tokens: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
     estimate: int = 0
-    budgets: list[tuple[str, str, float | None]] = field(default_factory=list)  # (reserved, spent, expire_at)
+    budgets: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
     reserved_nano: int = 0
 
 
@@ -49,6 +49,7 @@ class CapacityGate:
                  wall: Callable[[], float] = time.time, error_log_interval_s: float = 60.0) -> None:
         self.store = store
         self.prefix = prefix
+        self.plans = PlanCache(prefix)
         self.on_store_error = on_store_error
         self.price_of = price_of or (lambda _p, _m: None)
         self.cost_of = cost_of or (lambda _p, _m, _u: None)
@@ -60,7 +61,7 @@ class CapacityGate:
         self._next_error_log = 0.0
         self._store_down_until = 0.0
         self._unpriced: set[tuple[str, str]] = set()
-        self._pending: dict[str, tuple[int, float | None]] = {}
+        self._pending: dict[tuple[str, str], tuple[int, float | None]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -68,15 +69,13 @@ class CapacityGate:
 
     async def check(self, ctx: LegContext) -> GateResult:
         now = self.wall()
-        limits = capacity_limits(ctx, now)
-        budgets = budget_limits(ctx, now)
-        if not limits and not budgets:
+        plan = self.plans.plan(ctx, now)
+        if not plan.limits:
             return ALLOWED
-        reserve = self._worst_case_nano(ctx) if budgets else 0
-        every = budgets + limits  # budgets first: their denial must not be hidden by a capacity one
-        counters = [Counter(keys_of(self.prefix, ctx.environment_id, lim), lim.limit,
-                            {"requests": 1, "tokens": ctx.estimated_tokens, "cost": reserve}[lim.metric],
-                            lim.window.end) for lim in every]
+        reserve = self._worst_case_nano(ctx) if plan.has_budget else 0
+        amounts = {"requests": 1, "tokens": ctx.estimated_tokens, "cost": reserve}
+        counters = [Counter(key, fields, lim.limit, amounts[lim.metric], lim.window.end)
+                    for lim, (key, fields) in zip(plan.limits, plan.places, strict=True)]
         if now < self._store_down_until:
             return self._store_error(now, "counters unavailable")
         try:
@@ -85,14 +84,14 @@ class CapacityGate:
             self._store_down_until = now + STORE_RETRY_S
             return self._store_error(now, str(exc))
         if not taken.ok:
-            return await self._denied(every[taken.denied], counters[taken.denied], taken.values[0], now)
+            return await self._denied(plan.limits[taken.denied], counters[taken.denied], taken.values[0], now)
         res = Reservation(estimate=ctx.estimated_tokens, reserved_nano=reserve)
-        for lim, counter in zip(every, counters, strict=True):
+        for lim, counter in zip(plan.limits, counters, strict=True):
             if lim.metric == "tokens":
-                res.tokens.append((counter.keys[0], counter.expire_at))
+                res.tokens.append((counter.key, counter.expire_at))
             elif lim.metric == "cost":
-                res.budgets.append((counter.keys[0], counter.keys[1], counter.expire_at))
-        return GateResult(reservation=res, headers=rate_headers(every, taken.values, now))
+                res.budgets.append((counter.key, counter.expire_at))
+        return GateResult(reservation=res, headers=rate_headers(plan.limits, taken.values, now))
 
     def _worst_case_nano(self, ctx: LegContext) -> int:
         price = self.price_of(ctx.connection.provider, ctx.slot.model)
@@ -114,7 +113,7 @@ class CapacityGate:
         headers = {"retry-after": str(max(1, retry))} if retry is not None else {}
         if lim.metric == "cost":
             try:
-                reserved, spent = await self.store.read(counter.keys)
+                reserved, spent = await self.store.read([(counter.key, f) for f in counter.fields])
             except CountersUnavailable:
                 reserved, spent = seen, 0
             message = (f"budget exceeded: {lim.describe()}; spent ${spent / NANO_PER_USD:.6f}, reserved "
@@ -156,7 +155,7 @@ class CapacityGate:
         if res.tokens:
             delta = -res.estimate if failed else (usage.total - res.estimate if usage is not None else 0)
             for key, expire_at in res.tokens:
-                self._queue(key, delta, expire_at)
+                self._queue(key, "tokens", delta, expire_at)
         if res.budgets:
             if failed:
                 spent = 0
@@ -164,19 +163,19 @@ class CapacityGate:
                 spent = self._real_nano(ctx, usage)
             else:  # answered without usage: the worst case stays charged
                 spent = res.reserved_nano
-            for reserved_key, spent_key, expire_at in res.budgets:
-                self._queue(reserved_key, -res.reserved_nano, expire_at)
-                self._queue(spent_key, spent, expire_at)
+            for key, expire_at in res.budgets:
+                self._queue(key, "reserved", -res.reserved_nano, expire_at)
+                self._queue(key, "spent", spent, expire_at)
 
     def _real_nano(self, ctx: LegContext, usage: Usage) -> int:
         usd = self.cost_of(ctx.connection.provider, ctx.slot.model, usage)
         return 0 if usd is None else math.ceil(usd * NANO_PER_USD)
 
-    def _queue(self, key: str, delta: int, expire_at: float | None) -> None:
+    def _queue(self, key: str, name: str, delta: int, expire_at: float | None) -> None:
         if not delta:
             return
-        held = self._pending.get(key)
-        self._pending[key] = (delta + (held[0] if held else 0), expire_at)
+        held = self._pending.get((key, name))
+        self._pending[(key, name)] = (delta + (held[0] if held else 0), expire_at)
         if self._flush is None:
             self._flush = asyncio.get_running_loop().call_later(SETTLE_DELAY_S, self._start_flush)
 
@@ -192,10 +191,10 @@ class CapacityGate:
             self._flush = None
         pending, self._pending = self._pending, {}
         by_slot: dict[str, list[Adjustment]] = {}
-        for key, (delta, expire_at) in pending.items():
+        for (key, name), (delta, expire_at) in pending.items():
             if delta:
                 tag = key[key.index("{"):key.index("}") + 1]
-                by_slot.setdefault(tag, []).append(Adjustment(key, delta, expire_at))
+                by_slot.setdefault(tag, []).append(Adjustment(key, name, delta, expire_at))
         for adjustments in by_slot.values():
             try:
                 await self.store.adjust(adjustments)

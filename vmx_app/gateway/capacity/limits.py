@@ -4,9 +4,9 @@ Capacity: the connection's enabled entries always; the resource's and the API ke
 `enforceCapacity` is on. Budgets: the environment's, the resource's and the API key's enabled
 entries. **[better]** each level has its own counters (the original shared one key for all three).
 
-Keys: `<prefix>cap:{<env>}:<level>:<entity>[:ip:<ip>]:<period>:<window>:requests|tokens` and
-`<prefix>budget:{<env>}:<level>:<entity>:<period>:<window>:reserved|spent` (nano-USD). The hash tag
-`{<env>}` keeps every key one request touches in one Redis Cluster slot.
+Hashes: `<prefix>cap:{<env>}:<level>:<entity>[:ip:<ip>]:<period>:<window>` with fields `requests`
+and `tokens`, and `<prefix>budget:{<env>}:<level>:<entity>:<period>:<window>` with `reserved` and
+`spent` (nano-USD). The hash tag `{<env>}` keeps every key one request touches in one Cluster slot.
 """
 
 from __future__ import annotations
@@ -41,17 +41,17 @@ class Limit:
         return f"{who} allows {self.limit} {self.metric} per {self.period}{per_ip}"
 
 
-def capacity_key(prefix: str, env_id: str, level: str, entity_id: str, period: str, window: str, metric: str,
+BUDGET_FIELDS = ("reserved", "spent")
+
+
+def capacity_key(prefix: str, env_id: str, level: str, entity_id: str, period: str, window: str,
                  source_ip: str | None = None) -> str:
     ip = f":ip:{source_ip}" if source_ip is not None else ""
-    return f"{prefix}cap:{{{env_id}}}:{level}:{entity_id}{ip}:{period}:{window}:{metric}"
+    return f"{prefix}cap:{{{env_id}}}:{level}:{entity_id}{ip}:{period}:{window}"
 
 
-def budget_keys(prefix: str, env_id: str, level: str, entity_id: str, period: str,
-                window: str) -> tuple[str, str]:
-    """(reserved, spent) of one budget window."""
-    base = f"{prefix}budget:{{{env_id}}}:{level}:{entity_id}:{period}:{window}"
-    return base + ":reserved", base + ":spent"
+def budget_key(prefix: str, env_id: str, level: str, entity_id: str, period: str, window: str) -> str:
+    return f"{prefix}budget:{{{env_id}}}:{level}:{entity_id}:{period}:{window}"
 
 
 def capacity_limits(ctx: LegContext, now: float) -> list[Limit]:
@@ -96,8 +96,46 @@ def budget_limits(ctx: LegContext, now: float) -> list[Limit]:
     return out
 
 
-def keys_of(prefix: str, env_id: str, limit: Limit) -> tuple[str, ...]:
+def counted_at(prefix: str, env_id: str, limit: Limit) -> tuple[str, tuple[str, ...]]:
+    """(hash key, fields) where `limit` is counted; its amount goes to the first field."""
     if limit.metric == "cost":
-        return budget_keys(prefix, env_id, limit.level, limit.entity_id, limit.period, limit.window.name)
-    return (capacity_key(prefix, env_id, limit.level, limit.entity_id, limit.period, limit.window.name,
-                         limit.metric, limit.source_ip),)
+        return budget_key(prefix, env_id, limit.level, limit.entity_id, limit.period, limit.window.name), BUDGET_FIELDS
+    key = capacity_key(prefix, env_id, limit.level, limit.entity_id, limit.period, limit.window.name, limit.source_ip)
+    return key, (limit.metric,)
+
+
+@dataclass(slots=True)
+class LimitPlan:
+    """Every limit of one (resource, connection, API key, environment, source IP) and where it is
+    counted, reused until the first of its windows ends or a snapshot changes."""
+
+    limits: list[Limit]  # budgets first: their denial must not be hidden by a capacity one
+    places: list[tuple[str, tuple[str, ...]]]
+    has_budget: bool
+    valid_until: float
+    owners: tuple[object, ...]
+
+
+class PlanCache:
+    """The hot path builds limit lists and key strings once per window, not once per request."""
+
+    def __init__(self, prefix: str, size: int = 4096) -> None:
+        self.prefix = prefix
+        self.size = size
+        self._plans: dict[tuple[object, ...], LimitPlan] = {}
+
+    def plan(self, ctx: LegContext, now: float) -> LimitPlan:
+        owners = (ctx.resource, ctx.connection, ctx.api_key, ctx.environment)
+        ident = (*map(id, owners), ctx.source_ip)
+        hit = self._plans.get(ident)
+        if hit is not None and now < hit.valid_until and all(a is b for a, b in zip(hit.owners, owners, strict=True)):
+            return hit
+        budgets = budget_limits(ctx, now)
+        limits = budgets + capacity_limits(ctx, now)
+        ends = [lim.window.end for lim in limits if lim.window.end is not None]
+        plan = LimitPlan(limits, [counted_at(self.prefix, ctx.environment_id, lim) for lim in limits],
+                         bool(budgets), min(ends, default=float("inf")), owners)
+        if len(self._plans) >= self.size:
+            self._plans.clear()  # snapshots replaced by config changes leave entries behind: start over
+        self._plans[ident] = plan
+        return plan

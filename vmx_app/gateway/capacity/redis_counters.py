@@ -2,61 +2,53 @@
 or from none, in one round trip (DESIGN §2 step 5). Every key of one check carries the same hash tag
 (`{<environment id>}`), so on Redis Cluster they live in one slot and the script may touch them all.
 
+The counters' description travels as one string argument (few arguments to encode on the hot path).
 Any Redis failure (down, timeout) becomes `CountersUnavailable`; the gate decides what that means.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from collections.abc import Sequence
 from typing import Any
 
 from vmx_app.gateway.capacity.counters import Adjustment, Counter, CountersUnavailable, TakeResult
 
-# KEYS: every counter's keys, in order. ARGV: n, then per counter: nkeys, limit, amount, expire_at (0: none).
-# Returns {1, sum1, sum2, ...} after taking, or {0, index (1-based), sum seen}.
+# KEYS: the distinct hashes. ARGV[1]: per counter "keyindex field[+field] limit amount expire_at" joined
+# by ";" (expire_at 0: none). Returns {1, sum1, sum2, ...} after taking, or {0, index (1-based), sum seen}.
 TAKE = """
-local n = tonumber(ARGV[1])
-local k = 1
-local a = 2
-for i = 1, n do
-  local nkeys, limit, amount = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+local items = {}
+for key, fields, limit, amount, expire_at in string.gmatch(ARGV[1], "(%d+) ([^ ]+) (%d+) (%d+) (%d+)") do
+  local names = {}
+  for name in string.gmatch(fields, "[^+]+") do names[#names + 1] = name end
+  items[#items + 1] = {KEYS[tonumber(key)], names, tonumber(limit), tonumber(amount), tonumber(expire_at)}
+end
+for i, it in ipairs(items) do
   local seen = 0
-  for j = 0, nkeys - 1 do seen = seen + tonumber(redis.call('GET', KEYS[k + j]) or '0') end
-  if seen + amount > limit then return {0, i, seen} end
-  k = k + nkeys
-  a = a + 4
+  for _, name in ipairs(it[2]) do seen = seen + tonumber(redis.call('HGET', it[1], name) or '0') end
+  if seen + it[4] > it[3] then return {0, i, seen} end
 end
 local out = {1}
-k = 1
-a = 2
-for i = 1, n do
-  local nkeys, amount, expire_at = tonumber(ARGV[a]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local first = redis.call('INCRBY', KEYS[k], amount)
-  if expire_at > 0 then redis.call('EXPIREAT', KEYS[k], expire_at) end
-  local seen = first
-  for j = 1, nkeys - 1 do seen = seen + tonumber(redis.call('GET', KEYS[k + j]) or '0') end
+for i, it in ipairs(items) do
+  local seen = redis.call('HINCRBY', it[1], it[2][1], it[4])
+  for j = 2, #it[2] do seen = seen + tonumber(redis.call('HGET', it[1], it[2][j]) or '0') end
+  if it[5] > 0 then redis.call('EXPIREAT', it[1], it[5]) end
   out[i + 1] = seen
-  k = k + nkeys
-  a = a + 4
 end
 return out
 """
 
-# KEYS: the keys to correct. ARGV: per key: delta, expire_at. A negative delta on a vanished key is dropped.
+# KEYS: the hashes to correct. ARGV[1]: per correction "keyindex field delta" joined by ";". A hash that
+# is gone (its window ended) is left alone.
 ADJUST = """
-for i = 1, #KEYS do
-  local delta, expire_at = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
-  if delta > 0 or redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('INCRBY', KEYS[i], delta)
-    if expire_at > 0 then redis.call('EXPIREAT', KEYS[i], expire_at) end
-  end
+for key, name, delta in string.gmatch(ARGV[1], "(%d+) ([^ ]+) (-?%d+)") do
+  local k = KEYS[tonumber(key)]
+  if redis.call('EXISTS', k) == 1 then redis.call('HINCRBY', k, name, tonumber(delta)) end
 end
 return 1
 """
-
-_FAILURES = (OSError, asyncio.TimeoutError)
 
 
 def _expire_arg(expire_at: float | None) -> int:
@@ -64,29 +56,64 @@ def _expire_arg(expire_at: float | None) -> int:
 
 
 class RedisCounters:
+    """Checks of requests arriving in the same event-loop turn share one pipeline (one write, one read):
+    each is still its own script call, atomic on its own."""
+
     def __init__(self, redis: Any, timeout_s: float = 1.0) -> None:
-        from redis.exceptions import RedisError  # the gateway imports redis only when it is configured
+        from redis.exceptions import NoScriptError, RedisError  # imported only when Redis is configured
 
         self._redis = redis
-        self._take = redis.register_script(TAKE)
-        self._adjust = redis.register_script(ADJUST)
         self._timeout_s = timeout_s
-        self._failures: tuple[type[BaseException], ...] = (*_FAILURES, RedisError)
+        self._scripts = {name: (body, _sha1(body)) for name, body in (("take", TAKE), ("adjust", ADJUST))}
+        self._no_script = NoScriptError
+        self._failures: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, RedisError)
+        self._queue: list[tuple[str, list[str], str, asyncio.Future[Any]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def _run(self, coro: Any) -> Any:
+    async def _eval(self, name: str, keys: list[str], arg: str) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((name, keys, arg, future))
+        if len(self._queue) == 1:  # the first of this turn sends the batch once the turn is over
+            loop.call_soon(self._send)
+        return await future
+
+    def _send(self) -> None:
+        batch, self._queue = self._queue, []
+        task = asyncio.get_running_loop().create_task(self._run(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[tuple[str, list[str], str, asyncio.Future[Any]]]) -> None:
         try:
             async with asyncio.timeout(self._timeout_s):
-                return await coro
+                pipe = self._redis.pipeline(transaction=False)
+                for name, keys, arg, _ in batch:
+                    pipe.evalsha(self._scripts[name][1], len(keys), *keys, arg)
+                answers = await pipe.execute(raise_on_error=False)
+                for i, (name, keys, arg, _) in enumerate(batch):
+                    if isinstance(answers[i], self._no_script):  # first use on this server, or after a restart
+                        answers[i] = await self._redis.eval(self._scripts[name][0], len(keys), *keys, arg)
         except self._failures as exc:
-            raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
+            return
+        for (*_, future), answer in zip(batch, answers, strict=True):
+            if future.done():
+                continue
+            if isinstance(answer, BaseException):
+                future.set_exception(CountersUnavailable(f"{type(answer).__name__}: {answer}"))
+            else:
+                future.set_result(answer)
 
     async def take(self, counters: Sequence[Counter]) -> TakeResult:
-        keys: list[str] = []
-        args: list[int] = [len(counters)]
+        index: dict[str, int] = {}
+        parts = []
         for c in counters:
-            keys.extend(c.keys)
-            args += [len(c.keys), c.limit, c.amount, _expire_arg(c.expire_at)]
-        answer = await self._run(self._take(keys=keys, args=args))
+            i = index.setdefault(c.key, len(index) + 1)
+            parts.append(f"{i} {'+'.join(c.fields)} {c.limit} {c.amount} {_expire_arg(c.expire_at)}")
+        answer = await self._eval("take", list(index), ";".join(parts))
         if int(answer[0]) == 1:
             return TakeResult(True, -1, [int(v) for v in answer[1:]])
         return TakeResult(False, int(answer[1]) - 1, [int(answer[2])])
@@ -94,13 +121,23 @@ class RedisCounters:
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
         if not adjustments:
             return
-        args: list[int] = []
-        for a in adjustments:
-            args += [a.delta, _expire_arg(a.expire_at)]
-        await self._run(self._adjust(keys=[a.key for a in adjustments], args=args))
+        index: dict[str, int] = {}
+        parts = [f"{index.setdefault(a.key, len(index) + 1)} {a.field} {a.delta}" for a in adjustments]
+        await self._eval("adjust", list(index), ";".join(parts))
 
-    async def read(self, keys: Sequence[str]) -> list[int]:
-        if not keys:
+    async def read(self, fields: Sequence[tuple[str, str]]) -> list[int]:
+        if not fields:
             return []
-        values = await self._run(self._redis.mget(list(keys)))
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                pipe = self._redis.pipeline(transaction=False)
+                for key, name in fields:
+                    pipe.hget(key, name)
+                values = await pipe.execute()
+        except self._failures as exc:
+            raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return [int(v) if v is not None else 0 for v in values]
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()  # Redis names scripts by their SHA-1
