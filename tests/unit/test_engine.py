@@ -351,7 +351,7 @@ async def test_list_models_and_count_tokens(h: Harness) -> None:
     assert h.fake.last_request.route == "count_tokens" and "max_tokens" not in h.fake.last_request.json
     body = orjson.dumps({"model": "gpt", "messages": [{"role": "user", "content": "x" * 400}]})
     resp = await catalog.count_tokens(h.engine, GatewayRequest(WS, ENV, "anthropic", body, KEY_HASH))
-    assert orjson.loads(resp.body)["input_tokens"] >= 100  # estimated: not an Anthropic model
+    assert orjson.loads(resp.body)["input_tokens"] >= 60  # estimated (400 letters / 6): not an Anthropic model
 
 
 # ---- spans ---------------------------------------------------------------------------------------------------
