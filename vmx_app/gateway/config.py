@@ -135,8 +135,18 @@ class ResourceSnapshot(ResourceConfig):
     budgets: list[BudgetEntry] = Field(default_factory=list)  # not in ResourceConfig: no override
 
 
+class PoolConfig(CamelModel):
+    """One prioritization pool (DESIGN §6): percent of a connection's minute token capacity."""
+
+    name: str = Field(min_length=1, max_length=100)
+    rank: int = Field(default=0, ge=0, le=1000)
+    min_reservation: float = Field(default=0, ge=0, le=100)
+    max_reservation: float = Field(default=100, ge=0, le=100)
+    resources: list[str] = Field(default_factory=list, max_length=1000)
+
+
 class EnvironmentSnapshot(CamelModel):
-    """What the gate needs of an environment: its name (messages) and its budgets."""
+    """What the gate needs of an environment: its name (messages), budgets and prioritization pools."""
 
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
@@ -144,6 +154,7 @@ class EnvironmentSnapshot(CamelModel):
     workspace_id: str
     name: str
     budgets: list[BudgetEntry] = Field(default_factory=list)
+    pools: list[PoolConfig] = Field(default_factory=list)
 
 
 class ConnectionSnapshot(CamelModel):

@@ -22,7 +22,7 @@ from sqlmodel import select
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import forget as forget_adapter
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
-from vmx_app.models import AIConnection, AIResource, ApiKey, Environment
+from vmx_app.models import AIConnection, AIResource, ApiKey, Environment, PoolDefinition
 from vmx_app.services import config_events
 from vmx_app.services.ai_connections import CredentialsUnreadable, decrypt_config
 from vmx_app.services.ai_resources import stored_config
@@ -265,10 +265,12 @@ async def _load_environment(env_id: str) -> EnvironmentSnapshot | None:
         return None
     async with session_scope(readonly=False) as session:
         row = await session.get(Environment, env)
+        pools = (await session.exec(select(PoolDefinition.definition).where(
+            PoolDefinition.environment_id == env))).first()
     if row is None:
         return None
     return EnvironmentSnapshot(id=str(row.id), workspace_id=str(row.workspace_id), name=row.name,
-                               budgets=row.budgets or [])  # type: ignore[arg-type]
+                               budgets=row.budgets or [], pools=pools or [])  # type: ignore[arg-type]
 
 
 # ---- the process-wide cache ----------------------------------------------------------------------------

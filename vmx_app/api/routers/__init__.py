@@ -15,6 +15,7 @@ from vmx_app.api.routers import (
     environments,
     health,
     model_pricing,
+    pool_definition,
     roles,
     users,
     workspaces,
@@ -37,4 +38,5 @@ def all_routers() -> list[APIRouter]:
         ai_resources.internal_router,
         model_pricing.router,
         budget_status.router,
+        pool_definition.router,
     ]

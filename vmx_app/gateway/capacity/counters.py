@@ -57,12 +57,19 @@ class CounterStore(Protocol):
         """The values of (key, field) pairs, 0 when absent."""
         ...
 
+    async def get_text(self, key: str) -> str | None:
+        """Shared state other than counters (the pools' allocation), off the hot path."""
+        ...
+
+    async def set_text(self, key: str, value: str, ttl_s: int) -> None: ...
+
 
 class MemoryCounters:
     """In-process counters (embedded profile: one process). Atomic because nothing here awaits."""
 
     def __init__(self, wall: Callable[[], float] = time.time) -> None:
         self._hashes: dict[str, tuple[dict[str, int], float | None]] = {}
+        self._texts: dict[str, tuple[str, float]] = {}
         self._wall = wall
         self._next_sweep = 0.0
 
@@ -116,3 +123,10 @@ class MemoryCounters:
             values = self._hash(key, now)
             out.append(0 if values is None else values.get(name, 0))
         return out
+
+    async def get_text(self, key: str) -> str | None:
+        hit = self._texts.get(key)
+        return None if hit is None or hit[1] <= self._wall() else hit[0]
+
+    async def set_text(self, key: str, value: str, ttl_s: int) -> None:
+        self._texts[key] = (value, self._wall() + ttl_s)

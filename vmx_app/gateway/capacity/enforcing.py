@@ -24,6 +24,7 @@ from typing import Literal
 from vmx_app.gateway.capacity.counters import Adjustment, Counter, CounterStore, CountersUnavailable
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
+from vmx_app.gateway.capacity.pool_gate import PoolCheck, PoolGate
 from vmx_app.gateway.capacity.windows import duration_text
 from vmx_app.gateway.types import Usage
 
@@ -50,6 +51,7 @@ class CapacityGate:
         self.store = store
         self.prefix = prefix
         self.plans = PlanCache(prefix)
+        self.pools = PoolGate(store, prefix, wall)
         self.on_store_error = on_store_error
         self.price_of = price_of or (lambda _p, _m: None)
         self.cost_of = cost_of or (lambda _p, _m, _u: None)
@@ -70,12 +72,15 @@ class CapacityGate:
     async def check(self, ctx: LegContext) -> GateResult:
         now = self.wall()
         plan = self.plans.plan(ctx, now)
-        if not plan.limits:
+        pool = self.pools.check_for(ctx, now)
+        if not plan.limits and pool is None:
             return ALLOWED
         reserve = self._worst_case_nano(ctx) if plan.has_budget else 0
         amounts = {"requests": 1, "tokens": ctx.estimated_tokens, "cost": reserve}
         counters = [Counter(key, fields, lim.limit, amounts[lim.metric], lim.window.end)
                     for lim, (key, fields) in zip(plan.limits, plan.places, strict=True)]
+        if pool is not None:
+            counters += pool.counters
         if now < self._store_down_until:
             return self._store_error(now, "counters unavailable")
         try:
@@ -84,14 +89,20 @@ class CapacityGate:
             self._store_down_until = now + STORE_RETRY_S
             return self._store_error(now, str(exc))
         if not taken.ok:
+            if taken.denied >= len(plan.limits):
+                assert pool is not None
+                return prioritization_denied(ctx, pool, taken.values[0], now)
             return await self._denied(plan.limits[taken.denied], counters[taken.denied], taken.values[0], now)
         res = Reservation(estimate=ctx.estimated_tokens, reserved_nano=reserve)
-        for lim, counter in zip(plan.limits, counters, strict=True):
+        for lim, counter in zip(plan.limits, counters, strict=False):
             if lim.metric == "tokens":
                 res.tokens.append((counter.key, counter.expire_at))
             elif lim.metric == "cost":
                 res.budgets.append((counter.key, counter.expire_at))
-        return GateResult(reservation=res, headers=rate_headers(plan.limits, taken.values, now))
+        if pool is not None:
+            res.tokens += [(c.key, c.expire_at) for c in pool.counters]
+        headers = rate_headers(plan.limits, taken.values[:len(plan.limits)], now) if plan.limits else None
+        return GateResult(reservation=res, headers=headers)
 
     def _worst_case_nano(self, ctx: LegContext) -> int:
         price = self.price_of(ctx.connection.provider, ctx.slot.model)
@@ -200,6 +211,15 @@ class CapacityGate:
                 await self.store.adjust(adjustments)
             except CountersUnavailable as exc:
                 self._log_store_error(self.wall(), f"correction dropped: {exc}")
+
+
+def prioritization_denied(ctx: LegContext, check: PoolCheck, seen: int, now: float) -> GateResult:
+    retry = math.ceil(60 - now % 60)
+    message = (f"prioritization: pool {check.pool.name!r} may use {check.percent:g} % of connection "
+               f"{ctx.connection.name!r}'s {check.capacity_tokens} tokens per minute ({check.limit}); {seen} used, "
+               f"this request needs ~{ctx.estimated_tokens}")
+    return GateResult(False, "prioritization_gate_denied", message, retry, status=429, error_type="rate_limit_error",
+                      fallback=True, headers={"retry-after": str(max(1, retry))})
 
 
 def rate_headers(limits: list[Limit], values: list[int], now: float) -> dict[str, str]:

@@ -125,6 +125,21 @@ class RedisCounters:
         parts = [f"{index.setdefault(a.key, len(index) + 1)} {a.field} {a.delta}" for a in adjustments]
         await self._eval("adjust", list(index), ";".join(parts))
 
+    async def get_text(self, key: str) -> str | None:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                value = await self._redis.get(key)
+        except self._failures as exc:
+            raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def set_text(self, key: str, value: str, ttl_s: int) -> None:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await self._redis.set(key, value, ex=ttl_s)
+        except self._failures as exc:
+            raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
     async def read(self, fields: Sequence[tuple[str, str]]) -> list[int]:
         if not fields:
             return []
