@@ -84,6 +84,7 @@ class EngineDeps:
     rand: Callable[[], float] = random.random
     gate_active: bool = False  # False for AllowAllGate: no token estimate, no settle call
     tracer: Any = None  # an OpenTelemetry tracer; spans only when the request span records
+    observe_limits: Callable[[ConnectionSnapshot, str, Mapping[str, str]], None] | None = None
 
     def primary_error_rate(self, resource: ResourceSnapshot) -> Callable[[int, str | int], float]:
         """`errorRate(window, status)` as routing reads it: the failure rate of the resource's primary model."""
@@ -352,9 +353,13 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                     await upstream.aclose()
                     raise
                 result.bridge = bridge
+                answered = upstream.headers
             else:
                 resp = await _within(adapter.send(call), limit)
                 _complete_body(st, plan, resp, slot.model, result)
+                answered = resp.headers
+            if deps.observe_limits is not None:  # discovered capacity: the provider's rate-limit headers
+                deps.observe_limits(conn, slot.model, answered)
         except asyncio.CancelledError:  # the client left: the attempt's tokens and cost go back
             await _settle(deps, gate_ctx, verdict, None, failed=True)
             raise

@@ -30,6 +30,7 @@ from vmx_app.gateway.types import Usage
 from vmx_app.models import AIResource, Environment
 from vmx_app.redis_client import get_redis
 from vmx_app.services import config_cache, config_events, model_pricing
+from vmx_app.services.discovered_capacity import DiscoveredCapacityRecorder
 from vmx_app.services.error_rates_shared import SharedErrorRates
 from vmx_app.settings import get_settings
 from vmx_app.telemetry import tracer
@@ -208,6 +209,7 @@ def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | Non
         store_payloads=refreshed.store_payloads,
         gate_active=not isinstance(gate, AllowAllGate),
         tracer=tracer(),
+        observe_limits=DiscoveredCapacityRecorder().observe,
     )
     return Engine(deps)
 
