@@ -29,6 +29,7 @@ from vmx_app.services import ai_resources as service
 from vmx_app.services import resource_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.connections import options_of, problem_text
+from vmx_app.state.live_usage import with_usage
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 
@@ -137,6 +138,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
             self.keys_note = "You may not list this environment's API keys."
         if row is not None:
             self._set_form(api_to_form(service.to_public(row).model_dump(by_alias=True, mode="json")))
+            self.capacity = await with_usage(self.capacity, self.environment_id, "resource", self.resource_id)
         elif self.connections:
             first = self.connections[0]
             self.model = SlotRow(provider=first["provider"], connection_id=first["id"])
