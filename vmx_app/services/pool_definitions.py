@@ -6,15 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.errors import Invalid, not_found
-from vmx_app.models import AIResource, Environment
+from vmx_app.gateway.capacity.counters import CountersUnavailable
+from vmx_app.gateway.capacity.pools import Allocation, Pool
+from vmx_app.models import AIConnection, AIResource, Environment
 from vmx_app.models.base import utcnow
 from vmx_app.models.pool_definition import PoolDefinition, PoolDefinitionPublic, PoolDefinitionPut
 from vmx_app.services.config_events import publish_change
+from vmx_app.services.gateway_runtime import counter_store
+from vmx_app.settings import get_settings
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -101,3 +106,29 @@ async def delete_definition(session: AsyncSession, *, environment: Environment) 
 def to_public(row: PoolDefinition) -> PoolDefinitionPublic:
     return PoolDefinitionPublic(workspace_id=row.workspace_id, environment_id=row.environment_id,
                                 definition=row.definition, created_at=row.created_at, updated_at=row.updated_at)
+
+
+async def current_allocations(session: AsyncSession, environment: Environment) -> dict[str, list[str]]:
+    """Per pool, its current share on each connection the gate applies to (one with a minute token
+    limit), as the allocator last stored it: `{"batch": ["openai-prod: 35 % of 60,000 tokens/min"]}`."""
+    row = (await session.exec(select(PoolDefinition).where(PoolDefinition.environment_id == environment.id))).first()
+    if row is None:
+        return {}
+    pools = [Pool.of(p) for p in row.definition]
+    out: dict[str, list[str]] = {p.name: [] for p in pools}
+    conns = (await session.exec(select(AIConnection).where(AIConnection.environment_id == environment.id)
+                                .order_by(AIConnection.name))).all()  # type: ignore[arg-type]
+    prefix = get_settings().redis_key_prefix
+    for conn in conns:
+        minute = next((c.get("tokens") for c in conn.capacity or [] if c.get("enabled", True)
+                       and c.get("period") == "minute" and c.get("tokens") and not c.get("dimension")), None)
+        if not minute:
+            continue
+        try:
+            stored = await counter_store().get_text(f"{prefix}pool:{{{environment.id}}}:{conn.id}:allocation")
+        except CountersUnavailable:
+            stored = None
+        allocation = Allocation.from_json(orjson.loads(stored)) if stored else Allocation()
+        for pool in pools:
+            out[pool.name].append(f"{conn.name}: {allocation.percent(pool):g} % of {minute:,} tokens/min")
+    return out
