@@ -41,8 +41,12 @@ def test_live_usage_and_pools(page: Page, console_url: str, console_api: httpx.C
         "capacity": [{"period": "minute", "requests": 5, "tokens": 10000}]})
     assert conn.status_code == 201, conn.text
     slot = {"provider": "openai", "model": "gpt-4o", "connectionId": conn.json()["id"]}
+    resources = {}
     for name in ("chat", "batch"):
-        assert console_api.post(f"/v1/ai-resource/{ws}/{env}", json={"name": name, "model": slot}).status_code == 201
+        created = console_api.post(f"/v1/ai-resource/{ws}/{env}", json={
+            "name": name, "model": slot, "budgets": [{"period": "month", "amountUsd": 10}]})
+        assert created.status_code == 201, created.text
+        resources[name] = created.json()["id"]
     key = console_api.post(f"/v1/api-key/{ws}/{env}", json={"name": "e2e"}).json()["apiKeyValue"]
     for _ in range(2):
         r = httpx.post(f"{console_url}/v1/completion/{ws}/{env}/chat/completions", headers={
@@ -55,6 +59,13 @@ def test_live_usage_and_pools(page: Page, console_url: str, console_api: httpx.C
     expect(page.locator("#conn-capacity-0-usage")).to_contain_text("2 / 5 requests")
     expect(page.locator("#conn-capacity-0-usage")).to_contain_text("resets in")
     shot(page, screens_dir, "capacity-connection-usage")
+
+    page.goto(f"{console_url}/ai-resources/edit?id={resources['chat']}")
+    expect(page.locator("#resource-name")).to_have_value("chat")
+    page.locator("#tab-capacity").click()
+    expect(page.locator("#res-budget-0-amount")).to_have_value("10")
+    expect(page.locator("#res-budget-0-usage")).to_contain_text("spent / $10.00")
+    expect(page.locator("#res-budget-0-usage")).not_to_contain_text("$0.0000 spent")  # gpt-4o is priced
 
     page.goto(f"{console_url}/pools")
     at(page, "/pools")
