@@ -42,7 +42,7 @@ async def store() -> AsyncIterator[CounterStore]:
     from vmx_app.gateway.capacity.redis_counters import RedisCounters
 
     client = Redis.from_url(url)
-    yield RedisCounters(client)
+    yield RedisCounters(client, url=url)
     await client.aclose()
 
 

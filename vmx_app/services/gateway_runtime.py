@@ -182,7 +182,9 @@ def counter_store() -> CounterStore:
     global _counters
     if _counters is None:
         redis = get_redis()
-        _counters = MemoryCounters() if redis is None else RedisCounters(redis)
+        settings = get_settings()
+        single = settings.redis_url if settings.redis_mode == "single" else None
+        _counters = MemoryCounters() if redis is None else RedisCounters(redis, url=single)
     return _counters
 
 

@@ -14,7 +14,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import hiredis
+
 from vmx_app.gateway.capacity.counters import Adjustment, Counter, CountersUnavailable, TakeResult
+from vmx_app.gateway.capacity.resp_channel import RespChannel
 
 # KEYS: the distinct hashes. ARGV[1]: per counter "keyindex field[+field] limit amount expire_at" joined
 # by ";" (expire_at 0: none). Returns {1, sum1, sum2, ...} after taking, or {0, index (1-based), sum seen}.
@@ -59,7 +62,9 @@ class RedisCounters:
     """Checks of requests arriving in the same event-loop turn share one pipeline (one write, one read):
     each is still its own script call, atomic on its own."""
 
-    def __init__(self, redis: Any, timeout_s: float = 1.0) -> None:
+    def __init__(self, redis: Any, timeout_s: float = 1.0, url: str | None = None) -> None:
+        """`url` (single-node `redis://`) sends the scripts over a lean pipelined connection of our own
+        (resp_channel.py); without it they go through redis-py's pipeline."""
         from redis.exceptions import NoScriptError, RedisError  # imported only when Redis is configured
 
         self._redis = redis
@@ -69,14 +74,32 @@ class RedisCounters:
         self._failures: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, RedisError)
         self._queue: list[tuple[str, list[str], str, asyncio.Future[Any]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._fast = RespChannel(url) if url is not None and RespChannel.supports(url) else None
 
     async def _eval(self, name: str, keys: list[str], arg: str) -> Any:
+        if self._fast is not None:
+            return await self._eval_fast(name, keys, arg)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.append((name, keys, arg, future))
         if len(self._queue) == 1:  # the first of this turn sends the batch once the turn is over
             loop.call_soon(self._send)
         return await future
+
+    async def _eval_fast(self, name: str, keys: list[str], arg: str) -> Any:
+        assert self._fast is not None
+        body, sha = self._scripts[name]
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                answer = await self._fast.call(b"EVALSHA", sha, len(keys), *keys, arg)
+                if isinstance(answer, hiredis.ReplyError) and str(answer).startswith("NOSCRIPT"):
+                    answer = await self._fast.call(b"EVAL", body, len(keys), *keys, arg)
+        except (TimeoutError, OSError) as exc:
+            self._fast.reset()
+            raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(answer, hiredis.ReplyError):
+            raise CountersUnavailable(f"Redis: {answer}")
+        return answer
 
     def _send(self) -> None:
         batch, self._queue = self._queue, []
