@@ -8,18 +8,14 @@ from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
-from sqlmodel import select
 
-from vmx_app.auth.policy import module_resource
-from vmx_app.db import session_scope
-from vmx_app.errors import DomainError, NotFound
-from vmx_app.models import AIResource
-from vmx_app.services import pool_definitions as service
-from vmx_app.state.access import Principal, allowed, env_module_for
+from vmx_app.auth.authorization import Principal
+from vmx_app.errors import DomainError
+from vmx_app.services import pool_admin
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 
-MODULE = "pool-definition"
+NO_SHARE = "no connection with a minute token limit"
 
 
 @dataclasses.dataclass
@@ -64,32 +60,19 @@ class PoolsState(WorkspaceState):
         if not self.environment_id:
             return None
         try:
-            async with session_scope(readonly=True) as session:
-                workspace, environment = await env_module_for(session, principal, self.workspace_id,
-                                                              self.environment_id, f"{MODULE}:get", MODULE)
-                rows = (await session.exec(select(AIResource.id, AIResource.name).where(
-                    AIResource.environment_id == environment.id).order_by(AIResource.name))).all()
-                self._ids = {name: str(rid) for rid, name in rows}
-                names = {rid: name for name, rid in self._ids.items()}
-                try:
-                    definition = (await service.get_definition(session, environment)).definition
-                    self.saved = True
-                except NotFound:
-                    definition = []
-                shares = await service.current_allocations(session, environment)
+            view = await pool_admin.open_pools_as(principal, self.workspace_id, self.environment_id)
         except DomainError as exc:
             self.error = error_text(exc)
             return None
-        self.resource_names = list(self._ids)
+        self._ids = view.resources
+        names = {rid: name for name, rid in view.resources.items()}
+        self.resource_names = list(view.resources)
         self.pools = [PoolRow(name=p["name"], rank=str(p.get("rank", 0)), min_reservation=f"{p['minReservation']:g}",
                               max_reservation=f"{p['maxReservation']:g}",
                               resources=", ".join(names.get(r, r) for r in p.get("resources", [])),
-                              allocation="; ".join(shares.get(p["name"], [])) or "no connection with a minute "
-                                                                                  "token limit")
-                      for p in definition]
-        base = module_resource(workspace.name, environment.name, MODULE)
-        self.can_update = allowed(principal, f"{MODULE}:update", base)
-        self.can_delete = allowed(principal, f"{MODULE}:delete", base)
+                              allocation="; ".join(view.shares.get(p["name"], [])) or NO_SHARE)
+                      for p in view.definition]
+        self.saved, self.can_update, self.can_delete = view.saved, view.can_update, view.can_delete
         self.loaded = True
         return None
 
@@ -125,12 +108,7 @@ class PoolsState(WorkspaceState):
         if not isinstance(principal, Principal):
             return principal
         try:
-            body = self._body()
-            async with session_scope() as session:
-                _, environment = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                                      f"{MODULE}:update", MODULE)
-                await service.put_definition(session, environment=environment, body=body,
-                                             actor_id=principal.user_id)
+            await pool_admin.save_pools_as(principal, self.workspace_id, self.environment_id, self._body())
         except DomainError as exc:
             self.error = error_text(exc)
             return None
@@ -142,10 +120,7 @@ class PoolsState(WorkspaceState):
         if not isinstance(principal, Principal):
             return principal
         try:
-            async with session_scope() as session:
-                _, environment = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                                      f"{MODULE}:delete", MODULE)
-                await service.delete_definition(session, environment=environment)
+            await pool_admin.delete_pools_as(principal, self.workspace_id, self.environment_id)
         except DomainError as exc:
             self.error = error_text(exc)
             return None
