@@ -14,13 +14,16 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import psycopg2
@@ -57,6 +60,14 @@ def production_env(data_dir: Path, password: str, db: str, prefix: str) -> dict[
     return env
 
 
+def redis_pid() -> int | None:
+    """The Redis server's pid (CPU per request is counted for it too: it shares these cores)."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{urlparse(REDIS_URL).port or 6379}"], capture_output=True,
+                         text=True, check=False).stdout
+    found = re.search(r"pid=(\d+)", out)
+    return int(found.group(1)) if found else None
+
+
 def set_limits(base: str, password: str, ws: str, env_id: str, on: bool) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:
         token = http.post("/v1/auth/login", json={"email": ADMIN_EMAIL, "password": password}).json()["accessToken"]
@@ -84,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     password = "Bench-" + secrets.token_hex(8)
     _pg(f"CREATE DATABASE {db}")
     results: dict[str, list[float]] = {"off": [], "on": []}
+    cpu: dict[str, list[dict[str, float]]] = {"off": [], "on": []}  # CPU µs per request, per process
     try:
         _, upstream, _ = start_upstream(workdir)
         env = production_env(workdir, password, db, prefix)
@@ -102,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
                 resp = httpx.post(endpoint.url, json=endpoint.body, headers=endpoint.headers, timeout=30)
                 limited = "x-ratelimit-remaining-requests" in resp.headers
                 log(f"mode {mode}: x-ratelimit headers present: {limited}")
-                run = load_runs(endpoint, plan, workdir, f"capacity-{mode}")
-                results[mode].append(run["c32"]["rps"])
+                roots = {"gateway": proc.pid, **({"redis": rpid} if (rpid := redis_pid()) else {})}
+                run = load_runs(endpoint, plan, workdir, f"capacity-{mode}", cpu_roots=roots)
+                rps = run["c32"]["rps"]
+                results[mode].append(rps)
+                cpu[mode].append({name: pct / 100 / rps * 1e6 for name, pct in run["cpu_32"].items()})
         off, on = statistics.median(results["off"]), statistics.median(results["on"])
         print(f"\n{RESOURCE}: 32-connection req/s, production profile (Postgres + Redis), "
               f"{plan.duration_s:.0f} s per run")
@@ -111,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  with limits and budgets on every level: {', '.join(f'{v:,.0f}' for v in results['on'])} "
               f"(median {on:,.0f})")
         print(f"  ratio: {on / off:.3f} ({100 * (1 - on / off):+.1f} % slower)")
+        for mode in ("off", "on"):
+            per = {name: statistics.median(c[name] for c in cpu[mode]) for name in cpu[mode][0]}
+            print(f"  CPU per request at 32 connections, {mode}: "
+                  + ", ".join(f"{name} {us:,.0f} µs" for name, us in per.items()))
         return 0
     finally:
         stop_all()

@@ -47,6 +47,14 @@ async def test_exactly_n_of_many_concurrent_takes(counters: RedisCounters) -> No
                                 ("t:{e}:budget", "reserved")]) == [7, 49, 7000]
 
 
+async def test_hashes_expire_with_their_window(counters: RedisCounters, redis_url: str) -> None:
+    assert (await counters.take(limits(5))).ok
+    client = Redis.from_url(redis_url)
+    ttls = [await client.ttl(key) for key in ("t:{e}:conn", "t:{e}:budget")]
+    await client.aclose()
+    assert all(55 <= ttl <= 61 for ttl in ttls), ttls
+
+
 async def test_scripts_come_back_after_a_flush_and_corrections_skip_ended_windows(counters: RedisCounters,
                                                                                   redis_url: str) -> None:
     assert (await counters.take(limits(5))).ok

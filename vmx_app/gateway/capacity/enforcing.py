@@ -34,6 +34,7 @@ PriceFn = Callable[[str, str], "tuple[float, float] | None"]  # (provider, model
 CostFn = Callable[[str, str, Usage], "float | None"]  # real cost in USD; None when the model has no price
 SETTLE_DELAY_S = 0.02
 STORE_RETRY_S = 0.5
+PRICE_TTL_S = 10.0
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class CapacityGate:
         self._next_error_log = 0.0
         self._store_down_until = 0.0
         self._unpriced: set[tuple[str, str]] = set()
+        self._prices: dict[tuple[str, str], tuple[tuple[float, float] | None, float]] = {}
         self._pending: dict[tuple[str, str], tuple[int, float | None]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -104,8 +106,16 @@ class CapacityGate:
         headers = rate_headers(plan.limits, taken.values[:len(plan.limits)], now) if plan.limits else None
         return GateResult(reservation=res, headers=headers)
 
+    def _price(self, provider: str, model: str, now: float) -> tuple[float, float] | None:
+        """The catalog's price, looked up at most every PRICE_TTL_S per model (the lookup normalizes names)."""
+        hit = self._prices.get((provider, model))
+        if hit is None or hit[1] <= now:
+            hit = (self.price_of(provider, model), now + PRICE_TTL_S)
+            self._prices[(provider, model)] = hit
+        return hit[0]
+
     def _worst_case_nano(self, ctx: LegContext) -> int:
-        price = self.price_of(ctx.connection.provider, ctx.slot.model)
+        price = self._price(ctx.connection.provider, ctx.slot.model, self.wall())
         if price is None:
             self._flag_unpriced(ctx.connection.provider, ctx.slot.model)
             return 0

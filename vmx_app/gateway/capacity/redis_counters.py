@@ -26,19 +26,20 @@ local items = {}
 for key, fields, limit, amount, expire_at in string.gmatch(ARGV[1], "(%d+) ([^ ]+) (%d+) (%d+) (%d+)") do
   local names = {}
   for name in string.gmatch(fields, "[^+]+") do names[#names + 1] = name end
-  items[#items + 1] = {KEYS[tonumber(key)], names, tonumber(limit), tonumber(amount), tonumber(expire_at)}
+  items[#items + 1] = {KEYS[tonumber(key)], names, tonumber(limit), tonumber(amount), tonumber(expire_at), 0}
 end
 for i, it in ipairs(items) do
   local seen = 0
-  for _, name in ipairs(it[2]) do seen = seen + tonumber(redis.call('HGET', it[1], name) or '0') end
+  for _, v in ipairs(redis.call('HMGET', it[1], unpack(it[2]))) do seen = seen + (tonumber(v) or 0) end
   if seen + it[4] > it[3] then return {0, i, seen} end
+  it[6] = seen
 end
 local out = {1}
 for i, it in ipairs(items) do
-  local seen = redis.call('HINCRBY', it[1], it[2][1], it[4])
-  for j = 2, #it[2] do seen = seen + tonumber(redis.call('HGET', it[1], it[2][j]) or '0') end
-  if it[5] > 0 then redis.call('EXPIREAT', it[1], it[5]) end
-  out[i + 1] = seen
+  local first = redis.call('HINCRBY', it[1], it[2][1], it[4])
+  -- a field that holds just this amount was new: the hash may be too, so it gets its window's expiry
+  if it[5] > 0 and first == it[4] then redis.call('EXPIREAT', it[1], it[5]) end
+  out[i + 1] = it[6] + it[4]
 end
 return out
 """
