@@ -1,5 +1,6 @@
-"""Capacity and pools in a real browser: the connection editor shows the live use of its minute limit
-after completions, and the pools page edits the environment's pools and shows each one's current share."""
+"""Capacity, budgets and pools in a real browser: the connection editor shows the live use of its minute
+limit after completions, the resource editor its budget's spend, the environments page edits the
+environment's budgets with their live spend, and the pools page edits pools and shows their shares."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_live_usage_and_pools(page: Page, console_url: str, console_api: httpx.C
     page.locator("#tab-capacity").click()
     expect(page.locator("#res-budget-0-amount")).to_have_value("10")
     expect(page.locator("#res-budget-0-usage")).to_contain_text("spent / $10.00")
-    expect(page.locator("#res-budget-0-usage")).not_to_contain_text("$0.0000 spent")  # gpt-4o is priced
+    expect(page.locator("#res-budget-0-usage")).not_to_contain_text("$0.000000 spent")  # gpt-4o is priced
 
     page.goto(f"{console_url}/pools")
     at(page, "/pools")
@@ -84,6 +85,22 @@ def test_live_usage_and_pools(page: Page, console_url: str, console_api: httpx.C
     expect(page.locator("#pool-0-allocation")).to_contain_text("openai-main: 70 % of 10,000 tokens/min")
     expect(page.locator("#pool-1-allocation")).to_contain_text("openai-main: 10 %")
     shot(page, screens_dir, "capacity-pools")
+    page.goto(f"{console_url}/environments")
+    at(page, "/environments")
+    page.get_by_label(f"Edit {ENVIRONMENT}").click()
+    page.fill("#env-budget_month", "5")
+    page.get_by_role("button", name="Save").click()
+    spend = page.locator(f'[data-spend="{ENVIRONMENT}"]')
+    expect(spend).to_contain_text("month: $0.000000 spent / $5.00")
+    assert console_api.get(f"/v1/environment/{ws}/{env}").json()["budgets"] == [
+        {"period": "month", "amountUsd": 5.0, "enabled": True}]
+    r = httpx.post(f"{console_url}/v1/completion/{ws}/{env}/chat/completions", headers={
+        "Authorization": f"Bearer {key}"}, json={"model": "chat", "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 200, r.text
+    page.reload()
+    expect(spend).to_contain_text("spent / $5.00")
+    expect(spend).not_to_contain_text("$0.000000 spent")
+    shot(page, screens_dir, "capacity-environment-budget")
     stored = console_api.get(f"/v1/pool-definition/{ws}/{env}").json()["definition"]
     assert [(p["name"], p["minReservation"], len(p["resources"])) for p in stored] == [
         ("interactive", 70, 1), ("batch", 10, 1)]

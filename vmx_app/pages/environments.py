@@ -16,6 +16,7 @@ from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environment_admin
+from vmx_app.services.live_usage import budget_usage
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
@@ -35,6 +36,34 @@ class EnvironmentRow:
     created: str = ""
     can_edit: bool = False
     can_delete: bool = False
+    budget_day: str = ""  # USD, "" = no budget of that period
+    budget_month: str = ""
+    budget_lifetime: str = ""
+    spend: str = ""  # live spend of each budget's current window
+
+
+BUDGET_PERIODS = ("day", "month", "lifetime")
+
+
+def budgets_of(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dialog's budget fields as `budgets[]` (an amount the API cannot read is sent as typed: it names it)."""
+    out = []
+    for period in BUDGET_PERIODS:
+        text = str(form.get(f"budget_{period}") or "").strip()
+        if text:
+            try:
+                out.append({"period": period, "amountUsd": float(text)})
+            except ValueError:
+                out.append({"period": period, "amountUsd": text})
+    return out
+
+
+async def budget_texts(env: Any) -> tuple[dict[str, str], str]:
+    """(amount per period, live spend summary) of an environment's budgets."""
+    budgets = [b for b in env.budgets or [] if b.get("enabled", True)]
+    amounts = {b["period"]: f"{b['amountUsd']:g}" for b in budgets}
+    usages = await budget_usage(str(env.id), "environment", str(env.id), budgets) if budgets else []
+    return amounts, " | ".join(f"{b['period']}: {u.text}" for b, u in zip(budgets, usages, strict=True))
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
@@ -56,19 +85,25 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
-        self.rows = [EnvironmentRow(
-            id=str(e.id), name=e.name, description=e.description or "", store_payloads=e.audit_store_payloads,
-            retention_days=e.audit_retention_days, created=when(e.created_at),
-            can_edit=allowed(principal, "environment:update", environment_resource(ws_name, e.name)),
-            can_delete=allowed(principal, "environment:delete", environment_resource(ws_name, e.name)),
-        ) for e in envs]
+        rows = []
+        for e in envs:
+            amounts, spend = await budget_texts(e)
+            rows.append(EnvironmentRow(
+                id=str(e.id), name=e.name, description=e.description or "", store_payloads=e.audit_store_payloads,
+                retention_days=e.audit_retention_days, created=when(e.created_at),
+                can_edit=allowed(principal, "environment:update", environment_resource(ws_name, e.name)),
+                can_delete=allowed(principal, "environment:delete", environment_resource(ws_name, e.name)),
+                budget_day=amounts.get("day", ""), budget_month=amounts.get("month", ""),
+                budget_lifetime=amounts.get("lifetime", ""), spend=spend))
+        self.rows = rows
 
     @rx.event
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
         async def change(principal: Principal) -> str:
             data = EnvironmentCreate(name=form.get("name", ""), description=form.get("description") or None,
                                      audit_store_payloads=form.get("store_payloads") == "on",
-                                     audit_retention_days=form.get("retention_days") or 90)
+                                     audit_retention_days=form.get("retention_days") or 90,
+                                     budgets=budgets_of(form))
             new_id = str((await environment_admin.create_environment_as(principal, self.workspace_id, data)).id)
             self.create_open = False
             self.environment_id = new_id
@@ -81,7 +116,8 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
         async def change(principal: Principal) -> str:
             data = EnvironmentUpdate(name=form.get("name", ""), description=form.get("description") or None,
                                      audit_store_payloads=form.get("store_payloads") == "on",
-                                     audit_retention_days=form.get("retention_days") or None)
+                                     audit_retention_days=form.get("retention_days") or None,
+                                     budgets=budgets_of(form))
             await environment_admin.update_environment_as(principal, self.workspace_id, self.edit_id, data)
             self.edit_open = False
             return "Environment saved"
@@ -104,6 +140,7 @@ def _row(row: EnvironmentRow) -> rx.Component:
         cell(rx.cond(row.store_payloads, rx.text("payloads kept"), rx.text("metadata only"))),
         cell(row.retention_days.to_string() + " days"),
         cell(row.created),
+        cell(rx.text(row.spend, size="1", color_scheme="gray", custom_attrs={"data-spend": row.name})),
         actions_cell(
             edit_action(row.can_edit, "Edit " + row.name, EnvironmentsState.start_edit(row.id)),
             delete_action(row.can_delete, "Delete " + row.name, title="Delete environment " + row.name + "?",
@@ -127,6 +164,18 @@ def _audit_fields(store: Any, days: Any) -> rx.Component:
     )
 
 
+def _budget_fields(day: Any, month: Any, lifetime: Any) -> rx.Component:
+    """Spend budgets of the whole environment (DESIGN §10): a request that would not fit is refused."""
+    def field(label: str, name: str, value: Any) -> rx.Component:
+        return rx.vstack(rx.text(label, size="1", color_scheme="gray"),
+                         rx.input(name=name, type="number", min=0, step="any", placeholder="none", default_value=value,
+                                  id=f"env-{name}", width="100%"), spacing="1", width="100%")
+
+    return rx.grid(field("Daily budget (USD)", "budget_day", day), field("Monthly budget (USD)", "budget_month", month),
+                   field("Lifetime budget (USD)", "budget_lifetime", lifetime), columns="3", spacing="3",
+                   width="100%")
+
+
 def _dialogs() -> rx.Component:
     s, editing = EnvironmentsState, EnvironmentsState.editing
     return rx.fragment(
@@ -134,12 +183,14 @@ def _dialogs() -> rx.Component:
                       text_field("Name", "name", required=True, placeholder="production", field_id="env-name"),
                       text_field("Description", "description", field_id="env-description"),
                       _audit_fields(True, "90"),
+                      _budget_fields("", "", ""),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name"),
                     text_field("Description", "description", default_value=editing.description,
                                field_id="env-edit-description"),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string()),
+                    _budget_fields(editing.budget_day, editing.budget_month, editing.budget_lifetime),
                     on_submit=s.save),
     )
 
@@ -149,7 +200,7 @@ def environments_page() -> rx.Component:
     return list_page(
         "Environments", "Isolated sets of connections, resources and keys inside a workspace.",
         create_button("New environment", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Description", "Audit", "Retention", "Created", ""], s.rows, _row,
+        data_table(["Name", "Description", "Audit", "Retention", "Created", "Budgets (spent now)", ""], s.rows, _row,
                    empty="No environments in this workspace yet.", test_id="environments-table"),
         _dialogs(),
         needs=s.has_workspace, needs_hint="Create or pick a workspace first.",

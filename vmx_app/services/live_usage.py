@@ -20,6 +20,11 @@ class Usage:
     percent: int  # the fullest of the entry's limits, 0..100
 
 
+def usd(value: float) -> str:
+    """Cents are too coarse for one request's cost: small amounts keep six decimals."""
+    return f"${value:,.6f}" if value < 0.01 else f"${value:,.4f}"
+
+
 def _resets(window_end: float | None, now: float) -> str:
     return "" if window_end is None else f" · resets in {duration_text(max(0.0, window_end - now))}"
 
@@ -65,9 +70,9 @@ async def budget_usage(env_id: str, level: str, entity_id: str, budgets: list[di
     for i, b in enumerate(budgets):
         reserved, spent = values[2 * i] / NANO_PER_USD, values[2 * i + 1] / NANO_PER_USD
         amount = float(b.get("amountUsd") or 0)
-        text = f"${spent:,.4f} spent / ${amount:,.2f}"
+        text = f"{usd(spent)} spent / ${amount:,.2f}"
         if reserved:
-            text += f" (+${reserved:,.4f} reserved)"
+            text += f" (+{usd(reserved)} reserved)"
         out.append(Usage(text + _resets(window_of(b["period"], now).end, now),
                          min(100, round(100 * (spent + reserved) / amount)) if amount else 100))
     return out
