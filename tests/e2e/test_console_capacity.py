@@ -101,6 +101,16 @@ def test_live_usage_and_pools(page: Page, console_url: str, console_api: httpx.C
     expect(spend).to_contain_text("spent / $5.00")
     expect(spend).not_to_contain_text("$0.000000 spent")
     shot(page, screens_dir, "capacity-environment-budget")
+
+    page.goto(f"{console_url}/api-keys")
+    at(page, "/api-keys")
+    page.get_by_role("button", name="New API key").click()
+    page.fill("#key-name", "budgeted-key")
+    page.fill("#key-budget_day", "2.5")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_test_id("new-api-key")).to_be_visible()
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator('[data-spend="budgeted-key"]')).to_contain_text("day: $0.000000 spent / $2.50")
     stored = console_api.get(f"/v1/pool-definition/{ws}/{env}").json()["definition"]
     assert [(p["name"], p["minReservation"], len(p["resources"])) for p in stored] == [
         ("interactive", 70, 1), ("batch", 10, 1)]

@@ -68,3 +68,16 @@ def budget_editor(rows: rx.Var, *, prefix: str, on_add: Any, on_change: Callable
                   disabled=read_only, type="button", id=f"{prefix}-add"),
         spacing="2", width="100%",
     )
+
+
+def budget_fields(prefix: str, day: Any, month: Any, lifetime: Any) -> rx.Component:
+    """Daily, monthly and lifetime budgets as plain form fields (`budget_<period>`) of a dialog's form."""
+
+    def field(label: str, name: str, value: Any) -> rx.Component:
+        return rx.vstack(rx.text(label, size="1", color_scheme="gray"),
+                         rx.input(name=name, type="number", min=0, step="any", placeholder="none", default_value=value,
+                                  id=f"{prefix}-{name}", width="100%"), spacing="1", width="100%")
+
+    return rx.grid(field("Daily budget (USD)", "budget_day", day), field("Monthly budget (USD)", "budget_month", month),
+                   field("Lifetime budget (USD)", "budget_lifetime", lifetime), columns="3", spacing="3",
+                   width="100%")

@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import environment_resource
+from vmx_app.components.budget_editor import budget_fields
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -16,10 +17,10 @@ from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environment_admin
-from vmx_app.services.live_usage import budget_usage
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
+from vmx_app.state.live_usage import budget_texts, budgets_of
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
@@ -40,30 +41,6 @@ class EnvironmentRow:
     budget_month: str = ""
     budget_lifetime: str = ""
     spend: str = ""  # live spend of each budget's current window
-
-
-BUDGET_PERIODS = ("day", "month", "lifetime")
-
-
-def budgets_of(form: dict[str, Any]) -> list[dict[str, Any]]:
-    """The dialog's budget fields as `budgets[]` (an amount the API cannot read is sent as typed: it names it)."""
-    out = []
-    for period in BUDGET_PERIODS:
-        text = str(form.get(f"budget_{period}") or "").strip()
-        if text:
-            try:
-                out.append({"period": period, "amountUsd": float(text)})
-            except ValueError:
-                out.append({"period": period, "amountUsd": text})
-    return out
-
-
-async def budget_texts(env: Any) -> tuple[dict[str, str], str]:
-    """(amount per period, live spend summary) of an environment's budgets."""
-    budgets = [b for b in env.budgets or [] if b.get("enabled", True)]
-    amounts = {b["period"]: f"{b['amountUsd']:g}" for b in budgets}
-    usages = await budget_usage(str(env.id), "environment", str(env.id), budgets) if budgets else []
-    return amounts, " | ".join(f"{b['period']}: {u.text}" for b, u in zip(budgets, usages, strict=True))
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
@@ -87,7 +64,7 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
             return
         rows = []
         for e in envs:
-            amounts, spend = await budget_texts(e)
+            amounts, spend = await budget_texts("environment", e)
             rows.append(EnvironmentRow(
                 id=str(e.id), name=e.name, description=e.description or "", store_payloads=e.audit_store_payloads,
                 retention_days=e.audit_retention_days, created=when(e.created_at),
@@ -164,18 +141,6 @@ def _audit_fields(store: Any, days: Any) -> rx.Component:
     )
 
 
-def _budget_fields(day: Any, month: Any, lifetime: Any) -> rx.Component:
-    """Spend budgets of the whole environment (DESIGN §10): a request that would not fit is refused."""
-    def field(label: str, name: str, value: Any) -> rx.Component:
-        return rx.vstack(rx.text(label, size="1", color_scheme="gray"),
-                         rx.input(name=name, type="number", min=0, step="any", placeholder="none", default_value=value,
-                                  id=f"env-{name}", width="100%"), spacing="1", width="100%")
-
-    return rx.grid(field("Daily budget (USD)", "budget_day", day), field("Monthly budget (USD)", "budget_month", month),
-                   field("Lifetime budget (USD)", "budget_lifetime", lifetime), columns="3", spacing="3",
-                   width="100%")
-
-
 def _dialogs() -> rx.Component:
     s, editing = EnvironmentsState, EnvironmentsState.editing
     return rx.fragment(
@@ -183,14 +148,14 @@ def _dialogs() -> rx.Component:
                       text_field("Name", "name", required=True, placeholder="production", field_id="env-name"),
                       text_field("Description", "description", field_id="env-description"),
                       _audit_fields(True, "90"),
-                      _budget_fields("", "", ""),
+                      budget_fields("env", "", "", ""),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name"),
                     text_field("Description", "description", default_value=editing.description,
                                field_id="env-edit-description"),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string()),
-                    _budget_fields(editing.budget_day, editing.budget_month, editing.budget_lifetime),
+                    budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime),
                     on_submit=s.save),
     )
 
