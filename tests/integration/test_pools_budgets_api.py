@@ -4,6 +4,7 @@ validation answering 400 naming the field."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -22,20 +23,30 @@ def test_budgets_are_stored_and_reported_live(env: Env) -> None:
     day = [{"period": "day", "amountUsd": 5}]
     env_body = check(env.admin.put(f"/v1/environment/{env.ws}/{env.env}", json={"budgets": day}), 200)
     assert env_body["budgets"] == [{"period": "day", "amountUsd": 5.0, "enabled": True}]
-    res = env.resource(env.slot("openai", "gpt-4o"), name="budgeted", budgets=[{"period": "month", "amountUsd": 2}])
+    # A price of its own (other tests may edit the seeded catalog): 1 USD per 1M tokens in and out.
+    check(env.admin.post("/v1/model-pricing", json={"provider": "openai", "model": "budget-status-model",
+                                                    "inputPerMillion": 1, "outputPerMillion": 1}))
+    res = env.resource(env.slot("openai", "budget-status-model"), name="budgeted",
+                       budgets=[{"period": "month", "amountUsd": 2}])
     _, key_id = env.api_key(budgets=[{"period": "lifetime", "amountUsd": 1}])
+    time.sleep(1.5)  # the gateway reloads the pricing catalog on the change event
     r = httpx.post(f"{env.base_url}/chat/completions", headers=env.headers(),
                    json={"model": "budgeted", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 10})
     assert r.status_code == 200, r.text
-    data = check(env.admin.get(f"/v1/budget-status/{env.ws}/{env.env}"), 200)["data"]
-    by_level = {row["level"]: row for row in data}
+    deadline = time.monotonic() + 3
+    while True:  # settlement is written a few milliseconds after the answer
+        data = check(env.admin.get(f"/v1/budget-status/{env.ws}/{env.env}"), 200)["data"]
+        by_level = {row["level"]: row for row in data}
+        if by_level["resource"]["spentUsd"] > 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert set(by_level) == {"environment", "resource", "api-key"}
     assert by_level["resource"]["entityId"] == res["id"] and by_level["resource"]["period"] == "month"
     assert by_level["api-key"]["entityId"] == key_id and by_level["api-key"]["resetsAt"] is None
     for row in (by_level["environment"], by_level["resource"]):
         assert set(row) == {"level", "entityId", "entityName", "period", "amountUsd", "spentUsd", "reservedUsd",
                             "resetsAt"}
-        assert row["spentUsd"] > 0 and row["reservedUsd"] == 0  # gpt-4o is priced; settled already
+        assert row["spentUsd"] > 0 and row["reservedUsd"] == 0  # settled to the real cost
     check(env.admin.put(f"/v1/environment/{env.ws}/{env.env}", json={"budgets": []}), 200)
 
 

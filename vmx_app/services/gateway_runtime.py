@@ -127,6 +127,8 @@ class BackgroundRefreshed:
 
     def price_of(self, provider: str, model: str) -> tuple[float, float] | None:
         """USD per million (input, output) tokens, for a budget's worst-case reservation."""
+        if self._lookup is None or time.monotonic() - self._lookup_at > _REFRESH_S:
+            self._spawn("pricing", self._refresh_pricing())
         entry = self._lookup.find(provider, model) if self._lookup is not None else None
         return None if entry is None else (entry.input, entry.output)
 
