@@ -43,6 +43,7 @@ class GatewayRequest:
     source_ip: str | None = None
     anthropic_beta: str | None = None
     body_limit: int = 0  # for the 413 message
+    max_json_depth: int = 64  # deeper bodies are refused: they could not be forwarded nor audited
 
 
 @dataclass(slots=True)
@@ -246,7 +247,13 @@ class Engine:
             record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id))
             deps.audit.submit(record)
         except Exception:  # noqa: BLE001 - auditing must not turn an answered request into an error
-            log.exception("audit record for %s could not be queued", ctx.request_id)
+            log.exception("audit record for %s could not be queued; kept without payloads", ctx.request_id)
+            # Every answered request has its row: without the client's payloads and metadata.
+            ctx.metadata = ctx.request_payload = ctx.response_payload = None
+            try:
+                deps.audit.submit(ctx.audit_record(pricing=None, store_payloads=False))
+            except Exception:  # noqa: BLE001
+                log.exception("audit record for %s could not be queued", ctx.request_id)
 
     def _request_span(self, ctx: RequestContext) -> Any:
         tracer = self.deps.tracer
@@ -297,4 +304,19 @@ def parse_body(req: GatewayRequest) -> dict[str, Any]:
         raise bad_request(f"request body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(body, dict):
         raise bad_request("request body must be a JSON object", code="invalid_json")
+    if nested_deeper_than(body, req.max_json_depth):
+        raise bad_request(f"request body nests deeper than {req.max_json_depth} levels", code="invalid_json")
     return body
+
+
+def nested_deeper_than(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Do JSON containers nest more than `limit` levels? Iterative: no recursion on hostile input."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False

@@ -32,12 +32,14 @@ _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 async def _request(request: Request, endpoint: Endpoint, with_body: bool = True) -> GatewayRequest:
     params = request.path_params
-    limit = get_settings().vmx_max_body_bytes
+    settings = get_settings()
+    limit = settings.vmx_max_body_bytes
     body = await read_body(request, limit) if with_body else b""
     return GatewayRequest(
         workspace_id=params["ws"], environment_id=params["env"], endpoint=endpoint,
         body=body, key_hash=api_key_hash(request), source_ip=source_ip(request),
         anthropic_beta=request.headers.get("anthropic-beta"), body_limit=limit,
+        max_json_depth=settings.vmx_max_json_depth,
     )
 
 

@@ -1,0 +1,79 @@
+"""Hostile envelopes and bodies on the completion routes (issue 9): `vmx.metadata` must be a small
+flat object, bodies nest at most VMX_MAX_JSON_DEPTH levels, and every answered request has its audit
+row; errors come in each endpoint's own shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.upstream import FakeUpstream
+from tests.sdk.env import Env, audit_row, make_env
+
+CHAT = {"messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture(scope="module")
+def env(app_url: str, admin_client: httpx.Client, fake_upstream: FakeUpstream) -> Iterator[Env]:
+    e = make_env(app_url, admin_client, fake_upstream, "envelope")
+    e.resource(e.slot("openai"), name="plain")
+    e.resource(e.slot("anthropic"), name="claude")
+    yield e
+
+
+@pytest.fixture(scope="module")
+def http(env: Env) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=env.base_url, headers=env.headers(), timeout=30) as c:
+        yield c
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(("metadata", "why"), [
+    (nested(3), "values are strings, numbers or booleans"),
+    ({"team": {"name": "x"}}, "values are strings, numbers or booleans"),
+    ({"tags": ["a", "b"]}, "values are strings, numbers or booleans"),
+    ({f"k{i}": i for i in range(33)}, "at most 32 keys"),
+    ({"blob": "x" * 4100}, "at most 4096 bytes"),
+])
+def test_bad_metadata_is_400_with_an_audit_row(http: httpx.Client, metadata: dict[str, Any], why: str) -> None:
+    r = http.post("/chat/completions", json={"model": "plain", **CHAT, "vmx": {"metadata": metadata}})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["param"] == "vmx.metadata" and why in error["message"]
+    row = audit_row(r.headers["x-vmx-request-id"])
+    assert row["status_code"] == 400 and row["request_metadata"] is None
+
+
+def test_bad_metadata_on_anthropic_route_is_in_anthropic_shape(http: httpx.Client) -> None:
+    r = http.post("/anthropic/v1/messages", json={"model": "claude", "max_tokens": 10, **CHAT,
+                                                  "vmx": {"metadata": nested(3)}})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+    assert "vmx.metadata" in body["error"]["message"]
+    assert audit_row(r.headers["x-vmx-request-id"])["status_code"] == 400
+
+
+def test_flat_metadata_is_kept_on_the_row(http: httpx.Client) -> None:
+    metadata = {f"k{i}": i for i in range(30)} | {"team": "search", "beta": True}
+    r = http.post("/chat/completions", json={"model": "plain", **CHAT, "vmx": {"metadata": metadata}})
+    assert r.status_code == 200, r.text
+    assert audit_row(r.headers["x-vmx-request-id"])["request_metadata"] == metadata
+
+
+@pytest.mark.parametrize("where", ["metadata", "body"])
+def test_nesting_300_deep_is_400_with_an_audit_row(http: httpx.Client, where: str) -> None:
+    extra = {"vmx": {"metadata": nested(300)}} if where == "metadata" else {"user_data": nested(300)}
+    r = http.post("/chat/completions", json={"model": "plain", **CHAT, **extra})
+    assert r.status_code == 400, r.text
+    assert "nests deeper than 64" in r.json()["error"]["message"]
+    assert audit_row(r.headers["x-vmx-request-id"])["status_code"] == 400
