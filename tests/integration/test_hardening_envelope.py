@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -77,3 +78,23 @@ def test_nesting_300_deep_is_400_with_an_audit_row(http: httpx.Client, where: st
     assert r.status_code == 400, r.text
     assert "nests deeper than 64" in r.json()["error"]["message"]
     assert audit_row(r.headers["x-vmx-request-id"])["status_code"] == 400
+
+
+def test_model_outside_latin1_answers_with_encoded_headers(env: Env, http: httpx.Client) -> None:
+    env.resource(env.slot("openai"), name="模型")
+    env.resource(env.slot("anthropic"), name="模型-claude")
+    r = http.post("/chat/completions", json={"model": "模型", **CHAT})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-vmx-resource"] == quote("模型")
+    assert audit_row(r.headers["x-vmx-request-id"])["resource_name"] == "模型"
+    counted = http.post("/anthropic/v1/messages/count_tokens", json={"model": "模型-claude", **CHAT})
+    assert counted.status_code == 200 and counted.headers["x-vmx-resource"] == quote("模型-claude")
+
+
+@pytest.mark.parametrize("model", ["plain\r\nx-injected: 1", "plain\nx-injected: 1", "bad\x00model"])
+def test_model_with_line_breaks_never_reaches_a_header(http: httpx.Client, model: str) -> None:
+    r = http.post("/chat/completions", json={"model": model, **CHAT})
+    assert r.status_code == 404, r.text
+    assert "x-injected" not in r.headers
+    assert r.headers["x-vmx-resource"] == quote(model, safe=" !#$&'()*+,/:;=?@[]~")
+    assert http.post("/chat/completions", json={"model": "plain", **CHAT}).status_code == 200  # connection fine

@@ -50,6 +50,7 @@ from vmx_app.gateway.tokens import estimate_tokens
 from vmx_app.gateway.types import CanonicalRequest, Endpoint, FailureKind, Usage
 
 T = TypeVar("T")
+UPSTREAM_AUTH_STATUSES = frozenset({401, 403})
 
 
 class ConfigSource(Protocol):
@@ -135,7 +136,7 @@ class LegResult:
 
 class LegFailed(Exception):
     def __init__(self, kind: FailureKind, status: int, message: str, *, attempts: int = 0,
-                 retry_after_s: float | None = None, code: str | None = None) -> None:
+                 retry_after_s: float | None = None, code: str | None = None, connection: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -143,6 +144,7 @@ class LegFailed(Exception):
         self.attempts = attempts
         self.retry_after_s = retry_after_s
         self.code = code
+        self.connection = connection  # its name, for messages that must not quote the provider
 
 
 async def _within(aw: Awaitable[T], limit: float | None) -> T:
@@ -167,6 +169,10 @@ async def run_legs(deps: EngineDeps, st: CallState, legs: list[Leg]) -> LegResul
             last = (leg, failed)
     assert last is not None, "plan_legs always plans at least one leg"
     leg, failed = last
+    if failed.kind == "http" and failed.status in UPSTREAM_AUTH_STATUSES:
+        # The provider's text can quote the (masked) provider key: it stays in the audit row's events.
+        raise GatewayError(502, f"upstream authentication failed for connection {failed.connection}",
+                           code="upstream_authentication_failed", type="api_error")
     status = exhausted_status(failed.kind, failed.status)
     headers = {}
     if status == 429 and failed.retry_after_s is not None:
@@ -356,7 +362,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                     await deps.sleep(delay)
                     continue
             await _settle(deps, gate_ctx, verdict, None)
-            raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after) from None
+            raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after,
+                            connection=conn.name) from None
         if not st.stream:
             ctx.provider_s = time.perf_counter() - started
             deps.error_rates.record(rate_key, 200, deps.wall())

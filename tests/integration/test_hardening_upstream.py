@@ -1,0 +1,54 @@
+"""Upstream failures the caller must not see raw, and upstreams that misbehave (issue 9): credentials
+refused, silence, conversion failures on fallback legs, retries, and clients closed at shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.fakes.upstream import Behaviour, FakeUpstream
+from tests.sdk.env import Env, audit_row, make_env
+
+CHAT = {"messages": [{"role": "user", "content": "hi"}]}
+LEAK = "Incorrect API key provided: sk-proj-****************abcd"
+
+
+@pytest.fixture(scope="module")
+def env(app_url: str, admin_client: httpx.Client, fake_upstream: FakeUpstream) -> Iterator[Env]:
+    yield make_env(app_url, admin_client, fake_upstream, "upstream")
+
+
+@pytest.fixture(scope="module")
+def http(env: Env) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=env.base_url, headers=env.headers(), timeout=30) as c:
+        yield c
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("stream", [False, True])
+def test_upstream_auth_refusal_is_502_naming_the_connection(env: Env, http: httpx.Client, fake_upstream: FakeUpstream,
+                                                            status: int, stream: bool) -> None:
+    model = f"auth-{status}-{stream}"
+    env.resource(env.slot("openai", model), name=model)
+    fake_upstream.script(model, Behaviour(status=status, error_message=LEAK))
+    r = http.post("/chat/completions", json={"model": model, **CHAT, "stream": stream})
+    assert r.status_code == 502, r.text
+    assert r.json()["error"]["message"] == "upstream authentication failed for connection openai-conn"
+    assert "sk-proj" not in r.text and "sk-proj" not in str(r.headers)
+    row = audit_row(r.headers["x-vmx-request-id"])
+    assert row["status_code"] == 502 and LEAK in row["events"][0]["errorMessage"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_count_tokens_auth_refusal_is_502_naming_the_connection(env: Env, http: httpx.Client,
+                                                                fake_upstream: FakeUpstream, status: int) -> None:
+    model = f"count-auth-{status}"
+    env.resource(env.slot("anthropic", model), name=model)
+    fake_upstream.script(model, Behaviour(status=status, error_message=LEAK))
+    r = http.post("/anthropic/v1/messages/count_tokens", json={"model": model, **CHAT})
+    assert r.status_code == 502, r.text
+    body = r.json()
+    assert body["type"] == "error" and "sk-proj" not in r.text
+    assert body["error"]["message"] == "upstream authentication failed for connection anthropic-conn"
