@@ -98,3 +98,46 @@ def test_model_with_line_breaks_never_reaches_a_header(http: httpx.Client, model
     assert "x-injected" not in r.headers
     assert r.headers["x-vmx-resource"] == quote(model, safe=" !#$&'()*+,/:;=?@[]~")
     assert http.post("/chat/completions", json={"model": "plain", **CHAT}).status_code == 200  # connection fine
+
+
+@pytest.mark.parametrize(("method", "tail", "status"), [
+    ("POST", "anthropic/v1/nothing", 404), ("GET", "anthropic/v1/messages", 405),
+    ("POST", "anthropic/messages/count_tokens/x", 404), ("PUT", "anthropic/v1/messages/count_tokens", 405),
+])
+def test_anthropic_routes_answer_their_own_errors_in_anthropic_shape(env: Env, method: str, tail: str,
+                                                                      status: int) -> None:
+    r = httpx.request(method, f"{env.base_url}/{tail}", headers=env.headers(), json={}, timeout=30)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["type"] == "error" and set(body["error"]) == {"type", "message"}
+    assert body["error"]["type"] == ("not_found_error" if status == 404 else "invalid_request_error")
+
+
+@pytest.mark.parametrize(("method", "tail", "status"), [("POST", "nothing", 404), ("GET", "chat/completions", 405)])
+def test_openai_routes_answer_their_own_errors_in_openai_shape(env: Env, method: str, tail: str,
+                                                                status: int) -> None:
+    r = httpx.request(method, f"{env.base_url}/{tail}", headers=env.headers(), timeout=30)
+    assert r.status_code == status, r.text
+    assert set(r.json()["error"]) == {"message", "type", "param", "code"}
+
+
+@pytest.mark.parametrize(("tail", "anthropic"), [("anthropic/v1/messages", True), ("chat/completions", False)])
+async def test_fast_path_internal_error_in_the_route_shape(monkeypatch: pytest.MonkeyPatch, tail: str,
+                                                           anthropic: bool) -> None:
+    """A bug outside the engine (here: the engine cannot be built) is a 500 in the route's shape."""
+    from vmx_app.api.gateway_app import create_gateway_app
+    from vmx_app.api.routers import completion
+
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(completion, "ready_engine", broken)
+    transport = httpx.ASGITransport(app=create_gateway_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        r = await client.post(f"/v1/completion/ws/env/{tail}", json={"model": "x"})
+    assert r.status_code == 500
+    body = r.json()
+    if anthropic:
+        assert body == {"type": "error", "error": {"type": "api_error", "message": "internal error"}}
+    else:
+        assert body["error"]["message"] == "internal error" and body["error"]["type"] == "server_error"

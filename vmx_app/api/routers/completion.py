@@ -13,13 +13,14 @@ import logging
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmx_app.api.completion_auth import api_key_hash, read_body, source_ip
 from vmx_app.api.sse_response import SSEResponse
 from vmx_app.gateway import catalog
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
+from vmx_app.gateway.errors import GatewayError, error_body
 from vmx_app.gateway.types import Endpoint
 from vmx_app.services.gateway_runtime import ready_engine
 from vmx_app.settings import get_settings
@@ -103,17 +104,21 @@ _HANDLERS = {
 }
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error" if status < 500 else
-                                   "api_error", "param": None, "code": str(status)}}, status_code=status)
+def _error(status: int, message: str, rest: str) -> Response:
+    """The fast path's own errors, in the shape of the route family asked for (DESIGN §4)."""
+    shape: Endpoint = "anthropic" if rest.startswith("anthropic/") else "chat"
+    etype = "invalid_request_error" if status == 405 else None  # a wrong method is the caller's request
+    return Response(error_body(shape, GatewayError(status, message, type=etype)), status_code=status,
+                    media_type="application/json")
 
 
 async def _dispatch(request: Request) -> Response:
-    handler = _HANDLERS.get((request.method, request.path_params["rest"]))
+    rest = request.path_params["rest"]
+    handler = _HANDLERS.get((request.method, rest))
     if handler is None:
-        known = any(tail == request.path_params["rest"] for _, tail in _HANDLERS)
-        return _error(405, "method not allowed") if known else \
-            _error(404, f"no completion route {request.url.path}")
+        known = any(tail == rest for _, tail in _HANDLERS)
+        return _error(405, "method not allowed", rest) if known else \
+            _error(404, f"no completion route {request.url.path}", rest)
     return await handler(request)
 
 
@@ -131,12 +136,12 @@ class CompletionFastPath:
         ws, _, tail = path[len(PREFIX):].partition("/")
         env, _, rest = tail.partition("/")
         if not (ws and env and rest):
-            response: Response = _error(404, f"no completion route {path}")
+            response: Response = _error(404, f"no completion route {path}", rest)
         else:
             scope["path_params"] = {"ws": ws, "env": env, "rest": rest}
             try:
                 response = await _dispatch(Request(scope, receive))
             except Exception:  # the engine answers its own errors; this is a bug, never a hang
                 log.exception("completion route %s failed", path)
-                response = _error(500, "internal error")
+                response = _error(500, "internal error", rest)
         await response(scope, receive, send)
