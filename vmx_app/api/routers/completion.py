@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vmx_app.api.completion_auth import api_key_hash, read_body, source_ip
+from vmx_app.api.completion_auth import api_key_hash, read_body
+from vmx_app.api.request_ip import request_source_ip
 from vmx_app.api.sse_response import SSEResponse
 from vmx_app.gateway import catalog
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
@@ -38,7 +39,7 @@ async def _request(request: Request, endpoint: Endpoint, with_body: bool = True)
     body = await read_body(request, limit) if with_body else b""
     return GatewayRequest(
         workspace_id=params["ws"], environment_id=params["env"], endpoint=endpoint,
-        body=body, key_hash=api_key_hash(request), source_ip=source_ip(request),
+        body=body, key_hash=api_key_hash(request), source_ip=request_source_ip(request),
         anthropic_beta=request.headers.get("anthropic-beta"), body_limit=limit,
         max_json_depth=settings.vmx_max_json_depth,
     )
