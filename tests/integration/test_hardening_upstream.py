@@ -52,3 +52,25 @@ def test_count_tokens_auth_refusal_is_502_naming_the_connection(env: Env, http: 
     body = r.json()
     assert body["type"] == "error" and "sk-proj" not in r.text
     assert body["error"]["message"] == "upstream authentication failed for connection anthropic-conn"
+
+
+
+async def test_provider_clients_are_closed_at_shutdown(fake_upstream: FakeUpstream) -> None:
+    """The process's shutdown (the lifespan both servers run) closes every provider client it opened:
+    the adapters' pooled sessions and count_tokens' own client."""
+    from vmx_app.gateway import catalog
+    from vmx_app.gateway.adapters import UpstreamCall, get_adapter
+    from vmx_app.gateway.config import ConnectionSnapshot
+    from vmx_app.lifecycle import lifespan
+
+    conn = ConnectionSnapshot(id="shutdown-conn", workspace_id="w", environment_id="e", name="shutdown",
+                              provider="openai", config={"apiKey": "sk-test", "baseUrl": fake_upstream.openai_url})
+    async with lifespan():
+        adapter = get_adapter(conn)
+        body = {"model": "gpt-4o", **CHAT}
+        answer = await adapter.send(UpstreamCall("openai-chat", "gpt-4o", body, False, 30.0, None))
+        assert answer.status == 200
+        await catalog._http.get_json(fake_upstream.openai_url + "/models", {"Authorization": "Bearer sk-test"})
+        sessions = [adapter._client._session, catalog._http._session]  # type: ignore[attr-defined]
+        assert all(s is not None and not s.closed for s in sessions)
+    assert all(s.closed for s in sessions)
