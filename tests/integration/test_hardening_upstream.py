@@ -74,3 +74,23 @@ async def test_provider_clients_are_closed_at_shutdown(fake_upstream: FakeUpstre
         sessions = [adapter._client._session, catalog._http._session]  # type: ignore[attr-defined]
         assert all(s is not None and not s.closed for s in sessions)
     assert all(s.closed for s in sessions)
+
+
+def test_retries_count_as_one_failure(env: Env, http: httpx.Client, fake_upstream: FakeUpstream) -> None:
+    """maxRetries 4 failing five times is ONE failure: the circuit (5 failures) stays closed for the next
+    caller, and errorRate after one failed and one good request is 50 %, not 5 of 6."""
+    model = "retry-once-model"
+    created = env.resource(env.slot("openai", model, maxRetries=4), name="retry-once")
+    fake_upstream.script(model, *[Behaviour(status=500)] * 5)
+    failed = http.post("/chat/completions", json={"model": "retry-once", **CHAT})
+    assert failed.status_code == 502, failed.text
+    assert len(fake_upstream.requests_for(model)) == 5
+    good = http.post("/chat/completions", json={"model": "retry-once", **CHAT})
+    assert good.status_code == 200, good.text  # not 503 "circuit open"
+    rule = {"enabled": True, "conditions": [{"if": [{"field": "errorRate", "operator": "greaterThan", "value": 60}],
+                                             "then": env.slot("groq")}]}
+    dry = env.admin.post(f"/v1/ai-resource/{env.ws}/{env.env}/{created['id']}/routing-test",
+                         json={"request": {"model": "retry-once", **CHAT}, "routing": rule})
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["action"] == "none", dry.json()["trace"]
+    assert "errorRate(10m)=50.0" in dry.json()["trace"][0]

@@ -299,6 +299,12 @@ def end_provider_span(span: Any, model: str | None, usage: Usage | None, status:
     span.end()
 
 
+def _count_failure(deps: EngineDeps, rate_key: tuple[str, str, str], breaker_key: tuple[str, str],
+                   status: int) -> None:
+    deps.error_rates.record(rate_key, status, deps.wall())
+    deps.breaker.record_failure(breaker_key, deps.clock())
+
+
 async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
     slot = leg.slot
     ctx = st.ctx
@@ -321,9 +327,12 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
     extra = st.extra_headers if plan.shape == "anthropic" else None
     rate_key = (st.resource.id, conn.id, slot.model)
     attempts = slot.max_retries + 1
+    retried_status: int | None = None  # the last failure, retried: counted only if the leg ends failing
     for attempt in range(attempts):
         limit = leg_timeout(slot, st.deadline, deps.clock())
         if limit is not None and limit <= 0:
+            if retried_status is not None:
+                _count_failure(deps, rate_key, key, retried_status)
             await _settle(deps, gate_ctx, verdict, None)
             raise LegFailed("timeout", 504, "request deadline (vmx.timeoutMs) exceeded", attempts=attempt)
         call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
@@ -348,19 +357,21 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         except (ProviderException, TimeoutError) as exc:
             kind, status = classify(exc)
             end_provider_span(span, None, None, status, kind)
-            deps.error_rates.record(rate_key, status, deps.wall())
             if not is_fallback_worthy(status, kind):
+                deps.error_rates.record(rate_key, status, deps.wall())
                 await _settle(deps, gate_ctx, verdict, None)
                 assert isinstance(exc, ProviderError)
                 raise _client_error(exc, plan, conn.provider, slot.model) from None
-            deps.breaker.record_failure(key, deps.clock())
             retry_after = exc.retry_after_s if isinstance(exc, ProviderError) else None
             message = exc.message if isinstance(exc, ProviderError) else (str(exc) or kind)
             if attempt + 1 < attempts and is_retryable(status, kind):
                 delay = backoff_delay(attempt, retry_after, deps.rand)
                 if st.deadline is None or deps.clock() + delay < st.deadline:
+                    retried_status = status
                     await deps.sleep(delay)
                     continue
+            # The leg's outcome, once: retries must not open the circuit nor inflate errorRate.
+            _count_failure(deps, rate_key, key, status)
             await _settle(deps, gate_ctx, verdict, None)
             raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after,
                             connection=conn.name) from None
