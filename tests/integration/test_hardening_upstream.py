@@ -94,3 +94,37 @@ def test_retries_count_as_one_failure(env: Env, http: httpx.Client, fake_upstrea
     assert dry.status_code == 200, dry.text
     assert dry.json()["action"] == "none", dry.json()["trace"]
     assert "errorRate(10m)=50.0" in dry.json()["trace"][0]
+
+
+N2 = {**CHAT, "n": 2}  # several choices: no Anthropic request can ask for that
+
+
+def test_a_leg_that_cannot_be_built_is_a_failed_leg_and_the_chain_goes_on(
+        env: Env, http: httpx.Client, fake_upstream: FakeUpstream) -> None:
+    env.resource(env.slot("openai", "conv-primary"), name="conv-chain", useFallback=True,
+                 fallbackModels=[env.slot("anthropic"), env.slot("openai", "conv-last")])
+    fake_upstream.script("conv-primary", Behaviour(status=500))
+    r = http.post("/chat/completions", json={"model": "conv-chain", **N2})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-vmx-model"] == "conv-last"
+    row = audit_row(r.headers["x-vmx-request-id"])
+    assert [(e["slot"], e["failureReason"]) for e in row["events"]] == [
+        ("model", "server_error"), ("fallbackModels[0]", "conversion_error")]
+
+
+def test_primary_failure_is_answered_when_the_fallback_cannot_be_built(
+        env: Env, http: httpx.Client, fake_upstream: FakeUpstream) -> None:
+    env.resource(env.slot("openai", "conv-only-primary"), name="conv-pair", useFallback=True,
+                 fallbackModels=[env.slot("anthropic")])
+    fake_upstream.script("conv-only-primary", Behaviour(status=500))
+    r = http.post("/chat/completions", json={"model": "conv-pair", **N2})
+    assert r.status_code == 502, r.text  # the primary's 500, not the fallback's 400
+    assert len(audit_row(r.headers["x-vmx-request-id"])["events"]) == 2
+
+
+def test_400_only_when_no_leg_could_be_built(env: Env, http: httpx.Client) -> None:
+    env.resource(env.slot("anthropic"), name="conv-none", useFallback=True,
+                 fallbackModels=[env.slot("bedrock")])
+    r = http.post("/chat/completions", json={"model": "conv-none", **N2})
+    assert r.status_code == 400, r.text
+    assert audit_row(r.headers["x-vmx-request-id"])["status_code"] == 400

@@ -136,7 +136,8 @@ class LegResult:
 
 class LegFailed(Exception):
     def __init__(self, kind: FailureKind, status: int, message: str, *, attempts: int = 0,
-                 retry_after_s: float | None = None, code: str | None = None, connection: str | None = None) -> None:
+                 retry_after_s: float | None = None, code: str | None = None, connection: str | None = None,
+                 refusal: GatewayError | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -145,6 +146,7 @@ class LegFailed(Exception):
         self.retry_after_s = retry_after_s
         self.code = code
         self.connection = connection  # its name, for messages that must not quote the provider
+        self.refusal = refusal  # a leg that could not be built: the 400 it would have answered
 
 
 async def _within(aw: Awaitable[T], limit: float | None) -> T:
@@ -157,18 +159,26 @@ async def _within(aw: Awaitable[T], limit: float | None) -> T:
 async def run_legs(deps: EngineDeps, st: CallState, legs: list[Leg]) -> LegResult:
     """The first leg that answers; GatewayError when a client error stops the chain or all failed."""
     last: tuple[Leg, LegFailed] | None = None
+    unbuilt = 0  # legs whose request could not be built for their provider
+    first_refusal: GatewayError | None = None
     for leg in legs:
         try:
             return await _run_leg(deps, st, leg)
         except LegFailed as failed:
+            if failed.refusal is not None:
+                unbuilt += 1
+                first_refusal = first_refusal or failed.refusal
             conn_id = leg.slot.connection_id
             st.ctx.add_fallback_event(
                 slot_label=leg.label, provider=leg.slot.provider, model=leg.slot.model, connection_id=conn_id,
                 reason=failure_reason(failed.kind, failed.status), status=failed.status, message=failed.message,
                 attempts=failed.attempts)
-            last = (leg, failed)
+            if failed.refusal is None or last is None or last[1].refusal is not None:
+                last = (leg, failed)  # the answer reports the last leg that was actually tried
     assert last is not None, "plan_legs always plans at least one leg"
     leg, failed = last
+    if unbuilt == len(legs) and first_refusal is not None:
+        raise first_refusal  # no leg could take the request: the client's 400 (e.g. a field no target has)
     if failed.kind == "http" and failed.status in UPSTREAM_AUTH_STATUSES:
         # The provider's text can quote the (masked) provider key: it stays in the audit row's events.
         raise GatewayError(502, f"upstream authentication failed for connection {failed.connection}",
@@ -317,7 +327,12 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
     except AdapterConfigError as exc:
         raise LegFailed("config", 502, f"connection {conn.name!r}: {exc}") from None
     plan = wire_plan(st.endpoint, conn.provider)
-    body = _body(st, plan, slot.model, conn.provider)
+    try:
+        body = _body(st, plan, slot.model, conn.provider)
+    except GatewayError as err:  # this provider cannot take the request: a failed leg, the chain goes on
+        if err.status != 400:
+            raise
+        raise LegFailed("conversion", 400, f"{leg.label}: {err.message}", refusal=err) from None
     gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
                           ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream)
     verdict = await _gate(deps, st, gate_ctx)
