@@ -278,6 +278,8 @@ async def _complete(
             break
         if index and behaviour.chunk_delay_s:
             await asyncio.sleep(behaviour.chunk_delay_s)
+        elif not index and behaviour.first_chunk_delay_s:
+            await asyncio.sleep(behaviour.first_chunk_delay_s)
         await resp.write(chunk)
     if cut is None:
         await resp.write_eof()

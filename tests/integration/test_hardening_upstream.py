@@ -3,6 +3,7 @@ refused, silence, conversion failures on fallback legs, retries, and clients clo
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from tests.fakes.upstream import Behaviour, FakeUpstream
 from tests.sdk.env import Env, audit_row, make_env
+from tests.support.servers import gateway_with
 
 CHAT = {"messages": [{"role": "user", "content": "hi"}]}
 LEAK = "Incorrect API key provided: sk-proj-****************abcd"
@@ -128,3 +130,76 @@ def test_400_only_when_no_leg_could_be_built(env: Env, http: httpx.Client) -> No
     r = http.post("/chat/completions", json={"model": "conv-none", **N2})
     assert r.status_code == 400, r.text
     assert audit_row(r.headers["x-vmx-request-id"])["status_code"] == 400
+
+
+@pytest.mark.parametrize("where", ["slot", "request"])
+def test_stream_deadline_covers_headers_and_first_event_together(
+        env: Env, http: httpx.Client, fake_upstream: FakeUpstream, where: str) -> None:
+    """timeoutMs 1000; headers after 0.7 s and the first event 0.7 s later: over budget (each part alone
+    is within it, which used to let the slow stream through). The slot's budget leaves the fallback to
+    answer; the request's budget is spent, so the request times out."""
+    model = f"slow-first-{where}"
+    slot = env.slot("openai", model, **({"timeoutMs": 1000} if where == "slot" else {}))
+    env.resource(slot, name=model, useFallback=True, fallbackModels=[env.slot("anthropic")])
+    fake_upstream.script(model, Behaviour(delay_s=0.7, first_chunk_delay_s=0.7))
+    body = {"model": model, **CHAT, "stream": True, **({"vmx": {"timeoutMs": 1000}} if where == "request" else {})}
+    with http.stream("POST", "/chat/completions", json=body) as r:
+        r.read()
+    assert r.headers["x-vmx-event-0-fallback-failure-reason"] == "timeout"
+    if where == "slot":
+        assert r.status_code == 200 and r.headers["x-vmx-model"] == "claude-sonnet-4-5"
+    else:
+        assert r.status_code == 504
+
+
+@pytest.fixture(scope="module")
+def short_upstream_timeouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway whose provider calls may take 1 s to connect and stay silent 1 s at most."""
+    log = tmp_path_factory.mktemp("upstream-timeouts") / "gateway.log"
+    with gateway_with({"VMX_UPSTREAM_CONNECT_TIMEOUT_SECONDS": "1", "VMX_UPSTREAM_READ_TIMEOUT_SECONDS": "1"},
+                      log) as url:
+        yield url
+
+
+@pytest.fixture
+def unaccepting_port() -> Iterator[int]:
+    """A port whose accept queue is full: a connection attempt gets no answer (SYNs are dropped)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", port))
+        fillers.append(c)
+    try:
+        yield port
+    finally:
+        for c in fillers:
+            c.close()
+        server.close()
+
+
+def test_silent_provider_hits_the_read_timeout_and_falls_back(
+        env: Env, fake_upstream: FakeUpstream, short_upstream_timeouts: str) -> None:
+    env.resource(env.slot("openai", "silent-model"), name="silent", useFallback=True,
+                 fallbackModels=[env.slot("anthropic")])
+    fake_upstream.script("silent-model", Behaviour(delay_s=4))
+    r = httpx.post(f"{short_upstream_timeouts}/v1/completion/{env.ws}/{env.env}/chat/completions",
+                   json={"model": "silent", **CHAT}, headers=env.headers(), timeout=20)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-vmx-model"] == "claude-sonnet-4-5"
+    assert r.headers["x-vmx-event-0-fallback-failure-reason"] == "timeout"
+
+
+def test_unreachable_provider_hits_the_connect_timeout_and_falls_back(
+        env: Env, short_upstream_timeouts: str, unaccepting_port: int) -> None:
+    env.connection("blackhole", "openai", {"apiKey": "k", "baseUrl": f"http://127.0.0.1:{unaccepting_port}/v1"})
+    env.resource({"provider": "openai", "model": "gpt-4o", "connectionId": env.connections["blackhole"]},
+                 name="blackhole", useFallback=True, fallbackModels=[env.slot("anthropic")])
+    r = httpx.post(f"{short_upstream_timeouts}/v1/completion/{env.ws}/{env.env}/chat/completions",
+                   json={"model": "blackhole", **CHAT}, headers=env.headers(), timeout=20)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-vmx-event-0-fallback-failure-reason"] == "timeout"

@@ -22,7 +22,8 @@ from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usag
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
 from vmx_app.gateway.ids import new_request_id
-from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, end_provider_span, run_legs
+from vmx_app.gateway.leg_spans import end_provider_span
+from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, run_legs
 from vmx_app.gateway.merge import EnvelopeError, VmxEnvelope, apply_overrides, merge_request, split_vmx_envelope
 from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
 from vmx_app.gateway.stream import StreamBridge

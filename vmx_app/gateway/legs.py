@@ -29,7 +29,6 @@ from vmx_app.gateway.convert import registry
 from vmx_app.gateway.convert.usage import usage_from_passthrough
 from vmx_app.gateway.dispatch import (
     ENDPOINT_SHAPE,
-    GENAI_SYSTEM,
     WirePlan,
     converted_body,
     parse_canonical,
@@ -44,6 +43,7 @@ from vmx_app.gateway.errors import (
     failure_reason,
 )
 from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fallback_worthy, is_retryable, leg_timeout
+from vmx_app.gateway.leg_spans import end_provider_span, provider_span, start_span
 from vmx_app.gateway.metrics import ErrorRateSource
 from vmx_app.gateway.stream import StreamBridge
 from vmx_app.gateway.tokens import estimate_tokens
@@ -154,6 +154,19 @@ async def _within(aw: Awaitable[T], limit: float | None) -> T:
         return await aw
     async with asyncio.timeout(limit):
         return await aw
+
+
+async def _open_stream(adapter: ProviderAdapter, call: UpstreamCall, st: CallState, plan: WirePlan,
+                       deps: EngineDeps) -> tuple[StreamBridge, bytes]:
+    upstream = await adapter.stream(call)
+    bridge = StreamBridge(upstream, endpoint=st.endpoint, plan=plan, model=call.model, canonical=st.canonical,
+                          drop_usage_chunk=st.drop_usage_chunk, assemble=st.assemble, deadline=st.deadline,
+                          clock=deps.clock)
+    try:
+        return bridge, await bridge.prime()
+    except BaseException:
+        await upstream.aclose()
+        raise
 
 
 async def run_legs(deps: EngineDeps, st: CallState, legs: list[Leg]) -> LegResult:
@@ -275,40 +288,6 @@ async def _gate(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateRe
     return verdict
 
 
-def start_span(deps: EngineDeps, st: CallState, name: str, attributes: dict[str, Any]) -> Any:
-    """A child of the request span, or None when tracing is off (no cost on the hot path)."""
-    if st.trace is None or deps.tracer is None:
-        return None
-    return deps.tracer.start_span(name, context=st.trace, attributes=attributes)
-
-
-def provider_span(deps: EngineDeps, st: CallState, conn: ConnectionSnapshot, model: str, attempt: int) -> Any:
-    return start_span(deps, st, "vmx.provider_call", {
-        "gen_ai.system": GENAI_SYSTEM.get(conn.provider, conn.provider),
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": model,
-        "vmx.connection.id": conn.id,
-        "vmx.attempt": attempt,
-        "vmx.stream": st.stream,
-    })
-
-
-def end_provider_span(span: Any, model: str | None, usage: Usage | None, status: int | None = None,
-                      error: str | None = None) -> None:
-    if span is None:
-        return
-    if model:
-        span.set_attribute("gen_ai.response.model", model)
-    if usage is not None:
-        span.set_attribute("gen_ai.usage.input_tokens", usage.input)
-        span.set_attribute("gen_ai.usage.output_tokens", usage.output)
-    if status is not None:
-        span.set_attribute("http.response.status_code", status)
-    if error:
-        span.set_attribute("error.type", error)
-    span.end()
-
-
 def _count_failure(deps: EngineDeps, rate_key: tuple[str, str, str], breaker_key: tuple[str, str],
                    status: int) -> None:
     deps.error_rates.record(rate_key, status, deps.wall())
@@ -356,16 +335,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         result = LegResult(leg, conn, plan, verdict, gate_ctx, started, span=span)
         try:
             if st.stream:
-                upstream = await _within(adapter.stream(call), limit)
-                bridge = StreamBridge(upstream, endpoint=st.endpoint, plan=plan, model=slot.model,
-                                      canonical=st.canonical, drop_usage_chunk=st.drop_usage_chunk,
-                                      assemble=st.assemble, deadline=st.deadline, clock=deps.clock)
-                try:
-                    result.first = await _within(bridge.prime(), limit)
-                except BaseException:
-                    await upstream.aclose()
-                    raise
-                result.bridge = bridge
+                # One budget up to the first byte for the client: headers and first event share it.
+                result.bridge, result.first = await _within(_open_stream(adapter, call, st, plan, deps), limit)
             else:
                 resp = await _within(adapter.send(call), limit)
                 _complete_body(st, plan, resp, slot.model, result)

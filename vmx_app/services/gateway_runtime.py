@@ -17,6 +17,7 @@ from sqlmodel import select
 from vmx_app.audit.writer import get_audit_writer
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import get_adapter
+from vmx_app.gateway.adapters.transport import configure_timeouts
 from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
 from vmx_app.gateway.engine import Engine
@@ -161,6 +162,8 @@ def _error_rate_source() -> ErrorRateSource:
 
 def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
     global _refreshed
+    settings = get_settings()
+    configure_timeouts(settings.vmx_upstream_connect_timeout_seconds, settings.vmx_upstream_read_timeout_seconds)
     refreshed = _refreshed = BackgroundRefreshed()
     gate = gate or AllowAllGate()
     deps = EngineDeps(
