@@ -121,6 +121,7 @@ class ResourceSnapshot(ResourceConfig):
     workspace_id: str
     environment_id: str
     name: str
+    allow_overrides: bool = True  # not part of ResourceConfig: a request can never override it
 
 
 class ConnectionSnapshot(CamelModel):

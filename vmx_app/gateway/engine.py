@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from opentelemetry import trace
 
-from vmx_app.gateway.config import ApiKeySnapshot, ModelSlot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
@@ -31,6 +31,7 @@ from vmx_app.gateway.types import Endpoint
 
 log = logging.getLogger("vmx.gateway")
 JSON = "application/json"
+OVERRIDES_ANY = "overrides:any"  # API-key label: overrides may name any connection of the environment
 SSE = "text/event-stream"
 
 
@@ -85,7 +86,7 @@ class Engine:
         ctx.correlation_id = envelope.correlation_id
         ctx.metadata = envelope.metadata or None
         if envelope.resource_config_overrides:
-            resource = await self._override(resource, envelope.resource_config_overrides)
+            resource = await self._override(resource, envelope.resource_config_overrides, key)
         if resource.default_args or envelope.provider_args:
             merged = merge_request(resource.default_args, body, envelope.provider_args)
         else:
@@ -142,28 +143,52 @@ class Engine:
                                code="api_key_resource_not_authorized", type="permission_error")
         return resource
 
-    async def _override(self, resource: ResourceSnapshot, overrides: dict[str, Any]) -> ResourceSnapshot:
-        """`vmx.resourceConfigOverrides` merged in, every `connectionName` resolved (400 naming the slot)."""
+    async def _override(self, resource: ResourceSnapshot, overrides: dict[str, Any],
+                        key: ApiKeySnapshot) -> ResourceSnapshot:
+        """`vmx.resourceConfigOverrides` merged in, every changed slot's connection resolved and allowed
+        (400 naming the slot): the resource must allow overrides, and a slot may only name a connection
+        the resource already uses unless the key carries the label `overrides:any` (DESIGN §11)."""
         prefix = "vmx.resourceConfigOverrides"
+        if not resource.allow_overrides:
+            raise bad_request(f"{prefix}: AI resource {resource.name!r} does not allow overrides", param=prefix)
         try:
             patched = apply_overrides(resource, overrides, prefix)
         except EnvelopeError as exc:
             raise bad_request(str(exc), param=exc.field) from None
-        slots: list[tuple[str, ModelSlot]] = [("model", patched.model)]
-        slots += [(f"secondaryModels[{i}]", s) for i, s in enumerate(patched.secondary_models)]
-        slots += [(f"fallbackModels[{i}]", s) for i, s in enumerate(patched.fallback_models)]
-        if patched.routing is not None:
-            slots += [(f"routing.conditions[{i}].then", c.then) for i, c in enumerate(patched.routing.conditions)
-                      if c.then is not None]
-        for path, slot in slots:
-            if slot.connection_id or not slot.connection_name:
-                continue
-            conn = await self.deps.config.get_connection_by_name(resource.environment_id, slot.connection_name)
-            if conn is None:
-                raise bad_request(f"{path}.connectionName: unknown connection {slot.connection_name!r}",
-                                  param=f"{prefix}.{path}.connectionName")
+        before = dict(resource_slots(resource))
+        used = {s.connection_id for _, s in before.items() if s.connection_id}
+        any_connection = OVERRIDES_ANY in key.labels
+        for path, slot in resource_slots(patched):
+            old = before.get(path)
+            if old is not None and (old.connection_id, old.connection_name) == (slot.connection_id,
+                                                                                slot.connection_name):
+                continue  # the resource's own connection: nothing widened
+            where = f"{prefix}.{path}"
+            conn = await self._override_connection(resource.environment_id, slot, where)
+            if not any_connection and conn.id not in used:
+                raise bad_request(f"{where}: connection {conn.name!r} is not used by AI resource {resource.name!r} "
+                                  f"(an API key labelled {OVERRIDES_ANY!r} may name any)", param=where)
             slot.connection_id = conn.id  # a fresh copy made by apply_overrides: the cache is untouched
         return patched
+
+    async def _override_connection(self, environment_id: str, slot: ModelSlot, where: str) -> ConnectionSnapshot:
+        """The connection an overridden slot names, in this environment; 400 naming the slot otherwise."""
+        config = self.deps.config
+        if slot.connection_id:
+            try:
+                conn = await config.get_connection(slot.connection_id)
+            except Exception:  # noqa: BLE001 - e.g. credentials that no longer decrypt
+                raise bad_request(f"{where}.connectionId: connection {slot.connection_id!r} is unusable",
+                                  param=f"{where}.connectionId") from None
+            if conn is None or conn.environment_id != environment_id:
+                raise bad_request(f"{where}.connectionId: unknown connection {slot.connection_id!r}",
+                                  param=f"{where}.connectionId")
+            return conn
+        conn = await config.get_connection_by_name(environment_id, slot.connection_name or "")
+        if conn is None:
+            raise bad_request(f"{where}.connectionName: unknown connection {slot.connection_name!r}",
+                              param=f"{where}.connectionName")
+        return conn
 
     def _plan(self, ctx: RequestContext, st: CallState, key: ApiKeySnapshot, envelope: VmxEnvelope) -> list[Leg]:
         resource = st.resource
@@ -293,6 +318,17 @@ def _spawn(coro: Any) -> None:
     task = asyncio.get_running_loop().create_task(coro)
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
+
+
+def resource_slots(resource: ResourceSnapshot) -> list[tuple[str, ModelSlot]]:
+    """Every model slot of a resource with its path (`model`, `fallbackModels[1]`, ...)."""
+    slots: list[tuple[str, ModelSlot]] = [("model", resource.model)]
+    slots += [(f"secondaryModels[{i}]", s) for i, s in enumerate(resource.secondary_models)]
+    slots += [(f"fallbackModels[{i}]", s) for i, s in enumerate(resource.fallback_models)]
+    if resource.routing is not None:
+        slots += [(f"routing.conditions[{i}].then", c.then) for i, c in enumerate(resource.routing.conditions)
+                  if c.then is not None]
+    return slots
 
 
 def parse_body(req: GatewayRequest) -> dict[str, Any]:

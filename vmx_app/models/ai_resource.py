@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from pydantic import Field as PydanticField
 from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, UniqueConstraint
@@ -37,6 +38,8 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
     capacity: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     enforce_capacity: bool = Field(default=False)
     default_args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # May a request patch this resource through `vmx.resourceConfigOverrides` (DESIGN §11)?
+    allow_overrides: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 # ---- API schemas (camelCase JSON) ------------------------------------------------------------------
@@ -65,6 +68,7 @@ class AIResourceCreate(EchoedReadOnly):
     capacity: list[CapacityEntry] = PydanticField(default_factory=list)
     enforce_capacity: bool = False
     default_args: dict[str, Any] = PydanticField(default_factory=dict)
+    allow_overrides: bool = True
     # Write-only: appends this resource's id to those API keys' `resources`.
     assign_api_keys: list[uuid.UUID] = PydanticField(default_factory=list)
 
@@ -84,6 +88,7 @@ class AIResourceUpdate(EchoedReadOnly):
     capacity: list[CapacityEntry] | None = None
     enforce_capacity: bool | None = None
     default_args: dict[str, Any] | None = None
+    allow_overrides: bool | None = None
     assign_api_keys: list[uuid.UUID] | None = None
 
     _default_args_depth = field_validator("default_args")(_bounded_default_args)
@@ -103,6 +108,7 @@ class AIResourcePublic(CamelModel):
     capacity: list[dict[str, Any]]
     enforce_capacity: bool
     default_args: dict[str, Any]
+    allow_overrides: bool = True
     created_at: datetime
     updated_at: datetime
     created_by: uuid.UUID | None = None

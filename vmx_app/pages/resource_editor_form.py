@@ -64,6 +64,7 @@ class ResourceForm:
     capacity: list[CapacityRow] = dataclasses.field(default_factory=list)
     enforce_capacity: bool = False
     default_args: str = "{}"
+    allow_overrides: bool = True
 
 
 class FormError(ValueError):
@@ -132,6 +133,7 @@ def api_to_form(data: dict[str, Any], names: dict[str, str] | None = None) -> Re
         capacity=capacity_rows(data.get("capacity")),
         enforce_capacity=bool(data.get("enforceCapacity", False)),
         default_args=json.dumps(data.get("defaultArgs") or {}, indent=2),
+        allow_overrides=bool(data.get("allowOverrides", True)),
     )
 
 
@@ -238,11 +240,13 @@ def form_to_api(form: ResourceForm) -> dict[str, Any]:
         "capacity": capacity_entries(form.capacity),
         "enforceCapacity": form.enforce_capacity,
         "defaultArgs": default_args_api(form.default_args),
+        "allowOverrides": form.allow_overrides,
     }
 
 
 EDITABLE_KEYS: tuple[str, ...] = ("name", "description", "model", "secondaryModels", "useFallback",
-                                  "fallbackModels", "routing", "capacity", "enforceCapacity", "defaultArgs")
+                                  "fallbackModels", "routing", "capacity", "enforceCapacity", "defaultArgs",
+                                  "allowOverrides")
 
 
 def editable_shape(public: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     capacity: list[CapacityRow] = []
     enforce_capacity: bool = False
     default_args: str = "{}"
+    allow_overrides: bool = True
     json_text: str = ""
     json_error: str = ""
     connections: list[dict[str, str]] = []
@@ -87,7 +88,8 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
             secondary_models=list(self.secondary_models), use_fallback=self.use_fallback,
             fallback_models=list(self.fallback_models), routing_enabled=self.routing_enabled,
             routing_mode=self.routing_mode, routing_present=self.routing_present, conditions=list(self.conditions),
-            capacity=list(self.capacity), enforce_capacity=self.enforce_capacity, default_args=self.default_args)
+            capacity=list(self.capacity), enforce_capacity=self.enforce_capacity, default_args=self.default_args,
+            allow_overrides=self.allow_overrides)
 
     def _set_form(self, form: ResourceForm) -> None:
         for f in dataclasses.fields(ResourceForm):
@@ -171,6 +173,10 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     @rx.event
     def set_enforce_capacity(self, value: bool) -> None:
         self.enforce_capacity = value
+
+    @rx.event
+    def set_allow_overrides(self, value: bool) -> None:
+        self.allow_overrides = value
 
     # ---- model slots -------------------------------------------------------------------------------------
 

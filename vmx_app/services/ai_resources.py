@@ -209,7 +209,8 @@ async def create_resource(*, session: AsyncSession, workspace_id: uuid.UUID, env
     stored = await resolve_config(session=session, environment_id=environment_id, config=config)
     keys = await _api_keys(session, environment_id, data.assign_api_keys)
     row = AIResource(workspace_id=workspace_id, environment_id=environment_id, name=data.name,
-                     description=data.description, created_by=user_id, updated_by=user_id)
+                     description=data.description, allow_overrides=data.allow_overrides, created_by=user_id,
+                     updated_by=user_id)
     _apply(row, stored)
     session.add(row)
     _assign(keys, row.id)
@@ -226,6 +227,11 @@ async def update_resource(*, session: AsyncSession, row: AIResource, data: AIRes
         row.name = data.name
     if "description" in sent:
         row.description = data.description
+    if "allow_overrides" in sent:
+        if data.allow_overrides is None:
+            raise bad_request("allowOverrides: must not be null",
+                              [{"field": "allowOverrides", "message": "must not be null"}])
+        row.allow_overrides = data.allow_overrides
     # Merge what was sent over what is stored, then validate the whole config again: a slot kept from
     # before must still resolve (its connection's allowedModels may have changed).
     merged = stored_config(row)

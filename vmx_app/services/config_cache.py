@@ -235,7 +235,7 @@ async def _load_resource(env_id: str, name: str) -> ResourceSnapshot | None:
     try:
         return ResourceSnapshot.model_validate({
             **stored_config(row), "id": str(row.id), "workspaceId": str(row.workspace_id),
-            "environmentId": str(row.environment_id), "name": row.name,
+            "environmentId": str(row.environment_id), "name": row.name, "allowOverrides": row.allow_overrides,
         })
     except ValidationError as exc:
         log.error("AI resource %s has an invalid stored config: %s", row.id, exc)
