@@ -58,7 +58,6 @@ def tune_gc() -> None:
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
-    from vmx_app.gateway import catalog
     from vmx_app.gateway.adapters import close_all
     from vmx_app.services import config_events
     from vmx_app.services.bootstrap import bootstrap
@@ -86,8 +85,7 @@ async def lifespan() -> AsyncIterator[None]:
                 await task
         await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
-        await close_all()  # the provider clients: their pooled connections end cleanly
-        await catalog.close()
+        await close_all()  # the provider clients (count_tokens' too): their pooled connections end cleanly
         shutdown_tracing()
         await close_redis()
         await dispose_engines()

@@ -58,22 +58,23 @@ def test_count_tokens_auth_refusal_is_502_naming_the_connection(env: Env, http: 
 
 
 async def test_provider_clients_are_closed_at_shutdown(fake_upstream: FakeUpstream) -> None:
-    """The process's shutdown (the lifespan both servers run) closes every provider client it opened:
-    the adapters' pooled sessions and count_tokens' own client."""
-    from vmx_app.gateway import catalog
+    """The process's shutdown (the lifespan both servers run) closes every provider client it opened."""
     from vmx_app.gateway.adapters import UpstreamCall, get_adapter
     from vmx_app.gateway.config import ConnectionSnapshot
     from vmx_app.lifecycle import lifespan
 
-    conn = ConnectionSnapshot(id="shutdown-conn", workspace_id="w", environment_id="e", name="shutdown",
-                              provider="openai", config={"apiKey": "sk-test", "baseUrl": fake_upstream.openai_url})
+    conns = [ConnectionSnapshot(id=f"shutdown-{provider}", workspace_id="w", environment_id="e", name=provider,
+                                provider=provider, config=config)
+             for provider, config in [("openai", {"apiKey": "sk-test", "baseUrl": fake_upstream.openai_url}),
+                                      ("anthropic", {"apiKey": "sk-ant-test", "baseUrl": fake_upstream.url + "/v1"})]]
     async with lifespan():
-        adapter = get_adapter(conn)
-        body = {"model": "gpt-4o", **CHAT}
-        answer = await adapter.send(UpstreamCall("openai-chat", "gpt-4o", body, False, 30.0, None))
+        openai, claude = (get_adapter(c) for c in conns)
+        answer = await openai.send(UpstreamCall("openai-chat", "gpt-4o", {"model": "gpt-4o", **CHAT}, False, 30.0,
+                                                None))
         assert answer.status == 200
-        await catalog._http.get_json(fake_upstream.openai_url + "/models", {"Authorization": "Bearer sk-test"})
-        sessions = [adapter._client._session, catalog._http._session]  # type: ignore[attr-defined]
+        counted = await claude.count_tokens({"model": "claude-sonnet-4-5", **CHAT}, None, 30.0)  # type: ignore[attr-defined]
+        assert counted.status == 200
+        sessions = [a._client._session for a in (openai, claude)]  # type: ignore[attr-defined]
         assert all(s is not None and not s.closed for s in sessions)
     assert all(s.closed for s in sessions)
 

@@ -229,8 +229,8 @@ async def update_resource(*, session: AsyncSession, row: AIResource, data: AIRes
         row.description = data.description
     if "allow_overrides" in sent:
         if data.allow_overrides is None:
-            raise bad_request("allowOverrides: must not be null",
-                              [{"field": "allowOverrides", "message": "must not be null"}])
+            raise Invalid("allowOverrides: must not be null",
+                          details=[{"field": "allowOverrides", "message": "must not be null"}])
         row.allow_overrides = data.allow_overrides
     # Merge what was sent over what is stored, then validate the whole config again: a slot kept from
     # before must still resolve (its connection's allowedModels may have changed).
