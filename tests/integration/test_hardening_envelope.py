@@ -141,3 +141,22 @@ async def test_fast_path_internal_error_in_the_route_shape(monkeypatch: pytest.M
         assert body == {"type": "error", "error": {"type": "api_error", "message": "internal error"}}
     else:
         assert body["error"]["message"] == "internal error" and body["error"]["type"] == "server_error"
+
+
+def test_openapi_declares_completion_path_params_and_error_shapes(app_url: str) -> None:
+    doc = httpx.get(f"{app_url}/openapi.json", timeout=30).json()
+    schemas = doc["components"]["schemas"]
+    paths = {p: ops for p, ops in doc["paths"].items() if p.startswith("/v1/completion/")}
+    assert len(paths) == 8
+    for path, ops in paths.items():
+        for op in ops.values():
+            params = {(p["name"], p["in"]) for p in op.get("parameters", []) if p.get("required")}
+            assert {("ws", "path"), ("env", "path")} <= params, path
+            expected = "AnthropicError" if "/anthropic/" in path else "OpenAIError"
+            for status in ("400", "401", "403", "404", "409", "413", "429"):
+                ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                assert ref == f"#/components/schemas/{expected}", (path, status)
+    assert set(schemas["OpenAIError"]["properties"]) == {"error"}
+    assert set(schemas["AnthropicError"]["properties"]) == {"type", "error"}
+    detail = schemas["OpenAIErrorDetail"]["properties"]
+    assert set(detail) == {"message", "type", "param", "code"}

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmx_app.api.completion_auth import api_key_hash, read_body
+from vmx_app.api.completion_openapi import ANTHROPIC_ERRORS, OPENAI_ERRORS, completion_path
 from vmx_app.api.request_ip import request_source_ip
 from vmx_app.api.sse_response import SSEResponse
 from vmx_app.gateway import catalog
@@ -27,7 +28,7 @@ from vmx_app.services.gateway_runtime import ready_engine
 from vmx_app.settings import get_settings
 
 PREFIX = "/v1/completion/"
-router = APIRouter(prefix="/v1/completion/{ws}/{env}", tags=["completion"])
+router = APIRouter(prefix="/v1/completion/{ws}/{env}", tags=["completion"], dependencies=[Depends(completion_path)])
 log = logging.getLogger("vmx.gateway")
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -57,36 +58,38 @@ async def _complete(request: Request, endpoint: Endpoint) -> Response:
     return _response(await engine.complete(await _request(request, endpoint)))
 
 
-@router.post("/chat/completions", summary="OpenAI Chat Completions")
+@router.post("/chat/completions", summary="OpenAI Chat Completions", responses=OPENAI_ERRORS)
 async def chat_completions(request: Request) -> Response:
     return await _complete(request, "chat")
 
 
-@router.post("/responses", summary="OpenAI Responses")
+@router.post("/responses", summary="OpenAI Responses", responses=OPENAI_ERRORS)
 async def responses(request: Request) -> Response:
     return await _complete(request, "responses")
 
 
-@router.post("/anthropic/messages", summary="Anthropic Messages")
-@router.post("/anthropic/v1/messages", summary="Anthropic Messages (Anthropic SDK base URL …/anthropic)")
+@router.post("/anthropic/messages", summary="Anthropic Messages", responses=ANTHROPIC_ERRORS)
+@router.post("/anthropic/v1/messages", summary="Anthropic Messages (Anthropic SDK base URL …/anthropic)",
+             responses=ANTHROPIC_ERRORS)
 async def anthropic_messages(request: Request) -> Response:
     return await _complete(request, "anthropic")
 
 
-@router.post("/anthropic/messages/count_tokens", summary="Anthropic count_tokens")
-@router.post("/anthropic/v1/messages/count_tokens", summary="Anthropic count_tokens")
+@router.post("/anthropic/messages/count_tokens", summary="Anthropic count_tokens", responses=ANTHROPIC_ERRORS)
+@router.post("/anthropic/v1/messages/count_tokens", summary="Anthropic count_tokens", responses=ANTHROPIC_ERRORS)
 async def anthropic_count_tokens(request: Request) -> Response:
     engine = await ready_engine()
     return _response(await catalog.count_tokens(engine, await _request(request, "anthropic")))
 
 
-@router.get("/models", summary="The environment's AI resources as an OpenAI model list")
+@router.get("/models", summary="The environment's AI resources as an OpenAI model list", responses=OPENAI_ERRORS)
 async def models(request: Request) -> Response:
     engine = await ready_engine()
     return _response(await catalog.list_models(engine, await _request(request, "chat", with_body=False)))
 
 
-@router.get("/anthropic/v1/models", summary="The environment's AI resources as an Anthropic model list")
+@router.get("/anthropic/v1/models", summary="The environment's AI resources as an Anthropic model list",
+            responses=ANTHROPIC_ERRORS)
 async def anthropic_models(request: Request) -> Response:
     engine = await ready_engine()
     req = await _request(request, "anthropic", with_body=False)
