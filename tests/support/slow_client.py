@@ -32,9 +32,10 @@ def silent(url: str) -> bytes:
         return _read_until_closed(sock)
 
 
-def dribble(url: str, head: bytes, pieces: list[bytes], gap_s: float) -> bytes:
-    """Send `head`, then one piece every `gap_s` while the server keeps the connection open."""
-    with _connect(url) as sock:
+def dribble(url: str, head: bytes, pieces: list[bytes], gap_s: float, hold_s: float = HOLD_LIMIT_S) -> bytes:
+    """Send `head`, then one piece every `gap_s` while the server keeps the connection open; then wait
+    up to `hold_s` for the server to close."""
+    with _connect(url, hold_s) as sock:
         sock.sendall(head)
         for piece in pieces:
             time.sleep(gap_s)

@@ -6,7 +6,8 @@
 - The body: `VMX_BODY_READ_TIMEOUT_SECONDS` for the whole body, enforced in ASGI by `BodyReadDeadline`
   (the same for both servers): 408 and the connection closed.
 - An idle kept-alive connection: `VMX_KEEPALIVE_TIMEOUT_SECONDS` (uvicorn's `timeout_keep_alive`; in
-  granian the header timeout also bounds the wait for the next request).
+  granian, run as HTTP/1 only, the header timeout also bounds a silent connection and the wait for the
+  next request).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def install_granian_limits() -> None:
     """Reflex builds granian's `Server` itself with no HTTP/1 settings; give it ours by default.
     Called from rxconfig.py, which Reflex loads before it starts the server."""
     import granian.server
+    from granian.constants import HTTPModes
 
     base = granian.server.Server
     if getattr(base, "vmx_limits", False):
@@ -146,6 +148,10 @@ def install_granian_limits() -> None:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             if kwargs.get("http1_settings") is None:
                 kwargs["http1_settings"] = granian_http1_settings()
+            # In `auto` mode the wait for the first bytes (HTTP/1 or HTTP/2?) has no deadline, so a
+            # connection that sends nothing is held forever; browsers never speak cleartext HTTP/2.
+            if kwargs.get("http") in (None, HTTPModes.auto):
+                kwargs["http"] = HTTPModes.http1
             super().__init__(*args, **kwargs)
 
     granian.server.Server = VmxGranian  # type: ignore[misc]
