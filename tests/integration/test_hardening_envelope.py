@@ -160,3 +160,18 @@ def test_openapi_declares_completion_path_params_and_error_shapes(app_url: str) 
     assert set(schemas["AnthropicError"]["properties"]) == {"type", "error"}
     detail = schemas["OpenAIErrorDetail"]["properties"]
     assert set(detail) == {"message", "type", "param", "code"}
+
+
+def test_nul_characters_still_get_an_answer_and_an_audit_row(http: httpx.Client) -> None:
+    """PostgreSQL text and jsonb cannot hold NUL: the row is written with U+FFFD instead."""
+    r = http.post("/chat/completions", json={"model": "plain", "messages": [{"role": "user", "content": "a\x00b"}],
+                                             "vmx": {"metadata": {"team": "x\x00y"}, "correlationId": "c\x00d"}})
+    assert r.status_code == 200, r.text
+    row = audit_row(r.headers["x-vmx-request-id"])
+    assert row["status_code"] == 200 and row["request_metadata"]["team"] in ("x\x00y", "x\ufffdy")
+    missing = http.post("/chat/completions", json={"model": "pl\x00ain", **CHAT})
+    assert missing.status_code == 404, missing.text
+    assert audit_row(missing.headers["x-vmx-request-id"])["status_code"] == 404
+    bad_override = http.post("/chat/completions", json={"model": "plain", **CHAT, "vmx": {"resourceConfigOverrides": {
+        "model": {"provider": "openai", "model": "m", "connectionName": "x\x00"}}}})
+    assert bad_override.status_code == 400, bad_override.text

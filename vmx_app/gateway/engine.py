@@ -31,6 +31,7 @@ from vmx_app.gateway.types import Endpoint
 
 log = logging.getLogger("vmx.gateway")
 JSON = "application/json"
+MAX_RESOURCE_NAME = 100
 OVERRIDES_ANY = "overrides:any"  # API-key label: overrides may name any connection of the environment
 SSE = "text/event-stream"
 
@@ -133,7 +134,10 @@ class Engine:
             check_body(ctx.endpoint, body)  # raises the precise 400
             raise bad_request("`model` is required", param="model")
         ctx.resource_name = name
-        resource = await self.deps.config.get_resource(ctx.environment_id, name)
+        # A name no resource can have (NUL, over 100 characters) is not looked up: the database
+        # would refuse the query, not answer "none".
+        resource = None if "\x00" in name or len(name) > MAX_RESOURCE_NAME else \
+            await self.deps.config.get_resource(ctx.environment_id, name)
         if resource is None or resource.workspace_id != ctx.workspace_id:
             raise GatewayError(404, f"AI resource {name!r} not found in this environment", code="model_not_found",
                                type="not_found_error", param="model")
@@ -184,7 +188,8 @@ class Engine:
                 raise bad_request(f"{where}.connectionId: unknown connection {slot.connection_id!r}",
                                   param=f"{where}.connectionId")
             return conn
-        conn = await config.get_connection_by_name(environment_id, slot.connection_name or "")
+        name = slot.connection_name or ""
+        conn = None if "\x00" in name else await config.get_connection_by_name(environment_id, name)
         if conn is None:
             raise bad_request(f"{where}.connectionName: unknown connection {slot.connection_name!r}",
                               param=f"{where}.connectionName")
