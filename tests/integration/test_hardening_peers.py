@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import login
 from tests.fakes.upstream import FakeUpstream
 from tests.sdk.env import Env, audit_row, make_env
-from tests.support import profile, slow_client
+from tests.support import slow_client
 from tests.support.servers import gateway_with
 
 LIMIT_S = "1"
@@ -57,16 +56,22 @@ def env(app_url: str, admin_client: httpx.Client, fake_upstream: FakeUpstream) -
     yield e
 
 
-def test_forwarded_for_is_ignored_without_trusted_proxies(env: Env) -> None:
-    r = httpx.post(f"{env.base_url}/chat/completions", json={"model": "plain", **CHAT},
-                   headers={**env.headers(), "X-Forwarded-For": "203.0.113.7"}, timeout=30)
+@pytest.fixture(scope="module")
+def untrusting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway with the default TRUSTED_PROXIES (none)."""
+    with gateway_with({"TRUSTED_PROXIES": ""}, tmp_path_factory.mktemp("untrusting") / "gateway.log") as url:
+        yield url
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(env: Env, untrusting: str) -> None:
+    r = httpx.post(f"{untrusting}/v1/completion/{env.ws}/{env.env}/chat/completions",
+                   json={"model": "plain", **CHAT}, headers={**env.headers(), "X-Forwarded-For": "203.0.113.7"},
+                   timeout=30)
     assert r.status_code == 200, r.text
     assert audit_row(r.headers["x-vmx-request-id"])["source_ip"] == "127.0.0.1"
 
 
 def test_forwarded_for_is_believed_from_a_trusted_proxy(env: Env, tuned: str) -> None:
-    token = login(tuned, profile.ADMIN_EMAIL, profile.ADMIN_PASSWORD)
-    assert token
     r = httpx.post(f"{tuned}/v1/completion/{env.ws}/{env.env}/chat/completions", json={"model": "plain", **CHAT},
                    headers={**env.headers(), "X-Forwarded-For": "198.51.100.1, 203.0.113.7"}, timeout=30)
     assert r.status_code == 200, r.text
