@@ -5,10 +5,12 @@ import os
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
+from vmx_app.api.slow_clients import install_granian_limits
 from vmx_app.settings import get_settings
 
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 _settings = get_settings()
+install_granian_limits()  # header read timeout on the Reflex-hosted server (DESIGN §11)
 
 config = rx.Config(
     app_name="vmx_app",

@@ -63,15 +63,18 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     """Gateway only: the FastAPI app under uvicorn with uvloop, for scale-out pods."""
     import uvicorn
 
+    from vmx_app.api.slow_clients import HeaderTimeoutProtocol
     from vmx_app.lifecycle import check_profile
     from vmx_app.migrations import upgrade_to_head
+    from vmx_app.settings import get_settings
 
     check_profile(args.workers)
     if not args.no_migrate:
         upgrade_to_head()
     uvicorn.run("vmx_app.api.gateway_app:create_gateway_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, loop="uvloop", http="httptools", log_level="warning",
-                access_log=False)
+                workers=args.workers, loop="uvloop", http=HeaderTimeoutProtocol, log_level="warning",
+                access_log=False, timeout_keep_alive=get_settings().vmx_keepalive_timeout_seconds,
+                proxy_headers=False)  # X-Forwarded-For is ours to judge (TRUSTED_PROXIES), not uvicorn's
     return 0
 
 

@@ -58,6 +58,7 @@ def tune_gc() -> None:
 @asynccontextmanager
 async def lifespan() -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
+    from vmx_app.gateway.adapters import close_all
     from vmx_app.services import config_events
     from vmx_app.services.bootstrap import bootstrap
     from vmx_app.services.error_rates_shared import SharedErrorRates
@@ -85,6 +86,7 @@ async def lifespan() -> AsyncIterator[None]:
         await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
         await get_engine().deps.gate.flush()  # token and cost corrections still queued
+        await close_all()  # the provider clients (count_tokens' too): their pooled connections end cleanly
         shutdown_tracing()
         await close_redis()
         await dispose_engines()

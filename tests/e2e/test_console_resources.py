@@ -69,6 +69,8 @@ def _fill_resource(page: Page) -> None:
     page.fill("#primary-model", "gpt-4o")
     page.fill("#primary-max-retries", "2")
     page.fill("#primary-timeout-ms", "30000")
+    expect(page.locator("#resource-allow-overrides")).to_be_checked()  # on by default
+    page.locator("#resource-allow-overrides").click()
     page.locator("#tab-fallback").click()
     page.locator("#resource-use-fallback").click()
     page.locator("#fallback-add").click()
@@ -103,7 +105,7 @@ def _expected(conn_id: str) -> dict[str, Any]:
                    {"field": "errorRate", "operator": "greaterThan", "value": 10, "window": 5}],
             "then": {**slot, "model": "gpt-4o-mini", "maxRetries": 0, "traffic": 50},
         }]},
-        "capacity": [], "enforceCapacity": False, "defaultArgs": {},
+        "capacity": [], "enforceCapacity": False, "defaultArgs": {}, "allowOverrides": False,
     }
 
 
@@ -167,6 +169,7 @@ def test_connection_and_resource_through_the_forms(page: Page, console_url: str,
     expect(page.locator("#primary-model")).to_have_value("gpt-4o")
     expect(page.locator("#primary-max-retries")).to_have_value("2")
     expect(page.locator("#primary-timeout-ms")).to_have_value("30000")
+    expect(page.locator("#resource-allow-overrides")).not_to_be_checked()
     page.locator("#tab-fallback").click()
     expect(page.locator("#resource-use-fallback")).to_be_checked()
     expect(page.locator("#fallback-0-model")).to_have_value("gpt-4o-mini")

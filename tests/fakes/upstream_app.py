@@ -192,6 +192,9 @@ def build_app(state: UpstreamState) -> web.Application:
         if bad_json:
             return _error(family, 400, "The request body is not valid JSON.", base)
         if name == "count_tokens":
+            scripted = state.next_behaviour(model) if isinstance(model, str) and state.pending(model) else None
+            if scripted is not None and scripted.status >= 400:  # a scripted refusal, e.g. 401
+                return _error(family, scripted.status, scripted.error_message, base)
             try:
                 return _json(anthropic.count_tokens(body), headers=base)
             except BadRequest as exc:
@@ -275,6 +278,8 @@ async def _complete(
             break
         if index and behaviour.chunk_delay_s:
             await asyncio.sleep(behaviour.chunk_delay_s)
+        elif not index and behaviour.first_chunk_delay_s:
+            await asyncio.sleep(behaviour.first_chunk_delay_s)
         await resp.write(chunk)
     if cut is None:
         await resp.write_eof()

@@ -67,6 +67,7 @@ class Behaviour:
     cut_after_chunks: int | None = None  # stream N chunks then drop the connection (no clean end)
     error_event: bool = False  # with cut_after_chunks: send the provider's in-stream error, end cleanly
     chunk_delay_s: float = 0.0  # sleep between stream chunks (time to first token, stalls)
+    first_chunk_delay_s: float = 0.0  # stream: sleep after the headers, before the first event
     text: str | None = None
     tool_call: ToolCall | tuple[str, dict[str, Any]] | bool | None = None
     thinking: str | None = None

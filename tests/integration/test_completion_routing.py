@@ -121,7 +121,7 @@ def test_merge_precedence_reaches_the_provider(env: Env, http: httpx.Client) -> 
 
 
 def test_overrides_by_connection_name(env: Env, http: httpx.Client) -> None:
-    env.resource(env.slot("openai"), name="overridable")
+    env.resource(env.slot("openai"), name="overridable", fallbackModels=[env.slot("bedrock")])  # uses bedrock-conn
     body = chat("overridable", vmx={"resourceConfigOverrides": {
         "model": {"provider": "bedrock", "model": "amazon.nova-lite-v1:0", "connectionName": "bedrock-conn"}}})
     assert routed_model(http, body) == "amazon.nova-lite-v1:0"

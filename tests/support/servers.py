@@ -75,3 +75,13 @@ def tools_env(env: dict[str, str]) -> dict[str, str]:
     env["PATH"] = f"{ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     env["REFLEX_TELEMETRY_ENABLED"] = "false"
     return env
+
+
+@contextmanager
+def gateway_with(settings: dict[str, str], log: Path) -> Iterator[str]:
+    """A gateway-only process of its own (same database) with some settings changed; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **settings}
+    with running(gateway_command(port), ready_url=f"{url}/readyz", env=env, log=log):
+        yield url

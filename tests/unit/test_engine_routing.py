@@ -141,8 +141,10 @@ async def test_provider_args_win_over_messages_on_converted_legs(h: Harness) -> 
 
 
 async def test_overrides_with_connection_name(h: Harness) -> None:
-    h.resource("res", h.slot("openai", "gpt-4o"))
-    h.connection("anthropic", name="claude-prod")
+    claude = h.connection("anthropic", name="claude-prod")
+    # The resource already uses claude-prod (unused fallback): overrides may name it.
+    h.resource("res", h.slot("openai", "gpt-4o"), fallbackModels=[
+        {"provider": "anthropic", "model": "claude-sonnet-4-5", "connectionId": claude.id}])
     r = await h.call("chat", chat(vmx={"resourceConfigOverrides": {
         "model": {"provider": "anthropic", "model": "claude-sonnet-4-5", "connectionName": "claude-prod"}}}))
     assert r.status == 200 and r.headers["x-vmx-model"] == "claude-sonnet-4-5"

@@ -1,5 +1,6 @@
 """What the completion routes take from the HTTP request before the engine runs: the API key (as its
-SHA-256, the config cache's lookup key), the caller's IP, and the body within the size limit."""
+SHA-256, the config cache's lookup key) and the body within the size limit (the caller's IP: see
+api/request_ip.py)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,6 @@ def api_key_hash(request: Request) -> str | None:
             key = auth[7:]
     key = key.strip() if key else None
     return hash_api_key(key) if key else None
-
-
-def source_ip(request: Request) -> str | None:
-    """The first X-Forwarded-For entry (the original client behind proxies), else the peer address."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded:
-        first = forwarded.split(",", 1)[0].strip()
-        if first:
-            return first[:64]
-    client = request.client
-    return client.host if client is not None else None
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:

@@ -73,25 +73,40 @@ def _pg_uuid(value: Any) -> str | None:
 Encoder = Callable[[Any], Any] | None
 
 
-def _encoders(uuid_fn: Encoder, time_fn: Encoder, bool_fn: Encoder) -> tuple[tuple[str, Encoder], ...]:
+def _pg_text(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL: a client-sent NUL character must not make the batch fail."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def _pg_json_text(value: Any) -> str:
+    """jsonb refuses the escaped NUL (orjson writes NUL that way): the row must still be written."""
+    text = _json_text(value) or ""
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
+def _encoders(uuid_fn: Encoder, time_fn: Encoder, bool_fn: Encoder, text_fn: Encoder = None,
+              json_fn: Encoder = _json_text) -> tuple[tuple[str, Encoder], ...]:
     """Per column, the conversion its value needs (None: as it is), decided once instead of per row."""
     out: list[tuple[str, Encoder]] = []
     for f in fields(AuditRecord):
         if f.name in UUID_FIELDS:
             out.append((f.name, uuid_fn))
         elif f.name in JSON_FIELDS:
-            out.append((f.name, _json_text))
+            out.append((f.name, json_fn))
         elif f.name == "created_at":
             out.append((f.name, time_fn))
         elif f.type in ("bool", bool):
             out.append((f.name, bool_fn))
+        elif f.type in ("str", "str | None", str):
+            out.append((f.name, text_fn))
         else:
             out.append((f.name, None))
     return tuple(out)
 
 
 _SQLITE_ENCODERS = _encoders(_uuid_hex, _sqlite_time, _sqlite_bool)
-_POSTGRES_ENCODERS = _encoders(_pg_uuid, _utc, None)  # asyncpg's jsonb codec takes JSON text
+# asyncpg's jsonb codec takes JSON text
+_POSTGRES_ENCODERS = _encoders(_pg_uuid, _utc, None, text_fn=_pg_text, json_fn=_pg_json_text)
 
 
 def _row(record: AuditRecord, row_id: Any, encoders: tuple[tuple[str, Encoder], ...]) -> tuple[Any, ...]:

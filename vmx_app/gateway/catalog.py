@@ -4,6 +4,7 @@ served by an Anthropic connection, estimated otherwise)."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ import orjson
 from vmx_app.gateway.adapters import AdapterConfigError, ProviderError, ProviderException
 from vmx_app.gateway.adapters.anthropic import AnthropicAdapter
 from vmx_app.gateway.config import ConnectionSnapshot
-from vmx_app.gateway.context import RequestContext
+from vmx_app.gateway.context import RequestContext, header_safe
 from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse, parse_body
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.merge import EnvelopeError, merge_request, split_vmx_envelope
@@ -24,6 +25,7 @@ from vmx_app.gateway.types import Endpoint
 # What Anthropic's count_tokens accepts; sampling parameters such as max_tokens are refused there.
 _COUNT_KEYS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
 _COUNT_TIMEOUT_S = 30.0
+log = logging.getLogger("vmx.gateway")
 
 
 async def list_models(engine: Engine, req: GatewayRequest, shape: Endpoint = "chat") -> GatewayResponse:
@@ -65,13 +67,13 @@ async def count_tokens(engine: Engine, req: GatewayRequest) -> GatewayResponse:
         if not isinstance(merged.get("messages"), list):
             raise bad_request("`messages` must be an array", param="messages")
         slot = resource.model
-        headers["x-vmx-resource"] = resource.name
+        headers["x-vmx-resource"] = header_safe(resource.name)
         try:
             conn = await engine.deps.config.get_connection(slot.connection_id) if slot.connection_id else None
         except Exception:  # noqa: BLE001 - unusable credentials: the estimate still answers
             conn = None
         if conn is not None and conn.provider == "anthropic" and conn.environment_id == req.environment_id:
-            headers.update({"x-vmx-provider": conn.provider, "x-vmx-model": slot.model,
+            headers.update({"x-vmx-provider": header_safe(conn.provider), "x-vmx-model": header_safe(slot.model),
                             "x-vmx-connection-id": conn.id})
             counted = await _forward(engine, conn, merged, slot.model, req.anthropic_beta)
             if counted is not None:
@@ -98,6 +100,11 @@ async def _forward(engine: Engine, conn: ConnectionSnapshot, body: dict[str, Any
     try:
         resp = await adapter.count_tokens(payload, {"anthropic-beta": beta} if beta else None, _COUNT_TIMEOUT_S)
     except ProviderError as exc:
+        if exc.status in (401, 403):  # the provider's text can quote the (masked) key: never shown
+            log.warning("count_tokens: connection %s refused by the provider (%s): %s", conn.name, exc.status,
+                        exc.message)
+            raise GatewayError(502, f"upstream authentication failed for connection {conn.name}",
+                               code="upstream_authentication_failed", type="api_error") from None
         if 400 <= exc.status < 500 and exc.status not in (404, 408, 429):
             raise GatewayError(exc.status, exc.message, type=exc.error_type, raw=exc.body or None) from None
         return None

@@ -133,6 +133,7 @@ class ResourceSnapshot(ResourceConfig):
     environment_id: str
     name: str
     budgets: list[BudgetEntry] = Field(default_factory=list)  # not in ResourceConfig: no override
+    allow_overrides: bool = True  # not part of ResourceConfig: a request can never override it
 
 
 class PoolConfig(CamelModel):

@@ -100,15 +100,15 @@ class RequestContext:
     def headers(self) -> dict[str, str]:
         h = {"x-vmx-request-id": self.request_id}
         if self.resource_name:
-            h["x-vmx-resource"] = self.resource_name
+            h["x-vmx-resource"] = header_safe(self.resource_name)  # the client's `model`, as sent
         if self.provider:
-            h["x-vmx-provider"] = self.provider
+            h["x-vmx-provider"] = header_safe(self.provider)
         if self.model:
-            h["x-vmx-model"] = self.model
+            h["x-vmx-model"] = header_safe(self.model)
         if self.connection is not None:
             h["x-vmx-connection-id"] = self.connection.id
         if self.correlation_id:
-            h["x-vmx-correlation-id"] = _header_safe(self.correlation_id)
+            h["x-vmx-correlation-id"] = header_safe(self.correlation_id)
         h["x-vmx-gate-duration-ms"] = f"{self.gate_s * 1000.0:.3f}"
         h["x-vmx-routing-duration-ms"] = f"{(self.routing_s or 0.0) * 1000.0:.3f}"
         h["x-vmx-event-count"] = str(len(self.events))
@@ -118,15 +118,15 @@ class RequestContext:
             p = f"x-vmx-event-{i}-"
             h[p + "type"] = ev["type"]
             if ev["type"] == "fallback":
-                h[p + "fallback-failed-model"] = _header_safe(ev["model"])
-                h[p + "fallback-failed-provider"] = ev["provider"]
+                h[p + "fallback-failed-model"] = header_safe(ev["model"])
+                h[p + "fallback-failed-provider"] = header_safe(ev["provider"])
                 h[p + "fallback-failure-reason"] = ev["failureReason"]
                 h[p + "fallback-status-code"] = str(ev["statusCode"])
             else:
-                h[p + "routing-original-provider"] = ev["originalProvider"]
-                h[p + "routing-original-model"] = _header_safe(ev["originalModel"])
-                h[p + "routing-routed-provider"] = ev["routedProvider"]
-                h[p + "routing-routed-model"] = _header_safe(ev["routedModel"])
+                h[p + "routing-original-provider"] = header_safe(ev["originalProvider"])
+                h[p + "routing-original-model"] = header_safe(ev["originalModel"])
+                h[p + "routing-routed-provider"] = header_safe(ev["routedProvider"])
+                h[p + "routing-routed-model"] = header_safe(ev["routedModel"])
         return h
 
     def audit_record(self, *, pricing: PricingFn | None, store_payloads: bool,
@@ -188,8 +188,9 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _header_safe(value: str) -> str:
-    """Header values must be latin-1 without line breaks: anything else is percent-escaped."""
-    if value.isascii() and "\n" not in value and "\r" not in value:
+def header_safe(value: str) -> str:
+    """Header values are printable ASCII: anything else (non-Latin-1 names, CR/LF, controls) is
+    percent-encoded as UTF-8, as RFC 8187 does for parameters; `%` itself too, so it decodes back."""
+    if value.isascii() and value.isprintable() and "%" not in value:
         return value
     return quote(value, safe=" !#$&'()*+,/:;=?@[]~")

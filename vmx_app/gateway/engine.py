@@ -16,13 +16,14 @@ from typing import Any
 import orjson
 from opentelemetry import trace
 
-from vmx_app.gateway.config import ApiKeySnapshot, ModelSlot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
 from vmx_app.gateway.ids import new_request_id
-from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, end_provider_span, run_legs
+from vmx_app.gateway.leg_spans import end_provider_span
+from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, run_legs
 from vmx_app.gateway.merge import EnvelopeError, VmxEnvelope, apply_overrides, merge_request, split_vmx_envelope
 from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
 from vmx_app.gateway.stream import StreamBridge
@@ -30,6 +31,8 @@ from vmx_app.gateway.types import Endpoint
 
 log = logging.getLogger("vmx.gateway")
 JSON = "application/json"
+MAX_RESOURCE_NAME = 100
+OVERRIDES_ANY = "overrides:any"  # API-key label: overrides may name any connection of the environment
 SSE = "text/event-stream"
 
 
@@ -43,6 +46,7 @@ class GatewayRequest:
     source_ip: str | None = None
     anthropic_beta: str | None = None
     body_limit: int = 0  # for the 413 message
+    max_json_depth: int = 64  # deeper bodies are refused: they could not be forwarded nor audited
 
 
 @dataclass(slots=True)
@@ -83,7 +87,7 @@ class Engine:
         ctx.correlation_id = envelope.correlation_id
         ctx.metadata = envelope.metadata or None
         if envelope.resource_config_overrides:
-            resource = await self._override(resource, envelope.resource_config_overrides)
+            resource = await self._override(resource, envelope.resource_config_overrides, key)
         if resource.default_args or envelope.provider_args:
             merged = merge_request(resource.default_args, body, envelope.provider_args)
         else:
@@ -132,7 +136,10 @@ class Engine:
             check_body(ctx.endpoint, body)  # raises the precise 400
             raise bad_request("`model` is required", param="model")
         ctx.resource_name = name
-        resource = await self.deps.config.get_resource(ctx.environment_id, name)
+        # A name no resource can have (NUL, over 100 characters) is not looked up: the database
+        # would refuse the query, not answer "none".
+        resource = None if "\x00" in name or len(name) > MAX_RESOURCE_NAME else \
+            await self.deps.config.get_resource(ctx.environment_id, name)
         if resource is None or resource.workspace_id != ctx.workspace_id:
             raise GatewayError(404, f"AI resource {name!r} not found in this environment", code="model_not_found",
                                type="not_found_error", param="model")
@@ -142,28 +149,53 @@ class Engine:
                                code="api_key_resource_not_authorized", type="permission_error")
         return resource
 
-    async def _override(self, resource: ResourceSnapshot, overrides: dict[str, Any]) -> ResourceSnapshot:
-        """`vmx.resourceConfigOverrides` merged in, every `connectionName` resolved (400 naming the slot)."""
+    async def _override(self, resource: ResourceSnapshot, overrides: dict[str, Any],
+                        key: ApiKeySnapshot) -> ResourceSnapshot:
+        """`vmx.resourceConfigOverrides` merged in, every changed slot's connection resolved and allowed
+        (400 naming the slot): the resource must allow overrides, and a slot may only name a connection
+        the resource already uses unless the key carries the label `overrides:any` (DESIGN §11)."""
         prefix = "vmx.resourceConfigOverrides"
+        if not resource.allow_overrides:
+            raise bad_request(f"{prefix}: AI resource {resource.name!r} does not allow overrides", param=prefix)
         try:
             patched = apply_overrides(resource, overrides, prefix)
         except EnvelopeError as exc:
             raise bad_request(str(exc), param=exc.field) from None
-        slots: list[tuple[str, ModelSlot]] = [("model", patched.model)]
-        slots += [(f"secondaryModels[{i}]", s) for i, s in enumerate(patched.secondary_models)]
-        slots += [(f"fallbackModels[{i}]", s) for i, s in enumerate(patched.fallback_models)]
-        if patched.routing is not None:
-            slots += [(f"routing.conditions[{i}].then", c.then) for i, c in enumerate(patched.routing.conditions)
-                      if c.then is not None]
-        for path, slot in slots:
-            if slot.connection_id or not slot.connection_name:
-                continue
-            conn = await self.deps.config.get_connection_by_name(resource.environment_id, slot.connection_name)
-            if conn is None:
-                raise bad_request(f"{path}.connectionName: unknown connection {slot.connection_name!r}",
-                                  param=f"{prefix}.{path}.connectionName")
+        before = dict(resource_slots(resource))
+        used = {s.connection_id for _, s in before.items() if s.connection_id}
+        any_connection = OVERRIDES_ANY in key.labels
+        for path, slot in resource_slots(patched):
+            old = before.get(path)
+            if old is not None and (old.connection_id, old.connection_name) == (slot.connection_id,
+                                                                                slot.connection_name):
+                continue  # the resource's own connection: nothing widened
+            where = f"{prefix}.{path}"
+            conn = await self._override_connection(resource.environment_id, slot, where)
+            if not any_connection and conn.id not in used:
+                raise bad_request(f"{where}: connection {conn.name!r} is not used by AI resource {resource.name!r} "
+                                  f"(an API key labelled {OVERRIDES_ANY!r} may name any)", param=where)
             slot.connection_id = conn.id  # a fresh copy made by apply_overrides: the cache is untouched
         return patched
+
+    async def _override_connection(self, environment_id: str, slot: ModelSlot, where: str) -> ConnectionSnapshot:
+        """The connection an overridden slot names, in this environment; 400 naming the slot otherwise."""
+        config = self.deps.config
+        if slot.connection_id:
+            try:
+                conn = await config.get_connection(slot.connection_id)
+            except Exception:  # noqa: BLE001 - e.g. credentials that no longer decrypt
+                raise bad_request(f"{where}.connectionId: connection {slot.connection_id!r} is unusable",
+                                  param=f"{where}.connectionId") from None
+            if conn is None or conn.environment_id != environment_id:
+                raise bad_request(f"{where}.connectionId: unknown connection {slot.connection_id!r}",
+                                  param=f"{where}.connectionId")
+            return conn
+        name = slot.connection_name or ""
+        conn = None if "\x00" in name else await config.get_connection_by_name(environment_id, name)
+        if conn is None:
+            raise bad_request(f"{where}.connectionName: unknown connection {slot.connection_name!r}",
+                              param=f"{where}.connectionName")
+        return conn
 
     def _plan(self, ctx: RequestContext, st: CallState, key: ApiKeySnapshot, envelope: VmxEnvelope) -> list[Leg]:
         resource = st.resource
@@ -248,7 +280,13 @@ class Engine:
             record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id))
             deps.audit.submit(record)
         except Exception:  # noqa: BLE001 - auditing must not turn an answered request into an error
-            log.exception("audit record for %s could not be queued", ctx.request_id)
+            log.exception("audit record for %s could not be queued; kept without payloads", ctx.request_id)
+            # Every answered request has its row: without the client's payloads and metadata.
+            ctx.metadata = ctx.request_payload = ctx.response_payload = None
+            try:
+                deps.audit.submit(ctx.audit_record(pricing=None, store_payloads=False))
+            except Exception:  # noqa: BLE001
+                log.exception("audit record for %s could not be queued", ctx.request_id)
 
     def _request_span(self, ctx: RequestContext) -> Any:
         tracer = self.deps.tracer
@@ -289,6 +327,17 @@ def _spawn(coro: Any) -> None:
     task.add_done_callback(_TASKS.discard)
 
 
+def resource_slots(resource: ResourceSnapshot) -> list[tuple[str, ModelSlot]]:
+    """Every model slot of a resource with its path (`model`, `fallbackModels[1]`, ...)."""
+    slots: list[tuple[str, ModelSlot]] = [("model", resource.model)]
+    slots += [(f"secondaryModels[{i}]", s) for i, s in enumerate(resource.secondary_models)]
+    slots += [(f"fallbackModels[{i}]", s) for i, s in enumerate(resource.fallback_models)]
+    if resource.routing is not None:
+        slots += [(f"routing.conditions[{i}].then", c.then) for i, c in enumerate(resource.routing.conditions)
+                  if c.then is not None]
+    return slots
+
+
 def parse_body(req: GatewayRequest) -> dict[str, Any]:
     if req.body is None:
         raise GatewayError(413, f"request body exceeds the limit of {req.body_limit} bytes",
@@ -299,4 +348,19 @@ def parse_body(req: GatewayRequest) -> dict[str, Any]:
         raise bad_request(f"request body is not valid JSON: {exc}", code="invalid_json") from None
     if not isinstance(body, dict):
         raise bad_request("request body must be a JSON object", code="invalid_json")
+    if nested_deeper_than(body, req.max_json_depth):
+        raise bad_request(f"request body nests deeper than {req.max_json_depth} levels", code="invalid_json")
     return body
+
+
+def nested_deeper_than(value: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Do JSON containers nest more than `limit` levels? Iterative: no recursion on hostile input."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False

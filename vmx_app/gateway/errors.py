@@ -89,7 +89,7 @@ def failure_reason(kind: FailureKind, status: int) -> str:
             return "provider_configuration"
         return "server_error" if status >= 500 else "client_error"
     return {"timeout": "timeout", "network": "network_error", "gate": "capacity",
-            "circuit": "circuit_open", "config": "configuration_error"}[kind]
+            "circuit": "circuit_open", "config": "configuration_error", "conversion": "conversion_error"}[kind]
 
 
 def exhausted_status(kind: FailureKind, status: int) -> int:

@@ -29,7 +29,6 @@ from vmx_app.gateway.convert import registry
 from vmx_app.gateway.convert.usage import usage_from_passthrough
 from vmx_app.gateway.dispatch import (
     ENDPOINT_SHAPE,
-    GENAI_SYSTEM,
     WirePlan,
     converted_body,
     parse_canonical,
@@ -44,12 +43,14 @@ from vmx_app.gateway.errors import (
     failure_reason,
 )
 from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fallback_worthy, is_retryable, leg_timeout
+from vmx_app.gateway.leg_spans import end_provider_span, provider_span, start_span
 from vmx_app.gateway.metrics import ErrorRateSource
 from vmx_app.gateway.stream import StreamBridge
 from vmx_app.gateway.tokens import estimate_tokens, max_output_tokens
 from vmx_app.gateway.types import CanonicalRequest, Endpoint, FailureKind, Usage
 
 T = TypeVar("T")
+UPSTREAM_AUTH_STATUSES = frozenset({401, 403})
 
 
 class ConfigSource(Protocol):
@@ -139,7 +140,8 @@ class LegResult:
 
 class LegFailed(Exception):
     def __init__(self, kind: FailureKind, status: int, message: str, *, attempts: int = 0,
-                 retry_after_s: float | None = None, code: str | None = None) -> None:
+                 retry_after_s: float | None = None, code: str | None = None, connection: str | None = None,
+                 refusal: GatewayError | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -147,6 +149,8 @@ class LegFailed(Exception):
         self.attempts = attempts
         self.retry_after_s = retry_after_s
         self.code = code
+        self.connection = connection  # its name, for messages that must not quote the provider
+        self.refusal = refusal  # a leg that could not be built: the 400 it would have answered
 
 
 async def _within(aw: Awaitable[T], limit: float | None) -> T:
@@ -156,21 +160,46 @@ async def _within(aw: Awaitable[T], limit: float | None) -> T:
         return await aw
 
 
+async def _open_stream(adapter: ProviderAdapter, call: UpstreamCall, st: CallState, plan: WirePlan,
+                       deps: EngineDeps) -> tuple[StreamBridge, bytes]:
+    upstream = await adapter.stream(call)
+    bridge = StreamBridge(upstream, endpoint=st.endpoint, plan=plan, model=call.model, canonical=st.canonical,
+                          drop_usage_chunk=st.drop_usage_chunk, assemble=st.assemble, deadline=st.deadline,
+                          clock=deps.clock)
+    try:
+        return bridge, await bridge.prime()
+    except BaseException:
+        await upstream.aclose()
+        raise
+
+
 async def run_legs(deps: EngineDeps, st: CallState, legs: list[Leg]) -> LegResult:
     """The first leg that answers; GatewayError when a client error stops the chain or all failed."""
     last: tuple[Leg, LegFailed] | None = None
+    unbuilt = 0  # legs whose request could not be built for their provider
+    first_refusal: GatewayError | None = None
     for leg in legs:
         try:
             return await _run_leg(deps, st, leg)
         except LegFailed as failed:
+            if failed.refusal is not None:
+                unbuilt += 1
+                first_refusal = first_refusal or failed.refusal
             conn_id = leg.slot.connection_id
             st.ctx.add_fallback_event(
                 slot_label=leg.label, provider=leg.slot.provider, model=leg.slot.model, connection_id=conn_id,
                 reason=failure_reason(failed.kind, failed.status), status=failed.status, message=failed.message,
                 attempts=failed.attempts)
-            last = (leg, failed)
+            if failed.refusal is None or last is None or last[1].refusal is not None:
+                last = (leg, failed)  # the answer reports the last leg that was actually tried
     assert last is not None, "plan_legs always plans at least one leg"
     leg, failed = last
+    if unbuilt == len(legs) and first_refusal is not None:
+        raise first_refusal  # no leg could take the request: the client's 400 (e.g. a field no target has)
+    if failed.kind == "http" and failed.status in UPSTREAM_AUTH_STATUSES:
+        # The provider's text can quote the (masked) provider key: it stays in the audit row's events.
+        raise GatewayError(502, f"upstream authentication failed for connection {failed.connection}",
+                           code="upstream_authentication_failed", type="api_error")
     status = exhausted_status(failed.kind, failed.status)
     headers = {}
     if status == 429 and failed.retry_after_s is not None:
@@ -279,38 +308,10 @@ async def _gate(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateRe
     return verdict
 
 
-def start_span(deps: EngineDeps, st: CallState, name: str, attributes: dict[str, Any]) -> Any:
-    """A child of the request span, or None when tracing is off (no cost on the hot path)."""
-    if st.trace is None or deps.tracer is None:
-        return None
-    return deps.tracer.start_span(name, context=st.trace, attributes=attributes)
-
-
-def provider_span(deps: EngineDeps, st: CallState, conn: ConnectionSnapshot, model: str, attempt: int) -> Any:
-    return start_span(deps, st, "vmx.provider_call", {
-        "gen_ai.system": GENAI_SYSTEM.get(conn.provider, conn.provider),
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": model,
-        "vmx.connection.id": conn.id,
-        "vmx.attempt": attempt,
-        "vmx.stream": st.stream,
-    })
-
-
-def end_provider_span(span: Any, model: str | None, usage: Usage | None, status: int | None = None,
-                      error: str | None = None) -> None:
-    if span is None:
-        return
-    if model:
-        span.set_attribute("gen_ai.response.model", model)
-    if usage is not None:
-        span.set_attribute("gen_ai.usage.input_tokens", usage.input)
-        span.set_attribute("gen_ai.usage.output_tokens", usage.output)
-    if status is not None:
-        span.set_attribute("http.response.status_code", status)
-    if error:
-        span.set_attribute("error.type", error)
-    span.end()
+def _count_failure(deps: EngineDeps, rate_key: tuple[str, str, str], breaker_key: tuple[str, str],
+                   status: int) -> None:
+    deps.error_rates.record(rate_key, status, deps.wall())
+    deps.breaker.record_failure(breaker_key, deps.clock())
 
 
 async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
@@ -325,16 +326,24 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
     except AdapterConfigError as exc:
         raise LegFailed("config", 502, f"connection {conn.name!r}: {exc}") from None
     plan = wire_plan(st.endpoint, conn.provider)
-    body = _body(st, plan, slot.model, conn.provider)
+    try:
+        body = _body(st, plan, slot.model, conn.provider)
+    except GatewayError as err:  # this provider cannot take the request: a failed leg, the chain goes on
+        if err.status != 400:
+            raise
+        raise LegFailed("conversion", 400, f"{leg.label}: {err.message}", refusal=err) from None
     gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
                           ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream,
                           st.environment, max_output_tokens(st.merged))
     extra = st.extra_headers if plan.shape == "anthropic" else None
     rate_key = (st.resource.id, conn.id, slot.model)
     attempts = slot.max_retries + 1
+    retried_status: int | None = None  # the last failure, retried: counted only if the leg ends failing
     for attempt in range(attempts):
         limit = leg_timeout(slot, st.deadline, deps.clock())
         if limit is not None and limit <= 0:
+            if retried_status is not None:
+                _count_failure(deps, rate_key, key, retried_status)
             raise LegFailed("timeout", 504, "request deadline (vmx.timeoutMs) exceeded", attempts=attempt)
         verdict = await _admit(deps, st, gate_ctx)  # every attempt takes capacity, retries included
         call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
@@ -343,17 +352,9 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         result = LegResult(leg, conn, plan, verdict, gate_ctx, started, span=span)
         try:
             if st.stream:
-                upstream = await _within(adapter.stream(call), limit)
-                bridge = StreamBridge(upstream, endpoint=st.endpoint, plan=plan, model=slot.model,
-                                      canonical=st.canonical, drop_usage_chunk=st.drop_usage_chunk,
-                                      assemble=st.assemble, deadline=st.deadline, clock=deps.clock)
-                try:
-                    result.first = await _within(bridge.prime(), limit)
-                except BaseException:
-                    await upstream.aclose()
-                    raise
-                result.bridge = bridge
-                answered = upstream.headers
+                # One budget up to the first byte for the client: headers and first event share it.
+                result.bridge, result.first = await _within(_open_stream(adapter, call, st, plan, deps), limit)
+                answered = result.bridge.upstream.headers
             else:
                 resp = await _within(adapter.send(call), limit)
                 _complete_body(st, plan, resp, slot.model, result)
@@ -366,20 +367,23 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         except (ProviderException, TimeoutError) as exc:
             kind, status = classify(exc)
             end_provider_span(span, None, None, status, kind)
-            deps.error_rates.record(rate_key, status, deps.wall())
-            await _settle(deps, gate_ctx, verdict, None, failed=True)
+            await _settle(deps, gate_ctx, verdict, None, failed=True)  # this attempt's tokens and cost go back
             if not is_fallback_worthy(status, kind):
+                deps.error_rates.record(rate_key, status, deps.wall())
                 assert isinstance(exc, ProviderError)
                 raise _client_error(exc, plan, conn.provider, slot.model) from None
-            deps.breaker.record_failure(key, deps.clock())
             retry_after = exc.retry_after_s if isinstance(exc, ProviderError) else None
             message = exc.message if isinstance(exc, ProviderError) else (str(exc) or kind)
             if attempt + 1 < attempts and is_retryable(status, kind):
                 delay = backoff_delay(attempt, retry_after, deps.rand)
                 if st.deadline is None or deps.clock() + delay < st.deadline:
+                    retried_status = status
                     await deps.sleep(delay)
                     continue
-            raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after) from None
+            # The leg's outcome, once: retries must not open the circuit nor inflate errorRate.
+            _count_failure(deps, rate_key, key, status)
+            raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after,
+                            connection=conn.name) from None
         if not st.stream:
             ctx.provider_s = time.perf_counter() - started
             deps.error_rates.record(rate_key, 200, deps.wall())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from pydantic import Field, ValidationError, field_validator
 
 from vmx_app.gateway.config import CamelModel, ResourceConfig
@@ -19,6 +20,9 @@ NOT_OVERRIDABLE = frozenset({"capacity", "enforceCapacity"})
 _SLOT_PATHS = ("model",)  # slots that deep-merge (list-held slots are replaced whole)
 
 StrictInt = Annotated[int, Field(strict=True)]
+# `vmx.metadata` lands on every audit row and in routing: a small flat object (DESIGN §11).
+METADATA_MAX_KEYS = 32
+METADATA_MAX_BYTES = 4096
 
 
 class EnvelopeError(ValueError):
@@ -42,6 +46,19 @@ class VmxEnvelope(CamelModel):
     @classmethod
     def _null_is_empty(cls, v: Any) -> Any:
         return {} if v is None else v
+
+    @field_validator("metadata")
+    @classmethod
+    def _flat_metadata(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if len(v) > METADATA_MAX_KEYS:
+            raise ValueError(f"at most {METADATA_MAX_KEYS} keys (got {len(v)})")
+        for key, value in v.items():
+            if not isinstance(value, str | int | float | bool):
+                raise ValueError(f"{key!r}: values are strings, numbers or booleans (a flat object)")
+        size = len(orjson.dumps(v))
+        if size > METADATA_MAX_BYTES:
+            raise ValueError(f"at most {METADATA_MAX_BYTES} bytes as JSON (got {size})")
+        return v
 
 
 def _clone(value: Any) -> Any:

@@ -7,13 +7,11 @@ callback bound to the primary model, and the random source for traffic splits.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
-from vmx_app.gateway import routing_cel
+from vmx_app.gateway import routing_cel, safe_regex
 from vmx_app.gateway.config import ModelSlot, RoutingConfig, RoutingPredicate
 from vmx_app.gateway.tokens import estimate_tokens
 from vmx_app.gateway.types import Endpoint, ErrorRateFn
@@ -91,6 +89,7 @@ def routing_input_from_body(
     `request_tokens` lets the caller pass the estimate it already made for the capacity gate.
     """
     messages = _messages(body, endpoint)
+    bound = safe_regex.bound_text  # conditions read at most MAX_CONDITION_TEXT characters of each
     texts = [_message_text(m) for m in messages]
     tools = body.get("tools")
     tools_count = len(tools) if isinstance(tools, list) else 0
@@ -102,9 +101,9 @@ def routing_input_from_body(
         tools_count=tools_count,
         has_tools=tools_count > 0,
         stream=bool(body.get("stream")),
-        first_message=texts[0] if texts else "",
-        last_message=texts[-1] if texts else "",
-        all_messages_content=" ".join(t for t in texts if t),
+        first_message=bound(texts[0]) if texts else "",
+        last_message=bound(texts[-1]) if texts else "",
+        all_messages_content=bound(" ".join(t for t in texts if t)),
         metadata=dict(metadata or {}),
         api_key_name=api_key_name,
     )
@@ -200,14 +199,6 @@ def _list_value(value: Any) -> list[Any]:
     return [] if value is None else [value]
 
 
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
 def _contains(actual: Any, value: Any) -> bool:
     if isinstance(actual, list):
         return any(_equals(item, value) for item in actual)
@@ -236,8 +227,7 @@ def apply_operator(op: str, actual: Any, value: Any) -> bool:
         return text.startswith(affix) if op == "startsWith" else text.endswith(affix)
     if op == "matches":
         text = _as_text(actual)
-        rx = _regex(value) if isinstance(value, str) else None
-        return text is not None and rx is not None and rx.search(text) is not None
+        return text is not None and isinstance(value, str) and safe_regex.search(value, text)
     if op in ("in", "notIn"):
         found = any(_equals(actual, v) for v in _list_value(value))
         return found if op == "in" else not found
@@ -358,10 +348,10 @@ def _predicate_errors(pred: RoutingPredicate, path: str) -> list[str]:
     if op == "matches":
         if not isinstance(value, str):
             return [f"{path}.value: a regular expression string is required for operator matches"]
-        try:
-            re.compile(value)
-        except re.error as exc:
-            return [f"{path}.value: invalid regular expression {value!r}: {exc}"]
+        err = safe_regex.pattern_error(value)
+        if err is not None:
+            return [f"{path}.value: regular expression {value!r} is not supported (RE2 syntax, no "
+                    f"backreferences or lookaround): {err}"]
     if op in _ORDERING and isinstance(value, dict | list | bool):
         return [f"{path}.value: operator {op} needs a number or a string"]
     if op in ("in", "notIn") and isinstance(value, dict):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 Endpoint = Literal["chat", "responses", "anthropic"]
 # How an upstream leg failed: an HTTP status, no answer in time, no connection, refused by the
 # capacity gate, skipped by an open circuit, or a connection that cannot be used as configured.
-FailureKind = Literal["http", "timeout", "network", "gate", "circuit", "config"]
+FailureKind = Literal["http", "timeout", "network", "gate", "circuit", "config", "conversion"]
 # errorRate(windowSeconds, status | "any") of the resource's primary model, as routing reads it.
 ErrorRateFn = Callable[[int, "str | int"], float]
 

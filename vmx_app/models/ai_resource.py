@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from pydantic import Field as PydanticField
 from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, UniqueConstraint
@@ -38,6 +39,8 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
     enforce_capacity: bool = Field(default=False)
     default_args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     budgets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    # May a request patch this resource through `vmx.resourceConfigOverrides` (DESIGN §11)?
+    allow_overrides: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 # ---- API schemas (camelCase JSON) ------------------------------------------------------------------
@@ -67,6 +70,7 @@ class AIResourceCreate(EchoedReadOnly):
     enforce_capacity: bool = False
     default_args: dict[str, Any] = PydanticField(default_factory=dict)
     budgets: list[BudgetEntry] = PydanticField(default_factory=list, max_length=20)
+    allow_overrides: bool = True
     # Write-only: appends this resource's id to those API keys' `resources`.
     assign_api_keys: list[uuid.UUID] = PydanticField(default_factory=list)
 
@@ -87,6 +91,7 @@ class AIResourceUpdate(EchoedReadOnly):
     enforce_capacity: bool | None = None
     default_args: dict[str, Any] | None = None
     budgets: list[BudgetEntry] | None = PydanticField(default=None, max_length=20)
+    allow_overrides: bool | None = None
     assign_api_keys: list[uuid.UUID] | None = None
 
     _default_args_depth = field_validator("default_args")(_bounded_default_args)
@@ -107,6 +112,7 @@ class AIResourcePublic(CamelModel):
     enforce_capacity: bool
     default_args: dict[str, Any]
     budgets: list[dict[str, Any]] = PydanticField(default_factory=list)
+    allow_overrides: bool = True
     created_at: datetime
     updated_at: datetime
     created_by: uuid.UUID | None = None

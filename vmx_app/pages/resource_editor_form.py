@@ -66,6 +66,7 @@ class ResourceForm:
     enforce_capacity: bool = False
     budgets: list[BudgetRow] = dataclasses.field(default_factory=list)
     default_args: str = "{}"
+    allow_overrides: bool = True
 
 
 class FormError(ValueError):
@@ -135,6 +136,7 @@ def api_to_form(data: dict[str, Any], names: dict[str, str] | None = None) -> Re
         enforce_capacity=bool(data.get("enforceCapacity", False)),
         budgets=budget_rows(data.get("budgets")),
         default_args=json.dumps(data.get("defaultArgs") or {}, indent=2),
+        allow_overrides=bool(data.get("allowOverrides", True)),
     )
 
 
@@ -242,12 +244,13 @@ def form_to_api(form: ResourceForm) -> dict[str, Any]:
         "enforceCapacity": form.enforce_capacity,
         "defaultArgs": default_args_api(form.default_args),
         "budgets": budget_entries(form.budgets),
+        "allowOverrides": form.allow_overrides,
     }
 
 
 EDITABLE_KEYS: tuple[str, ...] = ("name", "description", "model", "secondaryModels", "useFallback",
                                   "fallbackModels", "routing", "capacity", "enforceCapacity", "defaultArgs",
-                                  "budgets")
+                                  "budgets", "allowOverrides")
 
 
 def editable_shape(public: dict[str, Any]) -> dict[str, Any]:

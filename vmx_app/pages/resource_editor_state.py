@@ -72,6 +72,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     enforce_capacity: bool = False
     budgets: list[BudgetRow] = []
     default_args: str = "{}"
+    allow_overrides: bool = True
     json_text: str = ""
     json_error: str = ""
     connections: list[dict[str, str]] = []
@@ -91,7 +92,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
             fallback_models=list(self.fallback_models), routing_enabled=self.routing_enabled,
             routing_mode=self.routing_mode, routing_present=self.routing_present, conditions=list(self.conditions),
             capacity=list(self.capacity), enforce_capacity=self.enforce_capacity, default_args=self.default_args,
-            budgets=list(self.budgets))
+            budgets=list(self.budgets), allow_overrides=self.allow_overrides)
 
     def _set_form(self, form: ResourceForm) -> None:
         for f in dataclasses.fields(ResourceForm):
@@ -177,6 +178,10 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     @rx.event
     def set_enforce_capacity(self, value: bool) -> None:
         self.enforce_capacity = value
+
+    @rx.event
+    def set_allow_overrides(self, value: bool) -> None:
+        self.allow_overrides = value
 
     # ---- model slots -------------------------------------------------------------------------------------
 

@@ -66,6 +66,9 @@ def general_tab() -> rx.Component:
                     read_only=READ_ONLY, placeholder='{"temperature": 0.2}'),
         rx.text("Deep-merged into every request; the caller's body and vmx.providerArgs win.", size="1",
                 color_scheme="gray"),
+        _switch("Allow request overrides", S.allow_overrides, S.set_allow_overrides, "resource-allow-overrides"),
+        rx.text("vmx.resourceConfigOverrides may patch this resource per request, naming only the connections it "
+                "already uses (any connection for API keys labelled overrides:any).", size="1", color_scheme="gray"),
         spacing="3", width="100%",
     )
 

@@ -210,7 +210,7 @@ async def create_resource(*, session: AsyncSession, workspace_id: uuid.UUID, env
     keys = await _api_keys(session, environment_id, data.assign_api_keys)
     row = AIResource(workspace_id=workspace_id, environment_id=environment_id, name=data.name,
                      description=data.description, budgets=[b.dump() for b in data.budgets],
-                     created_by=user_id, updated_by=user_id)
+                     allow_overrides=data.allow_overrides, created_by=user_id, updated_by=user_id)
     _apply(row, stored)
     session.add(row)
     _assign(keys, row.id)
@@ -229,6 +229,11 @@ async def update_resource(*, session: AsyncSession, row: AIResource, data: AIRes
         row.description = data.description
     if data.budgets is not None:
         row.budgets = [b.dump() for b in data.budgets]
+    if "allow_overrides" in sent:
+        if data.allow_overrides is None:
+            raise Invalid("allowOverrides: must not be null",
+                          details=[{"field": "allowOverrides", "message": "must not be null"}])
+        row.allow_overrides = data.allow_overrides
     # Merge what was sent over what is stored, then validate the whole config again: a slot kept from
     # before must still resolve (its connection's allowedModels may have changed).
     merged = stored_config(row)

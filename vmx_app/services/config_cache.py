@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,34 @@ class _Slot:
     expires: float
 
 
+class BoundedTable(OrderedDict[str, _Slot]):
+    """API keys by hash, least recently used first: at most `size` entries, and expired ones swept
+    once per TTL, so a flood of random keys cannot grow the process without bound."""
+
+    def __init__(self, size: int, sweep_every_s: float) -> None:
+        super().__init__()
+        self.size = size
+        self.sweep_every_s = sweep_every_s
+        self._next_sweep = time.monotonic() + sweep_every_s
+
+    def hit(self, key: str) -> _Slot | None:
+        slot = self.get(key)
+        if slot is not None:
+            self.move_to_end(key)
+        return slot
+
+    def __setitem__(self, key: str, value: _Slot) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_every_s
+            for stale in [k for k, s in self.items() if s.expires <= now]:
+                del self[stale]
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 def _env_of(value: Any) -> str | None:
     return getattr(value, "environment_id", None)
 
@@ -64,7 +93,7 @@ class ConfigCache:
         self._resources: dict[tuple[str, str], _Slot] = {}
         self._connections: dict[str, _Slot] = {}
         self._connection_ids: dict[tuple[str, str], _Slot] = {}  # (env, name) -> id | None
-        self._api_keys: dict[str, _Slot] = {}
+        self._api_keys = BoundedTable(get_settings().vmx_api_key_cache_size, self.ttl_s)
         self._environments: dict[str, _Slot] = {}
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
         # Bumped by every invalidation: a load that started before it must not store what it read.
@@ -107,10 +136,13 @@ class ConfigCache:
         return conn if conn is not None and conn.environment_id == key[0] and conn.name == name else None
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
-        slot = self._api_keys.get(key_hash)
+        slot = self._api_keys.hit(key_hash)
         if slot is not None and slot.expires > time.monotonic():
             return slot.value  # type: ignore[no-any-return]
-        return await self._load(("k", key_hash), self._api_keys, key_hash, lambda: _load_api_key(key_hash))
+        # An unknown key is believed unknown for the full TTL (creating a key invalidates at once):
+        # a storm of the same bad key costs one database query.
+        return await self._load(("k", key_hash), self._api_keys, key_hash, lambda: _load_api_key(key_hash),
+                                negative_ttl_s=self.ttl_s)
 
     async def get_environment(self, env_id: Any) -> EnvironmentSnapshot | None:
         key = str(env_id)
@@ -120,23 +152,23 @@ class ConfigCache:
         return await self._load(("e", key), self._environments, key, lambda: _load_environment(key))
 
     async def _load(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
-                    loader: Callable[[], Awaitable[Any]]) -> Any:
+                    loader: Callable[[], Awaitable[Any]], negative_ttl_s: float = NEGATIVE_TTL_S) -> Any:
         pending = self._inflight.get(flight)
         if pending is None:
-            pending = asyncio.ensure_future(self._fill(flight, table, key, loader))
+            pending = asyncio.ensure_future(self._fill(flight, table, key, loader, negative_ttl_s))
             self._inflight[flight] = pending
         # shield: one caller giving up (timeout, disconnect) must not cancel the others' load.
         return await asyncio.shield(pending)
 
     async def _fill(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
-                    loader: Callable[[], Awaitable[Any]]) -> Any:
+                    loader: Callable[[], Awaitable[Any]], negative_ttl_s: float) -> Any:
         generation = self._generation
         try:
             self.loads += 1
             value = await loader()
             if generation == self._generation:
                 ttl = self.ttl_s if value is not None and not isinstance(value, Exception) else \
-                    min(NEGATIVE_TTL_S, self.ttl_s)
+                    min(negative_ttl_s, self.ttl_s)
                 table[key] = _Slot(value, time.monotonic() + ttl)
             return value
         finally:
@@ -186,6 +218,11 @@ class ConfigCache:
         self._api_keys.clear()
         self._environments.clear()
 
+    def stats(self) -> dict[str, int]:
+        """Database loads so far and entries held (diagnostics route, tests)."""
+        return {"loads": self.loads, "apiKeys": len(self._api_keys), "apiKeyCapacity": self._api_keys.size,
+                "resources": len(self._resources), "connections": len(self._connections)}
+
     def peek_resource(self, env_id: Any, name: str) -> tuple[ResourceSnapshot | None, float | None]:
         """What is held for (env, name) without loading: (snapshot, seconds left) or (None, None)."""
         slot = self._resources.get((str(env_id), name))
@@ -209,6 +246,7 @@ async def _load_resource(env_id: str, name: str) -> ResourceSnapshot | None:
         return ResourceSnapshot.model_validate({
             **stored_config(row), "id": str(row.id), "workspaceId": str(row.workspace_id),
             "environmentId": str(row.environment_id), "name": row.name, "budgets": row.budgets or [],
+            "allowOverrides": row.allow_overrides,
         })
     except ValidationError as exc:
         log.error("AI resource %s has an invalid stored config: %s", row.id, exc)

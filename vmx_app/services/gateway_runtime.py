@@ -17,6 +17,7 @@ from sqlmodel import select
 from vmx_app.audit.writer import get_audit_writer
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import get_adapter
+from vmx_app.gateway.adapters.transport import configure_timeouts
 from vmx_app.gateway.capacity.counters import CounterStore, MemoryCounters
 from vmx_app.gateway.capacity.enforcing import CapacityGate
 from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
@@ -200,6 +201,8 @@ def capacity_gate(refreshed: BackgroundRefreshed) -> CapacityGate:
 
 def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
     global _refreshed
+    settings = get_settings()
+    configure_timeouts(settings.vmx_upstream_connect_timeout_seconds, settings.vmx_upstream_read_timeout_seconds)
     refreshed = _refreshed = BackgroundRefreshed()
     gate = gate or capacity_gate(refreshed)
     deps = EngineDeps(

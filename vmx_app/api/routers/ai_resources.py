@@ -12,6 +12,8 @@ from vmx_app.api.deps import (
     EnvContext,
     EnvItemContext,
     Paging,
+    Principal,
+    authenticated,
     authorize_item_rename,
     env_guard,
     env_item_guard,
@@ -112,3 +114,11 @@ async def cached_resource(name: str, ctx: Annotated[EnvContext, _env("get")]) ->
         "listening": config_events.is_listening(),
         "origin": config_events.ORIGIN,
     }
+
+
+@internal_router.get("/stats")
+async def cache_stats(principal: Annotated[Principal, Depends(authenticated())]) -> dict[str, int]:
+    """Diagnostics for operators (admins only): database loads and entries of this process's cache."""
+    if not principal.is_admin:
+        raise Forbidden("the config cache diagnostics are for admins")
+    return config_cache.get_cache().stats()

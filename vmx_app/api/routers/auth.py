@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vmx_app.api.deps import SESSION_COOKIE, DbSession, Principal, authenticated
-from vmx_app.client_ip import source_ip
+from vmx_app.api.request_ip import request_source_ip
 from vmx_app.db import session_scope
 from vmx_app.errors import Unauthenticated
 from vmx_app.models.user import ChangePasswordRequest, LoginRequest, LoginResponse
@@ -22,9 +22,7 @@ SelfService = Annotated[Principal, Depends(authenticated())]
 
 def client_ip(request: Request) -> str:
     """The login throttle's source IP: X-Forwarded-For only from TRUSTED_PROXIES, else the socket peer."""
-    peer = request.client.host if request.client else None
-    found = source_ip(peer, request.headers.get("x-forwarded-for"), get_settings().trusted_proxy_networks)
-    return found or "unknown"
+    return request_source_ip(request) or "unknown"
 
 
 def set_session_cookie(response: Response, token: str, max_age: int) -> None:

@@ -42,11 +42,26 @@ class StreamDecoder(Protocol):
     def feed(self, chunk: bytes) -> list[Any]: ...
 
 
+class UpstreamTimeouts:
+    """Process-wide limits on every provider call (DESIGN §11), set at start-up from the settings:
+    `connect_s` to open the connection, `read_s` the longest silence between two bytes of an answer.
+    A leg's own limit (timeoutMs, the request deadline) is shorter and wins."""
+
+    connect_s: float = 10.0
+    read_s: float = 600.0
+
+
+def configure_timeouts(connect_s: float, read_s: float) -> None:
+    UpstreamTimeouts.connect_s, UpstreamTimeouts.read_s = connect_s, read_s
+    _TIMEOUTS.clear()
+
+
 def _client_timeout(timeout_s: float | None) -> aiohttp.ClientTimeout:
     # sock_read bounds the wait for headers and every gap between body chunks; cached per value.
     ct = _TIMEOUTS.get(timeout_s)
     if ct is None:
-        ct = aiohttp.ClientTimeout(total=None, sock_read=timeout_s)
+        read_s = UpstreamTimeouts.read_s if timeout_s is None else min(timeout_s, UpstreamTimeouts.read_s)
+        ct = aiohttp.ClientTimeout(total=None, sock_connect=UpstreamTimeouts.connect_s, sock_read=read_s)
         if len(_TIMEOUTS) < 512:
             _TIMEOUTS[timeout_s] = ct
     return ct
@@ -109,8 +124,11 @@ class HttpClient:
                         allow_redirects=False,  # a 3xx is reported, never silently re-sent as GET
                     )
             except TimeoutError as exc:
-                limit = f"within {timeout_s}s" if timeout_s is not None else "(connect timed out)"
-                raise ProviderTimeout(f"no response from provider {limit}") from exc
+                if isinstance(exc, aiohttp.ConnectionTimeoutError):
+                    raise ProviderTimeout(f"no connection to the provider within {UpstreamTimeouts.connect_s}s") \
+                        from exc
+                limit = timeout_s if timeout_s is not None else UpstreamTimeouts.read_s
+                raise ProviderTimeout(f"no response from provider within {limit}s") from exc
             except (aiohttp.ClientError, OSError) as exc:
                 raise _network_error(exc) from exc
             if 200 <= resp.status < 300:
@@ -138,7 +156,8 @@ class HttpClient:
         try:
             raw = await resp.read()
         except TimeoutError as exc:
-            raise ProviderTimeout(f"provider body stalled for more than {timeout_s}s") from exc
+            raise ProviderTimeout(f"provider body stalled for more than {timeout_s or UpstreamTimeouts.read_s}s") \
+                from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise _network_error(exc) from exc
         finally:
@@ -233,7 +252,8 @@ class _StreamBody:
         try:
             return await self._resp.content.readany()
         except TimeoutError as exc:
-            raise ProviderTimeout(f"provider stream silent for more than {self._timeout_s}s") from exc
+            silence = self._timeout_s or UpstreamTimeouts.read_s
+            raise ProviderTimeout(f"provider stream silent for more than {silence}s") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise _network_error(exc) from exc
 
