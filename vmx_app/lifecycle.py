@@ -85,6 +85,7 @@ async def lifespan() -> AsyncIterator[None]:
                 await task
         await config_events.close()
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
+        await get_engine().deps.gate.flush()  # token and cost corrections still queued
         await close_all()  # the provider clients (count_tokens' too): their pooled connections end cleanly
         shutdown_tracing()
         await close_redis()

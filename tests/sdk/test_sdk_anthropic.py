@@ -84,7 +84,7 @@ def test_count_tokens(client: anthropic.Anthropic, fake_upstream: FakeUpstream) 
     forwarded = [r for r in fake_upstream.requests if r.route == "count_tokens"]
     assert len(forwarded) == before + 1 and forwarded[-1].json["model"] == "claude-sonnet-4-5"
     estimated = client.messages.count_tokens(model="r-openai", messages=[{"role": "user", "content": "x" * 400}])
-    assert estimated.input_tokens >= 100
+    assert estimated.input_tokens >= 60  # estimated: ~400 letters / 6
     assert len([r for r in fake_upstream.requests if r.route == "count_tokens"]) == before + 1
 
 

@@ -13,6 +13,7 @@ from tests.fakes.upstream import Behaviour, FakeUpstream
 from tests.unit.test_engine import Harness, chat, sse_events
 from vmx_app.gateway.adapters import close_all
 from vmx_app.gateway.capacity.gate import GateResult, LegContext
+from vmx_app.gateway.types import Usage
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -168,7 +169,7 @@ class DenyFirst:
 
     def __init__(self) -> None:
         self.checked: list[str] = []
-        self.settled: list[int | None] = []
+        self.settled: list[Usage | None] = []
 
     async def check(self, ctx: LegContext) -> GateResult:
         self.checked.append(ctx.slot.model)
@@ -176,8 +177,8 @@ class DenyFirst:
             return GateResult(False, "resource_exhausted", "connection x reached 1 request per minute", 12.0)
         return GateResult(True)
 
-    async def settle(self, ctx: LegContext, result: GateResult, used_tokens: int | None) -> None:
-        self.settled.append(used_tokens)
+    async def settle(self, ctx: LegContext, result: GateResult, usage: Usage | None, *, failed: bool) -> None:
+        self.settled.append(usage)
 
 
 async def test_gate_denial_falls_back_like_a_429(h: Harness) -> None:
@@ -186,7 +187,7 @@ async def test_gate_denial_falls_back_like_a_429(h: Harness) -> None:
     with_fallback(h, h.slot("openai", "gpt-4o"), h.slot("openai", "gpt-4o-mini"))
     r = await h.call("chat", chat())
     assert r.status == 200 and r.headers["x-vmx-model"] == "gpt-4o-mini"
-    assert fallback_headers(r.headers, 0) == ("fallback", "gpt-4o", "capacity_denied", "429")
+    assert fallback_headers(r.headers, 0) == ("fallback", "gpt-4o", "capacity", "429")
     assert gate.checked == ["gpt-4o", "gpt-4o-mini"] and gate.settled and gate.settled[-1]
     assert not h.fake.requests_for("gpt-4o")
     h.resource("solo", h.slot("openai", "gpt-4o"))

@@ -299,6 +299,7 @@ def test_action_catalog() -> None:
         "completion-metrics:get-error-rate",
         "completion-audit:list",
         "completion-usage:query",
+        "budget-status:get",
         "ai-connection:test",
         "ai-resource:routing-test",
     }

@@ -160,6 +160,7 @@ MODULES: tuple[ModulePermissions, ...] = (
     _env_module("completion-metrics", ("get-error-rate",), item=False),
     _env_module("completion-audit", ("list",), item=False),
     _env_module("completion-usage", ("query",), item=False),
+    _env_module("budget-status", ("get",), item=False),
     _module("user", _CRUD, "user", "user:${user.email}"),
     _module("role", (*_CRUD, "get-members", "assign", "unassign"), "role", "role:${role.name}"),
     _module("model-pricing", _CRUD, "model-pricing", "model-pricing:${model-pricing.name}"),

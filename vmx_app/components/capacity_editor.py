@@ -22,6 +22,8 @@ class CapacityRow:
     tokens: str = ""
     enabled: bool = True
     dimension: str = ""  # "source-ip" or "": kept as loaded, not edited here
+    usage: str = ""  # live use of the current window, as stored (filled by the owning state)
+    percent: int = 0
 
 
 def number_text(value: Any) -> str:
@@ -73,6 +75,15 @@ def capacity_entries(rows: list[CapacityRow]) -> list[dict[str, Any]]:
     return out
 
 
+def usage_cell(text: rx.Var, percent: rx.Var, id_: str) -> rx.Component:
+    """A bar (used / limit) and its text; nothing for a row not saved yet."""
+    return rx.cond(text != "", rx.vstack(
+        rx.progress(value=percent, max=100, size="1", width="10em",
+                    color_scheme=rx.cond(percent >= 90, "red", "blue")),
+        rx.text(text, size="1", color_scheme="gray", id=id_),
+        spacing="1"), rx.fragment())
+
+
 def _row(row: rx.Var, i: rx.Var, prefix: str, on_change: Callable[..., Any],
          on_remove: Callable[..., Any], read_only: rx.Var | bool) -> rx.Component:
     return rx.table.row(
@@ -87,6 +98,7 @@ def _row(row: rx.Var, i: rx.Var, prefix: str, on_change: Callable[..., Any],
         rx.table.cell(rx.switch(checked=row.enabled, on_change=lambda v: on_change(i, "enabled", v),
                                 disabled=read_only, id=f"{prefix}-{i}-enabled")),
         rx.table.cell(rx.cond(row.dimension != "", rx.badge("per source IP"), rx.fragment())),
+        rx.table.cell(usage_cell(row.usage, row.percent, f"{prefix}-{i}-usage")),
         rx.table.cell(rx.icon_button(rx.icon("trash-2", size=14), on_click=on_remove(i), variant="ghost",
                                      color_scheme="red", disabled=read_only, aria_label="Remove limit",
                                      type="button")),
@@ -103,7 +115,8 @@ def capacity_editor(rows: rx.Var, *, prefix: str, on_add: Any, on_change: Callab
                 rx.table.header(rx.table.row(
                     rx.table.column_header_cell("Period"), rx.table.column_header_cell("Requests"),
                     rx.table.column_header_cell("Tokens"), rx.table.column_header_cell("Enabled"),
-                    rx.table.column_header_cell(""), rx.table.column_header_cell(""),
+                    rx.table.column_header_cell(""), rx.table.column_header_cell("Used now"),
+                    rx.table.column_header_cell(""),
                 )),
                 rx.table.body(rx.foreach(rows, lambda row, i: _row(row, i, prefix, on_change, on_remove,
                                                                     read_only))),

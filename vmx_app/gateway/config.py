@@ -46,6 +46,17 @@ class CapacityEntry(CamelModel):
     dimension: Literal["source-ip"] | None = None
 
 
+BudgetPeriod = Literal["day", "week", "month", "lifetime"]
+
+
+class BudgetEntry(CamelModel):
+    """A spend budget (DESIGN §10): at most `amountUsd` per UTC-aligned period."""
+
+    period: BudgetPeriod
+    amount_usd: float = Field(ge=0, le=1e9)
+    enabled: bool = True
+
+
 class ModelSlot(CamelModel):
     """One model reference: primary, secondary, fallback or routing destination."""
 
@@ -121,7 +132,30 @@ class ResourceSnapshot(ResourceConfig):
     workspace_id: str
     environment_id: str
     name: str
+    budgets: list[BudgetEntry] = Field(default_factory=list)  # not in ResourceConfig: no override
     allow_overrides: bool = True  # not part of ResourceConfig: a request can never override it
+
+
+class PoolConfig(CamelModel):
+    """One prioritization pool (DESIGN §6): percent of a connection's minute token capacity."""
+
+    name: str = Field(min_length=1, max_length=100)
+    rank: int = Field(default=0, ge=0, le=1000)
+    min_reservation: float = Field(default=0, ge=0, le=100)
+    max_reservation: float = Field(default=100, ge=0, le=100)
+    resources: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class EnvironmentSnapshot(CamelModel):
+    """What the gate needs of an environment: its name (messages), budgets and prioritization pools."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    id: str
+    workspace_id: str
+    name: str
+    budgets: list[BudgetEntry] = Field(default_factory=list)
+    pools: list[PoolConfig] = Field(default_factory=list)
 
 
 class ConnectionSnapshot(CamelModel):
@@ -151,4 +185,5 @@ class ApiKeySnapshot(CamelModel):
     labels: list[str] = Field(default_factory=list)
     capacity: list[CapacityEntry] = Field(default_factory=list)
     enforce_capacity: bool = False
+    budgets: list[BudgetEntry] = Field(default_factory=list)
     expires_at: float | None = None  # epoch seconds

@@ -74,6 +74,7 @@ class RequestContext:
     response_bytes: int | None = None
     status: int = 200
     error: GatewayError | None = None
+    rate_headers: dict[str, str] | None = None  # x-ratelimit-* of the last gate decision
 
     # ---- events ---------------------------------------------------------------------------------
 
@@ -111,6 +112,8 @@ class RequestContext:
         h["x-vmx-gate-duration-ms"] = f"{self.gate_s * 1000.0:.3f}"
         h["x-vmx-routing-duration-ms"] = f"{(self.routing_s or 0.0) * 1000.0:.3f}"
         h["x-vmx-event-count"] = str(len(self.events))
+        if self.rate_headers:
+            h.update(self.rate_headers)
         for i, ev in enumerate(self.events):
             p = f"x-vmx-event-{i}-"
             h[p + "type"] = ev["type"]

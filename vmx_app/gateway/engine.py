@@ -100,6 +100,8 @@ class Engine:
                        self.deps.clock()), {"anthropic-beta": req.anthropic_beta} if req.anthropic_beta else None,
                        drop_usage_chunk=ctx.stream and not client_wants_usage(ctx.endpoint, merged),
                        assemble=ctx.stream and self.deps.store_payloads(ctx.environment_id), trace=trace_ctx)
+        if self.deps.gate_active:  # environment budgets (an in-memory cache hit after the first request)
+            st.environment = await self.deps.config.get_environment(ctx.environment_id)
         legs = self._plan(ctx, st, key, envelope)
         result = await run_legs(self.deps, st, legs)
         ctx.connection = result.connection
@@ -252,9 +254,9 @@ class Engine:
                 deps.error_rates.record(rate_key, 200, deps.wall())
                 deps.breaker.record_success(breaker_key, deps.clock())
             end_provider_span(result.span, result.leg.slot.model, b.usage, ctx.status)
-            if deps.gate_active:
-                used = b.usage.total if b.usage is not None else None
-                _spawn(deps.gate.settle(result.gate_ctx, result.gate, used))
+            if deps.gate_active:  # a stream settles at its end, or when the client leaves
+                failed = b.failure is not None or exc is not None or not b.completed
+                _spawn(deps.gate.settle(result.gate_ctx, result.gate, b.usage, failed=failed and b.usage is None))
             self._finish(ctx, span)
 
         return GatewayResponse(200, ctx.headers(), stream=bridge.rest(done, result.first), media_type=SSE)

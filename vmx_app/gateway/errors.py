@@ -88,7 +88,7 @@ def failure_reason(kind: FailureKind, status: int) -> str:
         if status in (401, 403, 404):
             return "provider_configuration"
         return "server_error" if status >= 500 else "client_error"
-    return {"timeout": "timeout", "network": "network_error", "gate": "capacity_denied",
+    return {"timeout": "timeout", "network": "network_error", "gate": "capacity",
             "circuit": "circuit_open", "config": "configuration_error", "conversion": "conversion_error"}[kind]
 
 

@@ -23,7 +23,7 @@ from vmx_app.gateway.adapters import (
 )
 from vmx_app.gateway.audit import AuditSink
 from vmx_app.gateway.capacity.gate import ALLOWED, Gate, GateResult, LegContext
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.context import PricingFn, RequestContext
 from vmx_app.gateway.convert import registry
 from vmx_app.gateway.convert.usage import usage_from_passthrough
@@ -46,7 +46,7 @@ from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fall
 from vmx_app.gateway.leg_spans import end_provider_span, provider_span, start_span
 from vmx_app.gateway.metrics import ErrorRateSource
 from vmx_app.gateway.stream import StreamBridge
-from vmx_app.gateway.tokens import estimate_tokens
+from vmx_app.gateway.tokens import estimate_tokens, max_output_tokens
 from vmx_app.gateway.types import CanonicalRequest, Endpoint, FailureKind, Usage
 
 T = TypeVar("T")
@@ -66,6 +66,8 @@ class ConfigSource(Protocol):
 
     async def list_resources(self, environment_id: str) -> list[ResourceSnapshot]: ...
 
+    async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None: ...
+
 
 @dataclass
 class EngineDeps:
@@ -83,6 +85,7 @@ class EngineDeps:
     rand: Callable[[], float] = random.random
     gate_active: bool = False  # False for AllowAllGate: no token estimate, no settle call
     tracer: Any = None  # an OpenTelemetry tracer; spans only when the request span records
+    observe_limits: Callable[[ConnectionSnapshot, str, Mapping[str, str]], None] | None = None
 
     def primary_error_rate(self, resource: ResourceSnapshot) -> Callable[[int, str | int], float]:
         """`errorRate(window, status)` as routing reads it: the failure rate of the resource's primary model."""
@@ -110,6 +113,7 @@ class CallState:
     assemble: bool = False
     canonical: CanonicalRequest | None = None
     estimated_tokens: int | None = None
+    environment: EnvironmentSnapshot | None = None  # loaded when the gate is active (budgets)
     trace: Any = None  # OpenTelemetry context of the request span when it records
 
     def tokens(self) -> int:
@@ -263,9 +267,25 @@ def _complete_body(st: CallState, plan: WirePlan, resp: UpstreamResponse, model:
     result.body, result.payload, result.usage = orjson.dumps(rendered), rendered, canonical.usage
 
 
-async def _settle(deps: EngineDeps, gate_ctx: LegContext, verdict: GateResult, used: int | None) -> None:
+async def _settle(deps: EngineDeps, gate_ctx: LegContext, verdict: GateResult, usage: Usage | None,
+                  failed: bool = False) -> None:
     if deps.gate_active:
-        await deps.gate.settle(gate_ctx, verdict, used)
+        await deps.gate.settle(gate_ctx, verdict, usage, failed=failed)
+
+
+async def _admit(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateResult:
+    """The gate before one attempt: a denial another model cannot avoid answers at once."""
+    verdict = await _gate(deps, st, gate_ctx)
+    if verdict.headers:
+        st.ctx.rate_headers = verdict.headers
+    if verdict.allowed:
+        return verdict
+    message = verdict.message or "capacity exhausted"
+    if not verdict.fallback:
+        raise GatewayError(verdict.status, message, code=verdict.code, type=verdict.error_type,
+                           headers=verdict.headers)
+    raise LegFailed("gate", 429, message, retry_after_s=verdict.retry_after_s,
+                    code=verdict.code or "resource_exhausted")
 
 
 async def _gate(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateResult:
@@ -313,11 +333,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             raise
         raise LegFailed("conversion", 400, f"{leg.label}: {err.message}", refusal=err) from None
     gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
-                          ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream)
-    verdict = await _gate(deps, st, gate_ctx)
-    if not verdict.allowed:
-        raise LegFailed("gate", 429, verdict.message or "capacity exhausted", retry_after_s=verdict.retry_after_s,
-                        code=verdict.code or "resource_exhausted")
+                          ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream,
+                          st.environment, max_output_tokens(st.merged))
     extra = st.extra_headers if plan.shape == "anthropic" else None
     rate_key = (st.resource.id, conn.id, slot.model)
     attempts = slot.max_retries + 1
@@ -327,8 +344,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         if limit is not None and limit <= 0:
             if retried_status is not None:
                 _count_failure(deps, rate_key, key, retried_status)
-            await _settle(deps, gate_ctx, verdict, None)
             raise LegFailed("timeout", 504, "request deadline (vmx.timeoutMs) exceeded", attempts=attempt)
+        verdict = await _admit(deps, st, gate_ctx)  # every attempt takes capacity, retries included
         call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
         span = provider_span(deps, st, conn, slot.model, attempt)
         started = time.perf_counter()
@@ -337,15 +354,22 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             if st.stream:
                 # One budget up to the first byte for the client: headers and first event share it.
                 result.bridge, result.first = await _within(_open_stream(adapter, call, st, plan, deps), limit)
+                answered = result.bridge.upstream.headers
             else:
                 resp = await _within(adapter.send(call), limit)
                 _complete_body(st, plan, resp, slot.model, result)
+                answered = resp.headers
+            if deps.observe_limits is not None:  # discovered capacity: the provider's rate-limit headers
+                deps.observe_limits(conn, slot.model, answered)
+        except asyncio.CancelledError:  # the client left: the attempt's tokens and cost go back
+            await _settle(deps, gate_ctx, verdict, None, failed=True)
+            raise
         except (ProviderException, TimeoutError) as exc:
             kind, status = classify(exc)
             end_provider_span(span, None, None, status, kind)
+            await _settle(deps, gate_ctx, verdict, None, failed=True)  # this attempt's tokens and cost go back
             if not is_fallback_worthy(status, kind):
                 deps.error_rates.record(rate_key, status, deps.wall())
-                await _settle(deps, gate_ctx, verdict, None)
                 assert isinstance(exc, ProviderError)
                 raise _client_error(exc, plan, conn.provider, slot.model) from None
             retry_after = exc.retry_after_s if isinstance(exc, ProviderError) else None
@@ -358,7 +382,6 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                     continue
             # The leg's outcome, once: retries must not open the circuit nor inflate errorRate.
             _count_failure(deps, rate_key, key, status)
-            await _settle(deps, gate_ctx, verdict, None)
             raise LegFailed(kind, status, message, attempts=attempt + 1, retry_after_s=retry_after,
                             connection=conn.name) from None
         if not st.stream:
@@ -366,6 +389,6 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             deps.error_rates.record(rate_key, 200, deps.wall())
             deps.breaker.record_success(key, deps.clock())
             end_provider_span(span, slot.model, result.usage, 200)
-            await _settle(deps, gate_ctx, verdict, result.usage.total if result.usage else None)
+            await _settle(deps, gate_ctx, verdict, result.usage)
         return result
     raise AssertionError("unreachable: the last attempt returns or raises")

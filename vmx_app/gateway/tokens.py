@@ -3,11 +3,13 @@
 The original counted with tiktoken (3 + 3 per message + encoded lengths). tiktoken needs a
 download we cannot make offline, and an exact count is not needed: the estimate feeds the
 capacity gate (corrected to real usage afterwards) and the `requestTokens` routing field.
-We count characters of the text the model reads and divide by ~4.
+We weigh the characters of the text the model reads (punctuation, digits and non-ASCII text cost
+more, see `_text_len`) and divide by 4; bench/token_estimate.py reports the error against o200k_base.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,10 +27,27 @@ _IMAGE_TYPES = frozenset({"image_url", "image", "input_image", "document", "inpu
 _SKIP_KEYS = frozenset({"type", "id", "tool_use_id", "call_id", "cache_control", "signature", "status"})
 
 
+# Measured against o200k_base (bench/token_estimate.py): punctuation and digits split into more tokens
+# than letters, non-ASCII text costs by its UTF-8 bytes, and plain English prose runs ~6 characters a
+# token. Text is weighted so that 4 weighted characters make one token, like everything else here.
+_LETTERS_AND_SPACE = (string.ascii_letters + " \n\t\r").encode() + bytes(range(128, 256))
+_SCALE = CHARS_PER_TOKEN / 6
+
+
+def _text_len(text: str) -> int:
+    """Token-weighted length of `text`: two C-speed passes over its bytes."""
+    n = len(text)
+    if n < 16:
+        return n
+    raw = text.encode()
+    other = len(raw.translate(None, _LETTERS_AND_SPACE))  # punctuation, digits, symbols
+    return int((n + 3 * other + 1.5 * (len(raw) - n)) * _SCALE)
+
+
 def _chars(value: Any) -> tuple[int, int]:
-    """(characters of text, number of images) in a message content value of any shape."""
+    """(weighted characters of text, number of images) in a message content value of any shape."""
     if isinstance(value, str):
-        return len(value), 0
+        return _text_len(value), 0
     if isinstance(value, list):
         chars = images = 0
         for item in value:
@@ -90,7 +109,7 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
         total += sum(_message_tokens(m) for m in messages)
     inp = body.get("input")  # responses: a string or a list of items
     if isinstance(inp, str):
-        total += PER_MESSAGE_TOKENS + len(inp) // CHARS_PER_TOKEN
+        total += PER_MESSAGE_TOKENS + _text_len(inp) // CHARS_PER_TOKEN
     elif isinstance(inp, list):
         total += sum(_message_tokens(m) for m in inp)
     for key in ("system", "instructions"):  # anthropic system (str or blocks), responses instructions
@@ -101,3 +120,13 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
         if body.get(key):
             total += _json_tokens(body[key])
     return total
+
+
+def max_output_tokens(body: Mapping[str, Any]) -> int | None:
+    """The output cap the client asked for (chat `max_completion_tokens`/`max_tokens`, responses
+    `max_output_tokens`, anthropic `max_tokens`): what a budget reserves for the answer."""
+    for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None

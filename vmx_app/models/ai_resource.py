@@ -12,7 +12,7 @@ from pydantic import Field as PydanticField
 from pydantic import StringConstraints, ValidationInfo, field_validator
 from sqlmodel import Field, UniqueConstraint
 
-from vmx_app.gateway.config import CamelModel, CapacityEntry, ModelSlot, RoutingConfig
+from vmx_app.gateway.config import BudgetEntry, CamelModel, CapacityEntry, ModelSlot, RoutingConfig
 from vmx_app.json_limits import json_depth
 from vmx_app.models.ai_connection import EchoedReadOnly
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
@@ -38,6 +38,7 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
     capacity: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     enforce_capacity: bool = Field(default=False)
     default_args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    budgets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     # May a request patch this resource through `vmx.resourceConfigOverrides` (DESIGN §11)?
     allow_overrides: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
@@ -68,6 +69,7 @@ class AIResourceCreate(EchoedReadOnly):
     capacity: list[CapacityEntry] = PydanticField(default_factory=list)
     enforce_capacity: bool = False
     default_args: dict[str, Any] = PydanticField(default_factory=dict)
+    budgets: list[BudgetEntry] = PydanticField(default_factory=list, max_length=20)
     allow_overrides: bool = True
     # Write-only: appends this resource's id to those API keys' `resources`.
     assign_api_keys: list[uuid.UUID] = PydanticField(default_factory=list)
@@ -88,6 +90,7 @@ class AIResourceUpdate(EchoedReadOnly):
     capacity: list[CapacityEntry] | None = None
     enforce_capacity: bool | None = None
     default_args: dict[str, Any] | None = None
+    budgets: list[BudgetEntry] | None = PydanticField(default=None, max_length=20)
     allow_overrides: bool | None = None
     assign_api_keys: list[uuid.UUID] | None = None
 
@@ -108,6 +111,7 @@ class AIResourcePublic(CamelModel):
     capacity: list[dict[str, Any]]
     enforce_capacity: bool
     default_args: dict[str, Any]
+    budgets: list[dict[str, Any]] = PydanticField(default_factory=list)
     allow_overrides: bool = True
     created_at: datetime
     updated_at: datetime

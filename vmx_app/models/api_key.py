@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, StringConstraints
 from pydantic import Field as PydanticField
 from sqlmodel import Field, UniqueConstraint
 
-from vmx_app.gateway.config import CamelModel, CapacityEntry
+from vmx_app.gateway.config import BudgetEntry, CamelModel, CapacityEntry
 from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin, UTCDateTime
 from vmx_app.models.workspace import Description, EntityName
 
@@ -30,6 +30,7 @@ class ApiKey(IdMixin, TimestampsMixin, table=True):
     labels: list[str] = Field(default_factory=list, sa_type=JSONType)
     capacity: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     enforce_capacity: bool = Field(default=False)
+    budgets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -48,6 +49,7 @@ class ApiKeyCreate(CamelModel):
     labels: list[Label] = PydanticField(default_factory=list, max_length=50)
     capacity: list[CapacityEntry] = PydanticField(default_factory=list, max_length=20)
     enforce_capacity: bool = False
+    budgets: list[BudgetEntry] = PydanticField(default_factory=list, max_length=20)
     expires_at: AwareDatetime | None = None
 
 
@@ -61,6 +63,7 @@ class ApiKeyUpdate(CamelModel):
     labels: list[Label] | None = PydanticField(default=None, max_length=50)
     capacity: list[CapacityEntry] | None = PydanticField(default=None, max_length=20)
     enforce_capacity: bool | None = None
+    budgets: list[BudgetEntry] | None = PydanticField(default=None, max_length=20)
     expires_at: AwareDatetime | None = None
 
 
@@ -76,6 +79,7 @@ class ApiKeyPublic(CamelModel):
     labels: list[str]
     capacity: list[dict[str, Any]]
     enforce_capacity: bool
+    budgets: list[dict[str, Any]] = PydanticField(default_factory=list)
     expires_at: datetime | None = None
     last_used_at: datetime | None = None
     created_at: datetime
@@ -88,6 +92,7 @@ class ApiKeyPublic(CamelModel):
                    description=key.description, masked_key=key.masked_key, enabled=key.enabled,
                    resources=list(key.resources or []), labels=list(key.labels or []),
                    capacity=list(key.capacity or []), enforce_capacity=key.enforce_capacity,
+                   budgets=list(key.budgets or []),
                    expires_at=key.expires_at, last_used_at=key.last_used_at, created_at=key.created_at,
                    updated_at=key.updated_at, created_by=key.created_by)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field as PydanticField
 from pydantic import StringConstraints
 from sqlmodel import Field, UniqueConstraint
 
-from vmx_app.gateway.config import CamelModel
-from vmx_app.models.base import IdMixin, TimestampsMixin
+from vmx_app.gateway.config import BudgetEntry, CamelModel
+from vmx_app.models.base import IdMixin, JSONType, TimestampsMixin
 
 
 class MemberRole(StrEnum):
@@ -46,6 +46,7 @@ class Environment(IdMixin, TimestampsMixin, table=True):
     # Audit settings (DESIGN §7): payload capture can be turned off, rows expire after the retention.
     audit_store_payloads: bool = Field(default=True)
     audit_retention_days: int = Field(default=90)
+    budgets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)  # DESIGN §10
 
 
 # --- API schemas (camelCase JSON) -----------------------------------------------------------------
@@ -112,6 +113,7 @@ class EnvironmentCreate(CamelModel):
     description: Description | None = None
     audit_store_payloads: bool = True
     audit_retention_days: int = PydanticField(default=90, ge=1, le=3650)
+    budgets: list[BudgetEntry] = PydanticField(default_factory=list, max_length=20)
 
 
 class EnvironmentUpdate(CamelModel):
@@ -119,6 +121,7 @@ class EnvironmentUpdate(CamelModel):
     description: Description | None = None
     audit_store_payloads: bool | None = None
     audit_retention_days: int | None = PydanticField(default=None, ge=1, le=3650)
+    budgets: list[BudgetEntry] | None = PydanticField(default=None, max_length=20)
 
 
 class EnvironmentPublic(CamelModel):
@@ -128,6 +131,7 @@ class EnvironmentPublic(CamelModel):
     description: str | None = None
     audit_store_payloads: bool
     audit_retention_days: int
+    budgets: list[dict[str, Any]] = PydanticField(default_factory=list)
     created_at: datetime
     updated_at: datetime
     created_by: uuid.UUID | None = None
@@ -136,5 +140,6 @@ class EnvironmentPublic(CamelModel):
     def of(cls, env: Environment) -> EnvironmentPublic:
         return cls(id=env.id, workspace_id=env.workspace_id, name=env.name, description=env.description,
                    audit_store_payloads=env.audit_store_payloads,
-                   audit_retention_days=env.audit_retention_days, created_at=env.created_at,
+                   audit_retention_days=env.audit_retention_days, budgets=list(env.budgets or []),
+                   created_at=env.created_at,
                    updated_at=env.updated_at, created_by=env.created_by)

@@ -24,6 +24,7 @@ _PAGE_MODULES = (
     "connections",
     "resources",
     "pricing",
+    "pools",  # prioritization pools (issue 10)
 )
 
 

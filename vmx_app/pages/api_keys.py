@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import module_resource
+from vmx_app.components.budget_editor import budget_fields
 from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -21,6 +22,7 @@ from vmx_app.services import api_key_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import csv_list, when
+from vmx_app.state.live_usage import budget_texts, budgets_of
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
@@ -40,6 +42,7 @@ class ApiKeyRow:
     last_used: str = ""
     can_update: bool = False
     can_delete: bool = False
+    spend: str = ""  # live spend of each budget's current window
 
 
 def _end_of_day(value: str) -> datetime | None:
@@ -80,13 +83,16 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
-        self.rows = [ApiKeyRow(
-            id=str(k.id), name=k.name, description=k.description or "", masked_key=k.masked_key,
-            enabled=k.enabled, labels=", ".join(k.labels), expires=when(k.expires_at, never="never"),
-            last_used=when(k.last_used_at, never="never"),
-            can_update=allowed(principal, "api-key:update", f"{base}:{k.name}"),
-            can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"),
-        ) for k in keys]
+        rows = []
+        for k in keys:
+            _, spend = await budget_texts("api-key", k)
+            rows.append(ApiKeyRow(
+                id=str(k.id), name=k.name, description=k.description or "", masked_key=k.masked_key,
+                enabled=k.enabled, labels=", ".join(k.labels), expires=when(k.expires_at, never="never"),
+                last_used=when(k.last_used_at, never="never"),
+                can_update=allowed(principal, "api-key:update", f"{base}:{k.name}"),
+                can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"), spend=spend))
+        self.rows = rows
 
     @rx.event
     def set_create_open(self, value: bool) -> None:
@@ -99,7 +105,8 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
         async def change(principal: Principal) -> None:
             data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
                                 labels=csv_list(str(form.get("labels", ""))),
-                                expires_at=_end_of_day(str(form.get("expires_at", ""))))
+                                expires_at=_end_of_day(str(form.get("expires_at", ""))),
+                                budgets=budgets_of(form))
             created = await api_key_admin.create_key_as(principal, self.workspace_id, self.environment_id, data)
             # The dialog stays open and shows the key instead of the form (no toast).
             self.form_error = ""
@@ -141,6 +148,7 @@ def _row(row: ApiKeyRow) -> rx.Component:
         cell(row.labels),
         cell(row.expires),
         cell(row.last_used),
+        cell(rx.text(row.spend, size="1", color_scheme="gray", custom_attrs={"data-spend": row.name})),
         actions_cell(
             delete_action(row.can_delete, "Delete " + row.name, title="Delete API key " + row.name + "?",
                           message="Clients using it are refused from now on.",
@@ -180,7 +188,8 @@ def api_keys_page() -> rx.Component:
     return list_page(
         "API Keys", "Keys that clients send to call this environment's AI resources.",
         create_button("New API key", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", ""], s.rows, _row,
+        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", "Budgets (spent now)", ""], s.rows,
+                   _row,
                    empty="No API keys in this environment yet.", test_id="api-keys-table"),
         create_dialog(s, "New API key",
                       text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),
@@ -189,6 +198,7 @@ def api_keys_page() -> rx.Component:
                                  hint="Comma-separated; they show up in the audit log."),
                       text_field("Expires on", "expires_at", type="date", field_id="key-expires",
                                  hint="Optional; the key stops working at the end of that day (UTC)."),
+                      budget_fields("key", "", "", ""),
                       open=s.create_open & (s.new_key == ""), on_submit=s.create, submit_label="Create key",
                       description="Environment " + s.environment_name + " of " + s.workspace_name
                       + ". The key may call every AI resource of the environment."),

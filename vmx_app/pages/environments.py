@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import environment_resource
+from vmx_app.components.budget_editor import budget_fields
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -19,6 +20,7 @@ from vmx_app.services import environment_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
+from vmx_app.state.live_usage import budget_texts, budgets_of
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
@@ -35,6 +37,10 @@ class EnvironmentRow:
     created: str = ""
     can_edit: bool = False
     can_delete: bool = False
+    budget_day: str = ""  # USD, "" = no budget of that period
+    budget_month: str = ""
+    budget_lifetime: str = ""
+    spend: str = ""  # live spend of each budget's current window
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
@@ -56,19 +62,25 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
-        self.rows = [EnvironmentRow(
-            id=str(e.id), name=e.name, description=e.description or "", store_payloads=e.audit_store_payloads,
-            retention_days=e.audit_retention_days, created=when(e.created_at),
-            can_edit=allowed(principal, "environment:update", environment_resource(ws_name, e.name)),
-            can_delete=allowed(principal, "environment:delete", environment_resource(ws_name, e.name)),
-        ) for e in envs]
+        rows = []
+        for e in envs:
+            amounts, spend = await budget_texts("environment", e)
+            rows.append(EnvironmentRow(
+                id=str(e.id), name=e.name, description=e.description or "", store_payloads=e.audit_store_payloads,
+                retention_days=e.audit_retention_days, created=when(e.created_at),
+                can_edit=allowed(principal, "environment:update", environment_resource(ws_name, e.name)),
+                can_delete=allowed(principal, "environment:delete", environment_resource(ws_name, e.name)),
+                budget_day=amounts.get("day", ""), budget_month=amounts.get("month", ""),
+                budget_lifetime=amounts.get("lifetime", ""), spend=spend))
+        self.rows = rows
 
     @rx.event
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
         async def change(principal: Principal) -> str:
             data = EnvironmentCreate(name=form.get("name", ""), description=form.get("description") or None,
                                      audit_store_payloads=form.get("store_payloads") == "on",
-                                     audit_retention_days=form.get("retention_days") or 90)
+                                     audit_retention_days=form.get("retention_days") or 90,
+                                     budgets=budgets_of(form))
             new_id = str((await environment_admin.create_environment_as(principal, self.workspace_id, data)).id)
             self.create_open = False
             self.environment_id = new_id
@@ -81,7 +93,8 @@ class EnvironmentsState(EditDialogMixin, WorkspaceState):
         async def change(principal: Principal) -> str:
             data = EnvironmentUpdate(name=form.get("name", ""), description=form.get("description") or None,
                                      audit_store_payloads=form.get("store_payloads") == "on",
-                                     audit_retention_days=form.get("retention_days") or None)
+                                     audit_retention_days=form.get("retention_days") or None,
+                                     budgets=budgets_of(form))
             await environment_admin.update_environment_as(principal, self.workspace_id, self.edit_id, data)
             self.edit_open = False
             return "Environment saved"
@@ -104,6 +117,7 @@ def _row(row: EnvironmentRow) -> rx.Component:
         cell(rx.cond(row.store_payloads, rx.text("payloads kept"), rx.text("metadata only"))),
         cell(row.retention_days.to_string() + " days"),
         cell(row.created),
+        cell(rx.text(row.spend, size="1", color_scheme="gray", custom_attrs={"data-spend": row.name})),
         actions_cell(
             edit_action(row.can_edit, "Edit " + row.name, EnvironmentsState.start_edit(row.id)),
             delete_action(row.can_delete, "Delete " + row.name, title="Delete environment " + row.name + "?",
@@ -134,12 +148,14 @@ def _dialogs() -> rx.Component:
                       text_field("Name", "name", required=True, placeholder="production", field_id="env-name"),
                       text_field("Description", "description", field_id="env-description"),
                       _audit_fields(True, "90"),
+                      budget_fields("env", "", "", ""),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name"),
                     text_field("Description", "description", default_value=editing.description,
                                field_id="env-edit-description"),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string()),
+                    budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime),
                     on_submit=s.save),
     )
 
@@ -149,7 +165,7 @@ def environments_page() -> rx.Component:
     return list_page(
         "Environments", "Isolated sets of connections, resources and keys inside a workspace.",
         create_button("New environment", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Description", "Audit", "Retention", "Created", ""], s.rows, _row,
+        data_table(["Name", "Description", "Audit", "Retention", "Created", "Budgets (spent now)", ""], s.rows, _row,
                    empty="No environments in this workspace yet.", test_id="environments-table"),
         _dialogs(),
         needs=s.has_workspace, needs_hint="Create or pick a workspace first.",

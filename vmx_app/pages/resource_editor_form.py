@@ -11,6 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
+from vmx_app.components.budget_editor import BudgetRow, budget_entries, budget_rows
 from vmx_app.components.capacity_editor import CapacityRow, capacity_entries, capacity_rows, number_text, parse_number
 
 NUMBER_FIELDS = frozenset({"requestTokens", "messagesCount", "toolsCount", "errorRate"})
@@ -63,6 +64,7 @@ class ResourceForm:
     conditions: list[ConditionRow] = dataclasses.field(default_factory=list)
     capacity: list[CapacityRow] = dataclasses.field(default_factory=list)
     enforce_capacity: bool = False
+    budgets: list[BudgetRow] = dataclasses.field(default_factory=list)
     default_args: str = "{}"
     allow_overrides: bool = True
 
@@ -132,6 +134,7 @@ def api_to_form(data: dict[str, Any], names: dict[str, str] | None = None) -> Re
         conditions=[condition_row(c, names) for c in (routing or {}).get("conditions") or []],
         capacity=capacity_rows(data.get("capacity")),
         enforce_capacity=bool(data.get("enforceCapacity", False)),
+        budgets=budget_rows(data.get("budgets")),
         default_args=json.dumps(data.get("defaultArgs") or {}, indent=2),
         allow_overrides=bool(data.get("allowOverrides", True)),
     )
@@ -240,13 +243,14 @@ def form_to_api(form: ResourceForm) -> dict[str, Any]:
         "capacity": capacity_entries(form.capacity),
         "enforceCapacity": form.enforce_capacity,
         "defaultArgs": default_args_api(form.default_args),
+        "budgets": budget_entries(form.budgets),
         "allowOverrides": form.allow_overrides,
     }
 
 
 EDITABLE_KEYS: tuple[str, ...] = ("name", "description", "model", "secondaryModels", "useFallback",
                                   "fallbackModels", "routing", "capacity", "enforceCapacity", "defaultArgs",
-                                  "allowOverrides")
+                                  "budgets", "allowOverrides")
 
 
 def editable_shape(public: dict[str, Any]) -> dict[str, Any]:

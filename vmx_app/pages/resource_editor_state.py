@@ -14,6 +14,7 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
+from vmx_app.components.budget_editor import BudgetRow
 from vmx_app.components.capacity_editor import CapacityRow
 from vmx_app.errors import DomainError
 from vmx_app.pages.resource_editor_form import (
@@ -29,6 +30,7 @@ from vmx_app.services import ai_resources as service
 from vmx_app.services import resource_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.connections import options_of, problem_text
+from vmx_app.state.live_usage import with_spend, with_usage
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 
@@ -68,6 +70,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     routing_present: bool = False
     capacity: list[CapacityRow] = []
     enforce_capacity: bool = False
+    budgets: list[BudgetRow] = []
     default_args: str = "{}"
     allow_overrides: bool = True
     json_text: str = ""
@@ -89,7 +92,7 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
             fallback_models=list(self.fallback_models), routing_enabled=self.routing_enabled,
             routing_mode=self.routing_mode, routing_present=self.routing_present, conditions=list(self.conditions),
             capacity=list(self.capacity), enforce_capacity=self.enforce_capacity, default_args=self.default_args,
-            allow_overrides=self.allow_overrides)
+            budgets=list(self.budgets), allow_overrides=self.allow_overrides)
 
     def _set_form(self, form: ResourceForm) -> None:
         for f in dataclasses.fields(ResourceForm):
@@ -139,6 +142,8 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
             self.keys_note = "You may not list this environment's API keys."
         if row is not None:
             self._set_form(api_to_form(service.to_public(row).model_dump(by_alias=True, mode="json")))
+            self.capacity = await with_usage(self.capacity, self.environment_id, "resource", self.resource_id)
+            self.budgets = await with_spend(self.budgets, self.environment_id, "resource", self.resource_id)
         elif self.connections:
             first = self.connections[0]
             self.model = SlotRow(provider=first["provider"], connection_id=first["id"])
@@ -246,6 +251,18 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
         rows = list(self.capacity)
         rows[index] = dataclasses.replace(rows[index], **{key: value})
         self.capacity = rows
+
+    @rx.event
+    def add_budget(self) -> None:
+        self.budgets = [*self.budgets, BudgetRow()]
+
+    @rx.event
+    def remove_budget(self, index: int) -> None:
+        self.budgets = [r for i, r in enumerate(self.budgets) if i != index]
+
+    @rx.event
+    def set_budget(self, index: int, key: str, value: Any) -> None:
+        self.budgets = [dataclasses.replace(r, **{key: value}) if i == index else r for i, r in enumerate(self.budgets)]
 
     @rx.event
     def toggle_key(self, key_id: str, selected: bool) -> None:

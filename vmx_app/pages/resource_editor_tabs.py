@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from vmx_app.components.budget_editor import budget_editor
 from vmx_app.components.capacity_editor import capacity_editor
 from vmx_app.components.json_editor import json_editor
 from vmx_app.components.model_slot import model_slot
@@ -104,6 +105,11 @@ def capacity_tab() -> rx.Component:
                 size="2", color_scheme="gray"),
         capacity_editor(S.capacity, prefix="res-capacity", on_add=S.add_capacity, on_change=S.set_capacity,
                         on_remove=S.remove_capacity, read_only=READ_ONLY),
+        rx.heading("Spend budgets", size="3"),
+        rx.text("Each request reserves its worst-case cost; a request that would not fit is refused (429).",
+                size="2", color_scheme="gray"),
+        budget_editor(S.budgets, prefix="res-budget", on_add=S.add_budget, on_change=S.set_budget,
+                      on_remove=S.remove_budget, read_only=READ_ONLY),
         spacing="3", width="100%",
     )
 

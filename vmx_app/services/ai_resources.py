@@ -209,8 +209,8 @@ async def create_resource(*, session: AsyncSession, workspace_id: uuid.UUID, env
     stored = await resolve_config(session=session, environment_id=environment_id, config=config)
     keys = await _api_keys(session, environment_id, data.assign_api_keys)
     row = AIResource(workspace_id=workspace_id, environment_id=environment_id, name=data.name,
-                     description=data.description, allow_overrides=data.allow_overrides, created_by=user_id,
-                     updated_by=user_id)
+                     description=data.description, budgets=[b.dump() for b in data.budgets],
+                     allow_overrides=data.allow_overrides, created_by=user_id, updated_by=user_id)
     _apply(row, stored)
     session.add(row)
     _assign(keys, row.id)
@@ -227,6 +227,8 @@ async def update_resource(*, session: AsyncSession, row: AIResource, data: AIRes
         row.name = data.name
     if "description" in sent:
         row.description = data.description
+    if data.budgets is not None:
+        row.budgets = [b.dump() for b in data.budgets]
     if "allow_overrides" in sent:
         if data.allow_overrides is None:
             raise Invalid("allowOverrides: must not be null",

@@ -70,7 +70,8 @@ async def create_key(session: AsyncSession, *, env: Environment, data: ApiKeyCre
                  description=data.description, key_hash=hash_api_key(value), masked_key=mask_api_key(value),
                  enabled=data.enabled, resources=await _check_resources(session, env, data.resources),
                  labels=list(dict.fromkeys(data.labels)), capacity=[c.dump() for c in data.capacity],
-                 enforce_capacity=data.enforce_capacity, expires_at=data.expires_at, created_by=actor_id,
+                 enforce_capacity=data.enforce_capacity, budgets=[b.dump() for b in data.budgets],
+                 expires_at=data.expires_at, created_by=actor_id,
                  updated_by=actor_id)
     session.add(key)
     await session.commit()
@@ -98,6 +99,8 @@ async def update_key(session: AsyncSession, *, key: ApiKey, env: Environment, da
         key.capacity = [c.dump() for c in data.capacity]
     if data.enforce_capacity is not None:
         key.enforce_capacity = data.enforce_capacity
+    if data.budgets is not None:
+        key.budgets = [b.dump() for b in data.budgets]
     if "expires_at" in fields:
         _check_expiry(data.expires_at)
         key.expires_at = data.expires_at

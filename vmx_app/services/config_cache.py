@@ -22,8 +22,8 @@ from sqlmodel import select
 
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import forget as forget_adapter
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
-from vmx_app.models import AIConnection, AIResource, ApiKey
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
+from vmx_app.models import AIConnection, AIResource, ApiKey, Environment, PoolDefinition
 from vmx_app.services import config_events
 from vmx_app.services.ai_connections import CredentialsUnreadable, decrypt_config
 from vmx_app.services.ai_resources import stored_config
@@ -94,6 +94,7 @@ class ConfigCache:
         self._connections: dict[str, _Slot] = {}
         self._connection_ids: dict[tuple[str, str], _Slot] = {}  # (env, name) -> id | None
         self._api_keys = BoundedTable(get_settings().vmx_api_key_cache_size, self.ttl_s)
+        self._environments: dict[str, _Slot] = {}
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
         # Bumped by every invalidation: a load that started before it must not store what it read.
         self._generation = 0
@@ -143,6 +144,13 @@ class ConfigCache:
         return await self._load(("k", key_hash), self._api_keys, key_hash, lambda: _load_api_key(key_hash),
                                 negative_ttl_s=self.ttl_s)
 
+    async def get_environment(self, env_id: Any) -> EnvironmentSnapshot | None:
+        key = str(env_id)
+        slot = self._environments.get(key)
+        if slot is not None and slot.expires > time.monotonic():
+            return slot.value  # type: ignore[no-any-return]
+        return await self._load(("e", key), self._environments, key, lambda: _load_environment(key))
+
     async def _load(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
                     loader: Callable[[], Awaitable[Any]], negative_ttl_s: float = NEGATIVE_TTL_S) -> Any:
         pending = self._inflight.get(flight)
@@ -187,6 +195,7 @@ class ConfigCache:
                 self._api_keys.pop(h, None)
         elif kind == "environment" and env is not None:
             # Deleting an environment cascades to everything in it: drop exactly that.
+            self._environments.pop(env, None)
             self._drop_env(self._resources, env)
             self._drop_env(self._connection_ids, env)
             for table in (self._connections, self._api_keys):
@@ -207,6 +216,7 @@ class ConfigCache:
         self._connections.clear()
         self._connection_ids.clear()
         self._api_keys.clear()
+        self._environments.clear()
 
     def stats(self) -> dict[str, int]:
         """Database loads so far and entries held (diagnostics route, tests)."""
@@ -235,7 +245,8 @@ async def _load_resource(env_id: str, name: str) -> ResourceSnapshot | None:
     try:
         return ResourceSnapshot.model_validate({
             **stored_config(row), "id": str(row.id), "workspaceId": str(row.workspace_id),
-            "environmentId": str(row.environment_id), "name": row.name, "allowOverrides": row.allow_overrides,
+            "environmentId": str(row.environment_id), "name": row.name, "budgets": row.budgets or [],
+            "allowOverrides": row.allow_overrides,
         })
     except ValidationError as exc:
         log.error("AI resource %s has an invalid stored config: %s", row.id, exc)
@@ -281,8 +292,23 @@ async def _load_api_key(key_hash: str) -> ApiKeySnapshot | None:
         id=str(row.id), workspace_id=str(row.workspace_id), environment_id=str(row.environment_id),
         name=row.name, enabled=row.enabled, resources=list(row.resources), labels=list(row.labels),
         capacity=row.capacity, enforce_capacity=row.enforce_capacity,  # type: ignore[arg-type]
+        budgets=row.budgets or [],  # type: ignore[arg-type]
         expires_at=row.expires_at.timestamp() if row.expires_at else None,
     )
+
+
+async def _load_environment(env_id: str) -> EnvironmentSnapshot | None:
+    env = _uuid(env_id)
+    if env is None:
+        return None
+    async with session_scope(readonly=False) as session:
+        row = await session.get(Environment, env)
+        pools = (await session.exec(select(PoolDefinition.definition).where(
+            PoolDefinition.environment_id == env))).first()
+    if row is None:
+        return None
+    return EnvironmentSnapshot(id=str(row.id), workspace_id=str(row.workspace_id), name=row.name,
+                               budgets=row.budgets or [], pools=pools or [])  # type: ignore[arg-type]
 
 
 # ---- the process-wide cache ----------------------------------------------------------------------------
@@ -319,3 +345,7 @@ async def get_connection_by_name(env_id: Any, name: str) -> ConnectionSnapshot |
 
 async def get_api_key_by_hash(key_hash: str) -> ApiKeySnapshot | None:
     return await get_cache().get_api_key_by_hash(key_hash)
+
+
+async def get_environment(env_id: Any) -> EnvironmentSnapshot | None:
+    return await get_cache().get_environment(env_id)

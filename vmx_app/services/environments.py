@@ -40,7 +40,8 @@ async def create_environment(session: AsyncSession, *, workspace: Workspace, dat
                        details=[{"field": "name", "message": "taken"}])
     env = Environment(workspace_id=workspace.id, name=data.name, description=data.description,
                       audit_store_payloads=data.audit_store_payloads,
-                      audit_retention_days=data.audit_retention_days, created_by=actor_id, updated_by=actor_id)
+                      audit_retention_days=data.audit_retention_days,
+                      budgets=[b.dump() for b in data.budgets], created_by=actor_id, updated_by=actor_id)
     session.add(env)
     await session.flush()
     return env
@@ -59,6 +60,8 @@ async def update_environment(session: AsyncSession, *, env: Environment, data: E
         env.audit_store_payloads = data.audit_store_payloads
     if data.audit_retention_days is not None:
         env.audit_retention_days = data.audit_retention_days
+    if data.budgets is not None:
+        env.budgets = [b.dump() for b in data.budgets]
     env.updated_at = datetime.now(UTC)
     env.updated_by = actor_id
     session.add(env)

@@ -18,8 +18,11 @@ from vmx_app.audit.writer import get_audit_writer
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import get_adapter
 from vmx_app.gateway.adapters.transport import configure_timeouts
+from vmx_app.gateway.capacity.counters import CounterStore, MemoryCounters
+from vmx_app.gateway.capacity.enforcing import CapacityGate
 from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.capacity.redis_counters import RedisCounters
+from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.engine import Engine
 from vmx_app.gateway.fallback import CircuitBreaker
 from vmx_app.gateway.legs import EngineDeps
@@ -28,6 +31,7 @@ from vmx_app.gateway.types import Usage
 from vmx_app.models import AIResource, Environment
 from vmx_app.redis_client import get_redis
 from vmx_app.services import config_cache, config_events, model_pricing
+from vmx_app.services.discovered_capacity import DiscoveredCapacityRecorder
 from vmx_app.services.error_rates_shared import SharedErrorRates
 from vmx_app.settings import get_settings
 from vmx_app.telemetry import tracer
@@ -58,6 +62,9 @@ class CacheConfigSource:
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
         return await config_cache.get_api_key_by_hash(key_hash)
+
+    async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None:
+        return await config_cache.get_environment(environment_id)
 
     async def list_resources(self, environment_id: str) -> list[ResourceRef]:
         """Off the hot path (GET …/models): a read of the resources' names."""
@@ -119,6 +126,18 @@ class BackgroundRefreshed:
         lookup = self._lookup
         return model_pricing.compute_cost(lookup.find(provider, model) if lookup is not None else None, usage)
 
+    def price_of(self, provider: str, model: str) -> tuple[float, float] | None:
+        """USD per million (input, output) tokens, for a budget's worst-case reservation."""
+        if self._lookup is None or time.monotonic() - self._lookup_at > _REFRESH_S:
+            self._spawn("pricing", self._refresh_pricing())
+        entry = self._lookup.find(provider, model) if self._lookup is not None else None
+        return None if entry is None else (entry.input, entry.output)
+
+    def cost_of(self, provider: str, model: str, usage: Usage) -> float | None:
+        """The real cost in USD (what the audit row says), None when the model has no price."""
+        cost = self.pricing(provider, model, usage)
+        return float(cost["total"]) if cost and cost.get("priced") else None
+
     def store_payloads(self, environment_id: str) -> bool:
         if not self._store_default:
             return False
@@ -148,6 +167,7 @@ class BackgroundRefreshed:
 
 
 _engine: Engine | None = None
+_counters: CounterStore | None = None
 _refreshed: BackgroundRefreshed | None = None
 _warmed = False
 
@@ -160,12 +180,31 @@ def _error_rate_source() -> ErrorRateSource:
     return SharedErrorRates(redis, get_settings().redis_key_prefix)
 
 
+def counter_store() -> CounterStore:
+    """The capacity and budget counters: Redis when configured (every process shares them), else in-process."""
+    global _counters
+    if _counters is None:
+        redis = get_redis()
+        settings = get_settings()
+        single = settings.redis_url if settings.redis_mode == "single" else None
+        _counters = MemoryCounters() if redis is None else RedisCounters(redis, url=single)
+    return _counters
+
+
+def capacity_gate(refreshed: BackgroundRefreshed) -> CapacityGate:
+    settings = get_settings()
+    return CapacityGate(counter_store(), prefix=settings.redis_key_prefix,
+                        on_store_error=settings.capacity_on_redis_error, price_of=refreshed.price_of,
+                        cost_of=refreshed.cost_of,
+                        default_max_output=settings.vmx_budget_default_max_output_tokens)
+
+
 def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
     global _refreshed
     settings = get_settings()
     configure_timeouts(settings.vmx_upstream_connect_timeout_seconds, settings.vmx_upstream_read_timeout_seconds)
     refreshed = _refreshed = BackgroundRefreshed()
-    gate = gate or AllowAllGate()
+    gate = gate or capacity_gate(refreshed)
     deps = EngineDeps(
         config=CacheConfigSource(),
         audit=get_audit_writer(),
@@ -177,6 +216,7 @@ def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | Non
         store_payloads=refreshed.store_payloads,
         gate_active=not isinstance(gate, AllowAllGate),
         tracer=tracer(),
+        observe_limits=DiscoveredCapacityRecorder().observe,
     )
     return Engine(deps)
 

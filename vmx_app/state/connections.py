@@ -22,6 +22,7 @@ from vmx_app.services import connection_admin
 from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import allowed
 from vmx_app.state.crud import EnvModuleListMixin
+from vmx_app.state.live_usage import with_usage
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 from vmx_app.vault import is_masked
@@ -216,6 +217,7 @@ class ConnectionEditorState(WorkspaceState):
         item = MODULE
         if public is not None:
             self._fill(public)
+            self.capacity = await with_usage(self.capacity, self.environment_id, "connection", self.connection_id)
             item = f"{MODULE}:{public['name']}"
         self.can_save = allowed(principal, f"{MODULE}:{'update' if self.connection_id else 'create'}",
                                 f"{base}:{item}")

@@ -1,0 +1,252 @@
+"""The gate that counts: capacity (requests, tokens) and spend budgets, checked and taken in one
+atomic step before every provider attempt, corrected after it (DESIGN §6, §10).
+
+- Capacity takes requests +1 and the input-token estimate; settlement corrects tokens to the real
+  usage; a failed attempt gives its tokens back but keeps its request (the provider saw it).
+- Budgets reserve the worst-case cost (input estimate × input price + max output × output price);
+  settlement replaces the reservation with the real cost; a failure releases it.
+- Corrections are batched (one Redis call per environment every few milliseconds), so a request
+  costs one round trip on its way in and none on its way out.
+- Redis unreachable: CAPACITY_ON_REDIS_ERROR decides (allow or deny), each decision is counted and
+  logged once per interval, and Redis is tried again after a short pause: enforcement resumes by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from vmx_app.gateway.capacity.counters import Adjustment, Counter, CounterStore, CountersUnavailable
+from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
+from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
+from vmx_app.gateway.capacity.pool_gate import PoolCheck, PoolGate
+from vmx_app.gateway.capacity.windows import duration_text
+from vmx_app.gateway.types import Usage
+
+log = logging.getLogger("vmx.gateway.capacity")
+
+PriceFn = Callable[[str, str], "tuple[float, float] | None"]  # (provider, model) -> USD per 1M in, out
+CostFn = Callable[[str, str, Usage], "float | None"]  # real cost in USD; None when the model has no price
+SETTLE_DELAY_S = 0.02
+STORE_RETRY_S = 0.5
+PRICE_TTL_S = 10.0
+
+
+@dataclass(slots=True)
+class Reservation:
+    tokens: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
+    estimate: int = 0
+    budgets: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
+    reserved_nano: int = 0
+
+
+class CapacityGate:
+    def __init__(self, store: CounterStore, *, prefix: str = "", on_store_error: Literal["allow", "deny"] = "allow",
+                 price_of: PriceFn | None = None, cost_of: CostFn | None = None, default_max_output: int = 4096,
+                 wall: Callable[[], float] = time.time, error_log_interval_s: float = 60.0) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.plans = PlanCache(prefix)
+        self.pools = PoolGate(store, prefix, wall)
+        self.on_store_error = on_store_error
+        self.price_of = price_of or (lambda _p, _m: None)
+        self.cost_of = cost_of or (lambda _p, _m, _u: None)
+        self.default_max_output = default_max_output
+        self.wall = wall
+        self.error_log_interval_s = error_log_interval_s
+        self.store_error_decisions = 0  # requests decided by CAPACITY_ON_REDIS_ERROR (tests, metrics)
+        self._errors_since_log = 0
+        self._next_error_log = 0.0
+        self._store_down_until = 0.0
+        self._unpriced: set[tuple[str, str]] = set()
+        self._prices: dict[tuple[str, str], tuple[tuple[float, float] | None, float]] = {}
+        self._pending: dict[tuple[str, str], tuple[int, float | None]] = {}
+        self._flush: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- check ------------------------------------------------------------------------------------
+
+    async def check(self, ctx: LegContext) -> GateResult:
+        now = self.wall()
+        plan = self.plans.plan(ctx, now)
+        pool = self.pools.check_for(ctx, now)
+        if not plan.limits and pool is None:
+            return ALLOWED
+        reserve = self._worst_case_nano(ctx) if plan.has_budget else 0
+        amounts = {"requests": 1, "tokens": ctx.estimated_tokens, "cost": reserve}
+        counters = [Counter(key, fields, lim.limit, amounts[lim.metric], lim.window.end)
+                    for lim, (key, fields) in zip(plan.limits, plan.places, strict=True)]
+        if pool is not None:
+            counters += pool.counters
+        if now < self._store_down_until:
+            return self._store_error(now, "counters unavailable")
+        try:
+            taken = await self.store.take(counters)
+        except CountersUnavailable as exc:
+            self._store_down_until = now + STORE_RETRY_S
+            return self._store_error(now, str(exc))
+        if not taken.ok:
+            if taken.denied >= len(plan.limits):
+                assert pool is not None
+                return prioritization_denied(ctx, pool, taken.values[0], now)
+            return await self._denied(plan.limits[taken.denied], counters[taken.denied], taken.values[0], now)
+        res = Reservation(estimate=ctx.estimated_tokens, reserved_nano=reserve)
+        for lim, counter in zip(plan.limits, counters, strict=False):
+            if lim.metric == "tokens":
+                res.tokens.append((counter.key, counter.expire_at))
+            elif lim.metric == "cost":
+                res.budgets.append((counter.key, counter.expire_at))
+        if pool is not None:
+            res.tokens += [(c.key, c.expire_at) for c in pool.counters]
+        headers = rate_headers(plan.limits, taken.values[:len(plan.limits)], now) if plan.limits else None
+        return GateResult(reservation=res, headers=headers)
+
+    def _price(self, provider: str, model: str, now: float) -> tuple[float, float] | None:
+        """The catalog's price, looked up at most every PRICE_TTL_S per model (the lookup normalizes names)."""
+        hit = self._prices.get((provider, model))
+        if hit is None or hit[1] <= now:
+            hit = (self.price_of(provider, model), now + PRICE_TTL_S)
+            self._prices[(provider, model)] = hit
+        return hit[0]
+
+    def _worst_case_nano(self, ctx: LegContext) -> int:
+        price = self._price(ctx.connection.provider, ctx.slot.model, self.wall())
+        if price is None:
+            self._flag_unpriced(ctx.connection.provider, ctx.slot.model)
+            return 0
+        max_out = ctx.max_output_tokens or self.default_max_output
+        usd = (ctx.estimated_tokens * price[0] + max_out * price[1]) / 1_000_000
+        return math.ceil(usd * NANO_PER_USD)
+
+    def _flag_unpriced(self, provider: str, model: str) -> None:
+        if (provider, model) not in self._unpriced:
+            self._unpriced.add((provider, model))
+            log.warning("no pricing entry for %s/%s: its requests count as cost 0 against budgets", provider, model)
+
+    async def _denied(self, lim: Limit, counter: Counter, seen: int, now: float) -> GateResult:
+        left = lim.window.seconds_left(now)
+        retry = math.ceil(left) if left is not None else None
+        headers = {"retry-after": str(max(1, retry))} if retry is not None else {}
+        if lim.metric == "cost":
+            try:
+                reserved, spent = await self.store.read([(counter.key, f) for f in counter.fields])
+            except CountersUnavailable:
+                reserved, spent = seen, 0
+            message = (f"budget exceeded: {lim.describe()}; spent ${spent / NANO_PER_USD:.6f}, reserved "
+                       f"${reserved / NANO_PER_USD:.6f}, this request needs up to ${counter.amount / NANO_PER_USD:.6f}")
+            return GateResult(False, "budget_exceeded", message, retry, status=429, error_type="insufficient_quota",
+                              fallback=False, headers=headers)
+        need = f", this request needs ~{counter.amount}" if lim.metric == "tokens" else ""
+        message = f"capacity exhausted: {lim.describe()}; {seen} used{need}"
+        headers.update(rate_headers([lim], [seen], now))
+        return GateResult(False, "resource_exhausted", message, retry, status=429, error_type="rate_limit_error",
+                          fallback=lim.level == "connection", headers=headers)
+
+    def _store_error(self, now: float, detail: str) -> GateResult:
+        self.store_error_decisions += 1
+        self._log_store_error(now, detail)
+        if self.on_store_error == "allow":
+            return ALLOWED
+        return GateResult(False, "capacity_unavailable", "capacity counters are unavailable; try again shortly",
+                          1.0, status=503, error_type="service_unavailable", fallback=False,
+                          headers={"retry-after": "1"})
+
+    def _log_store_error(self, now: float, detail: str) -> None:
+        """Once per interval, however many requests it concerns."""
+        self._errors_since_log += 1
+        if now >= self._next_error_log:
+            log.error("capacity counters unavailable (%s): %d request(s) %s by CAPACITY_ON_REDIS_ERROR=%s "
+                      "in the last %.0fs", detail, self._errors_since_log,
+                      "allowed" if self.on_store_error == "allow" else "denied", self.on_store_error,
+                      self.error_log_interval_s)
+            self._errors_since_log = 0
+            self._next_error_log = now + self.error_log_interval_s
+
+    # ---- settle -----------------------------------------------------------------------------------
+
+    async def settle(self, ctx: LegContext, result: GateResult, usage: Usage | None, *, failed: bool) -> None:
+        res = result.reservation
+        if not isinstance(res, Reservation):
+            return
+        if res.tokens:
+            delta = -res.estimate if failed else (usage.total - res.estimate if usage is not None else 0)
+            for key, expire_at in res.tokens:
+                self._queue(key, "tokens", delta, expire_at)
+        if res.budgets:
+            if failed:
+                spent = 0
+            elif usage is not None:
+                spent = self._real_nano(ctx, usage)
+            else:  # answered without usage: the worst case stays charged
+                spent = res.reserved_nano
+            for key, expire_at in res.budgets:
+                self._queue(key, "reserved", -res.reserved_nano, expire_at)
+                self._queue(key, "spent", spent, expire_at)
+
+    def _real_nano(self, ctx: LegContext, usage: Usage) -> int:
+        usd = self.cost_of(ctx.connection.provider, ctx.slot.model, usage)
+        return 0 if usd is None else math.ceil(usd * NANO_PER_USD)
+
+    def _queue(self, key: str, name: str, delta: int, expire_at: float | None) -> None:
+        if not delta:
+            return
+        held = self._pending.get((key, name))
+        self._pending[(key, name)] = (delta + (held[0] if held else 0), expire_at)
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(SETTLE_DELAY_S, self._start_flush)
+
+    def _start_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self) -> None:
+        """Send the queued corrections, one call per environment (its keys share one Cluster slot)."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        pending, self._pending = self._pending, {}
+        by_slot: dict[str, list[Adjustment]] = {}
+        for (key, name), (delta, expire_at) in pending.items():
+            if delta:
+                tag = key[key.index("{"):key.index("}") + 1]
+                by_slot.setdefault(tag, []).append(Adjustment(key, name, delta, expire_at))
+        for adjustments in by_slot.values():
+            try:
+                await self.store.adjust(adjustments)
+            except CountersUnavailable as exc:
+                self._log_store_error(self.wall(), f"correction dropped: {exc}")
+
+
+def prioritization_denied(ctx: LegContext, check: PoolCheck, seen: int, now: float) -> GateResult:
+    retry = math.ceil(60 - now % 60)
+    message = (f"prioritization: pool {check.pool.name!r} may use {check.percent:g} % of connection "
+               f"{ctx.connection.name!r}'s {check.capacity_tokens} tokens per minute ({check.limit}); {seen} used, "
+               f"this request needs ~{ctx.estimated_tokens}")
+    return GateResult(False, "prioritization_gate_denied", message, retry, status=429, error_type="rate_limit_error",
+                      fallback=True, headers={"retry-after": str(max(1, retry))})
+
+
+def rate_headers(limits: list[Limit], values: list[int], now: float) -> dict[str, str]:
+    """The six `x-ratelimit-*` headers of the tightest request and token limits (least remaining)."""
+    best: dict[str, tuple[int, Limit]] = {}
+    for lim, value in zip(limits, values, strict=True):
+        if lim.metric == "cost":
+            continue
+        remaining = max(0, lim.limit - value)
+        held = best.get(lim.metric)
+        if held is None or remaining < held[0]:
+            best[lim.metric] = (remaining, lim)
+    headers: dict[str, str] = {}
+    for metric, (remaining, lim) in best.items():
+        left = lim.window.seconds_left(now)
+        headers[f"x-ratelimit-limit-{metric}"] = str(lim.limit)
+        headers[f"x-ratelimit-remaining-{metric}"] = str(remaining)
+        if left is not None:
+            headers[f"x-ratelimit-reset-{metric}"] = duration_text(left)
+    return headers
