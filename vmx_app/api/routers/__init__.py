@@ -11,6 +11,8 @@ from vmx_app.api.routers import (
     api_keys,
     auth,
     completion,
+    completion_audit,
+    completion_usage,
     environments,
     health,
     model_pricing,
@@ -35,4 +37,7 @@ def all_routers() -> list[APIRouter]:
         ai_resources.router,
         ai_resources.internal_router,
         model_pricing.router,
+        completion_audit.router,
+        completion_usage.router,
+        completion_usage.metric_router,
     ]
