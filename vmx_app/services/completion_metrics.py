@@ -31,6 +31,11 @@ async def error_rate(session: AsyncSession, env: Environment, resource_id: uuid.
     except ValueError:
         raise Invalid("statusCode is 'any' or an HTTP status code", field="statusCode") from None
     deps = get_engine().deps
-    stats = deps.error_rates.stats(key, window, wanted, deps.wall())
+    rates, now = deps.error_rates, deps.wall()
+    sync = getattr(rates, "sync", None)  # shared through Redis: read every pod's counts, not a stale copy
+    if sync is not None:
+        rates.stats(key, window, wanted, now)  # marks the key as watched, so the sync pulls it
+        await sync(now)
+    stats = rates.stats(key, window, wanted, now)
     return {"errorRate": stats.error_rate, "totalSuccess": stats.total_success,
             "totalFailed": stats.total_failed, "totalRequests": stats.total_requests}
