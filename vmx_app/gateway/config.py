@@ -152,3 +152,4 @@ class ApiKeySnapshot(CamelModel):
     capacity: list[CapacityEntry] = Field(default_factory=list)
     enforce_capacity: bool = False
     expires_at: float | None = None  # epoch seconds
+    user_id: str | None = None  # the user the key belongs to (its creator): the audit row's userId

@@ -282,6 +282,7 @@ async def _load_api_key(key_hash: str) -> ApiKeySnapshot | None:
         name=row.name, enabled=row.enabled, resources=list(row.resources), labels=list(row.labels),
         capacity=row.capacity, enforce_capacity=row.enforce_capacity,  # type: ignore[arg-type]
         expires_at=row.expires_at.timestamp() if row.expires_at else None,
+        user_id=str(row.created_by) if row.created_by else None,
     )
 
 
