@@ -43,7 +43,7 @@ class KeyLastUsed:
         return latest
 
     async def after_write(self, rows: list[tuple[Any, ...]]) -> None:
-        from vmx_app.db import session_scope
+        from vmx_app.db import get_engine
         from vmx_app.models import ApiKey
 
         now = time.monotonic()
@@ -51,9 +51,9 @@ class KeyLastUsed:
         if not due:
             return
         table = ApiKey.__table__  # type: ignore[attr-defined]
-        async with session_scope() as session:
+        async with get_engine().begin() as conn:
             for key, at in due.items():
-                await session.execute(
+                await conn.execute(
                     sa.update(table).where(table.c.id == uuid.UUID(key))
                     .where(sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < at))
                     .values(last_used_at=at))

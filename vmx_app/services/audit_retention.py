@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from vmx_app.db import session_scope
+from vmx_app.db import get_engine, session_scope
 from vmx_app.models import Environment, RequestAudit
 
 log = logging.getLogger("vmx.audit")
@@ -30,8 +30,8 @@ async def purge_environment(environment_id: object, cutoff: datetime, batch_rows
     while True:
         expired = (sa.select(C.id).where(C.environment_id == environment_id, C.created_at < cutoff)
                    .limit(batch_rows).scalar_subquery())
-        async with session_scope() as session:
-            result = await session.execute(sa.delete(RequestAudit.__table__).where(C.id.in_(expired)))  # type: ignore[arg-type]
+        async with get_engine().begin() as conn:  # one short transaction per batch
+            result = await conn.execute(sa.delete(RequestAudit.__table__).where(C.id.in_(expired)))  # type: ignore[arg-type]
         deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if deleted:
             done.rows += deleted
