@@ -24,6 +24,9 @@ _PAGE_MODULES = (
     "connections",
     "resources",
     "pricing",
+    # Audit trail and usage analytics (issue 11).
+    "audit",
+    "usage",
 )
 
 

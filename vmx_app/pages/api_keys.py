@@ -17,7 +17,7 @@ from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
 from vmx_app.errors import DomainError, Invalid
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
-from vmx_app.services import api_key_admin
+from vmx_app.services import api_key_admin, audit_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import csv_list, when
@@ -38,6 +38,7 @@ class ApiKeyRow:
     labels: str = ""
     expires: str = ""
     last_used: str = ""
+    spend: str = ""
     can_update: bool = False
     can_delete: bool = False
 
@@ -80,10 +81,12 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
+        spend = await audit_admin.key_spend_this_month_as(principal, self.workspace_id, self.environment_id)
         self.rows = [ApiKeyRow(
             id=str(k.id), name=k.name, description=k.description or "", masked_key=k.masked_key,
             enabled=k.enabled, labels=", ".join(k.labels), expires=when(k.expires_at, never="never"),
             last_used=when(k.last_used_at, never="never"),
+            spend="—" if spend is None else f"${spend.get(str(k.id), 0.0):,.4f}",
             can_update=allowed(principal, "api-key:update", f"{base}:{k.name}"),
             can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"),
         ) for k in keys]
@@ -141,6 +144,7 @@ def _row(row: ApiKeyRow) -> rx.Component:
         cell(row.labels),
         cell(row.expires),
         cell(row.last_used),
+        cell(row.spend),
         actions_cell(
             delete_action(row.can_delete, "Delete " + row.name, title="Delete API key " + row.name + "?",
                           message="Clients using it are refused from now on.",
@@ -180,7 +184,7 @@ def api_keys_page() -> rx.Component:
     return list_page(
         "API Keys", "Keys that clients send to call this environment's AI resources.",
         create_button("New API key", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", ""], s.rows, _row,
+        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", "Spend this month", ""], s.rows, _row,
                    empty="No API keys in this environment yet.", test_id="api-keys-table"),
         create_dialog(s, "New API key",
                       text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),

@@ -100,3 +100,14 @@ def _ordered(rows: list[dict[str, Any]], query: UsageQuery, dims: list[str]) -> 
     for field, direction in reversed(order.items()):  # stable sorts, last key first
         rows.sort(key=lambda r: _sort_key(r.get(field)), reverse=direction == "desc")
     return rows
+
+
+async def spend_this_month(workspace_id: uuid.UUID, environment_id: uuid.UUID, dimension: str,
+                           now: datetime | None = None) -> dict[str, float]:
+    """Cost (USD) per value of `dimension` since the start of the month (UTC), e.g. per API key."""
+    now = now or datetime.now(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    query = UsageQuery.model_validate({"granularity": None, "dimensions": [dimension], "agg": {"cost": "sum"},
+                                       "filter": {"dateRange": {"start": start.isoformat(), "end": now.isoformat()}}})
+    rows = (await query_usage(query, workspace_id=workspace_id, environment_id=environment_id, now=now))["data"]
+    return {str(r[dimension]): float(r["cost"] or 0.0) for r in rows if r[dimension] is not None}
