@@ -1,4 +1,4 @@
-"""audit trail: request_audit rows cannot be updated
+"""audit trail: request_audit rows cannot be updated; the keyset index covers (created_at, id)
 
 Revision ID: 0002_audit_trail
 Revises: 0001
@@ -17,6 +17,8 @@ MESSAGE = 'request_audit rows are immutable'
 
 
 def upgrade() -> None:
+    op.drop_index('ix_request_audit_env_time', table_name='request_audit')
+    op.create_index('ix_request_audit_env_time', 'request_audit', ['environment_id', 'created_at', 'id'])
     # The application never updates an audit row (DESIGN §7); the database refuses it too, so a bug or
     # a hand-written statement cannot rewrite history. DELETE stays allowed: retention needs it.
     if op.get_bind().dialect.name == 'postgresql':
@@ -35,6 +37,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_request_audit_env_time', table_name='request_audit')
+    op.create_index('ix_request_audit_env_time', 'request_audit', ['environment_id', 'created_at'])
     op.execute("DROP TRIGGER IF EXISTS request_audit_immutable" +
                (" ON request_audit" if op.get_bind().dialect.name == 'postgresql' else ""))
     if op.get_bind().dialect.name == 'postgresql':

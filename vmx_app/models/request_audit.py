@@ -15,7 +15,8 @@ from vmx_app.models.base import JSONType, UTCDateTime, utcnow
 class RequestAudit(SQLModel, table=True):
     __tablename__ = "request_audit"
     __table_args__ = (
-        Index("ix_request_audit_env_time", "environment_id", "created_at"),
+        # (created_at, id): the audit list's keyset order, so a page is an index range, never a sort.
+        Index("ix_request_audit_env_time", "environment_id", "created_at", "id"),
         Index("ix_request_audit_env_resource_time", "environment_id", "resource_id", "created_at"),
         Index("ix_request_audit_env_apikey_time", "environment_id", "api_key_id", "created_at"),
         Index("ix_request_audit_ws_time", "workspace_id", "created_at"),
