@@ -18,6 +18,7 @@ import pytest
 from tests.fakes.upstream import Behaviour, FakeUpstream
 from tests.sdk.env import Env, audit_row, check, make_env
 from vmx_app.audit.stores import store_for_settings
+from vmx_app.db import dispose_engines
 from vmx_app.gateway.audit import AuditRecord
 
 BULK = 12_000  # more than two export pages
@@ -48,6 +49,7 @@ def bulk(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
         for start in range(0, BULK, 2000):
             await store.write([store.encode(r) for r in records[start:start + 2000]])
         await store.close()
+        await dispose_engines()  # this event loop ends here: no pooled connection may outlive it
 
     asyncio.run(write())
     return ws, env_id, records

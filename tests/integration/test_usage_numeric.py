@@ -19,6 +19,7 @@ import pytest
 
 from tests.sdk.env import check
 from vmx_app.audit.stores import store_for_settings
+from vmx_app.db import dispose_engines
 from vmx_app.gateway.audit import AuditRecord
 
 START = datetime(2026, 10, 28, tzinfo=UTC)  # New York leaves DST on 2026-11-01
@@ -67,6 +68,7 @@ def dataset(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
         store = store_for_settings()
         await store.write([store.encode(r) for r in records])
         await store.close()
+        await dispose_engines()  # this event loop ends here: no pooled connection may outlive it
 
     asyncio.run(write())
     return ws, env, records
