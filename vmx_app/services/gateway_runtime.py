@@ -136,7 +136,9 @@ class BackgroundRefreshed:
         hit = self._payloads.get(environment_id)
         if hit is None or hit[1] < time.monotonic():
             self._spawn(f"env:{environment_id}", self._load_env(environment_id))
-        return False if hit is None else hit[0]  # unknown (created since start-up): no bodies until read
+        # Unknown (created since start-up, being read now): the default. Environments that existed at
+        # start-up were read by warm(); a changed one reads as off until reloaded (see invalidate).
+        return True if hit is None else hit[0]
 
     async def _load_env(self, environment_id: str) -> None:
         try:
