@@ -142,7 +142,8 @@ class SQLiteAuditStore:
         self._ids = UuidPool()  # used by encode(), on the event loop's thread
         marks = ", ".join("?" for _ in COLUMNS)
         self._sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"
-        self._sql_idempotent = self._sql + " ON CONFLICT (id) DO NOTHING"  # not OR IGNORE: NOT NULL still fails
+        # Not OR IGNORE: that would also swallow NOT NULL violations (poison rows must still fail).
+        self._sql_idempotent = self._sql + " ON CONFLICT (id, created_at) DO NOTHING"
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -196,7 +197,7 @@ class PostgresAuditStore:
         self._ids = UuidPool()
         marks = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
         self._sql_idempotent = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks}) "
-                                "ON CONFLICT (id) DO NOTHING")
+                                "ON CONFLICT (id, created_at) DO NOTHING")
 
     def encode(self, record: AuditRecord) -> tuple[Any, ...]:
         return postgres_row(record, self._ids)

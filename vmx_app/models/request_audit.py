@@ -23,8 +23,10 @@ class RequestAudit(SQLModel, table=True):
         Index("ix_request_audit_correlation", "environment_id", "correlation_id"),
     )
 
+    # (id, created_at): on Postgres the table is partitioned by month of created_at, and a partitioned
+    # table's key must hold the partition key; SQLite uses the same key so both schemas match the model.
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, primary_key=True)
     request_id: str = Field(max_length=64)
     workspace_id: uuid.UUID
     environment_id: uuid.UUID

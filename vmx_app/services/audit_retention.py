@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from vmx_app.db import get_engine, session_scope
 from vmx_app.models import Environment, RequestAudit
+from vmx_app.services import audit_partitions
 
 log = logging.getLogger("vmx.audit")
 C = RequestAudit.__table__.c  # type: ignore[attr-defined]
@@ -56,10 +57,14 @@ async def purge_expired(now: datetime | None = None, batch_rows: int = BATCH_ROW
 
 
 async def run(interval_s: float) -> None:
-    """Background task: a round now, then one every `interval_s`."""
+    """Background task: a round now, then one every `interval_s` (partitions ahead, whole months past
+    every retention dropped, then the expired rows of each environment)."""
     while True:
         try:
-            await purge_expired()
+            now = datetime.now(UTC)
+            await audit_partitions.ensure_months(now)
+            await audit_partitions.drop_expired_months(now)
+            await purge_expired(now)
         except Exception:  # noqa: BLE001 - retried next round; the process must not stop for this
             log.exception("audit retention round failed")
         await asyncio.sleep(interval_s)
