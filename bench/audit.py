@@ -157,9 +157,12 @@ async def _run(rows: int, db: str, base: str) -> None:
     _admin(f"{base}/{db}", "VACUUM ANALYZE request_audit")
     conn = psycopg2.connect(f"{base}/{db}")
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_table_size('request_audit'), pg_indexes_size('request_audit'), "
-                    "count(*) FROM request_audit")
-        table, indexes, count = cur.fetchone()  # type: ignore[misc]
+        # The table is partitioned by month: its size is its partitions' (the parent holds nothing).
+        cur.execute("SELECT sum(pg_table_size(c.oid)), sum(pg_indexes_size(c.oid)) FROM pg_inherits i "
+                    "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'request_audit'::regclass")
+        table, indexes = (int(v) for v in cur.fetchone())  # type: ignore[union-attr]
+        cur.execute("SELECT count(*) FROM request_audit")
+        count = cur.fetchone()[0]  # type: ignore[index]
     conn.close()
     print(f"on disk: {(table + indexes) / count:,.0f} bytes/row ({table / count:,.0f} data incl. TOAST + "
           f"{indexes / count:,.0f} indexes), {(table + indexes) / 2**20:,.0f} MiB for {count:,} rows")
