@@ -15,7 +15,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-# request_audit's monthly partitions on Postgres (made by migration 0002 and the application, not by
+# request_audit's monthly partitions on Postgres (made by migration 0003_audit_trail and the application, not by
 # the models): the drift check compares the partitioned parent table only.
 _PARTITION = re.compile(r"^request_audit_(p\d{6}|default)$")
 

@@ -1,4 +1,4 @@
-"""request_audit's monthly partitions on PostgreSQL (migration 0002 makes the table partitioned): months
+"""request_audit's monthly partitions on PostgreSQL (migration 0003_audit_trail makes the table partitioned): months
 are created ahead, so rows never land in the default partition, and a month is dropped whole once every
 environment's retention has passed it (the per-environment batched DELETE handles the rest). SQLite has
 no partitions: both functions do nothing there.

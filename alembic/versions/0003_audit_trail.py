@@ -1,15 +1,15 @@
 """audit trail: rows cannot be updated; keyset index on (created_at, id); monthly partitions on Postgres
 
-Revision ID: 0002_audit_trail
-Revises: 0001
+Revision ID: 0003_audit_trail
+Revises: 0002_allow_overrides
 Create Date: 2026-12-02 04:00:00
 """
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0002_audit_trail'
-down_revision: str | None = '0001'
+revision: str = '0003_audit_trail'
+down_revision: str | None = '0002_allow_overrides'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
