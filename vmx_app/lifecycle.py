@@ -59,7 +59,7 @@ def tune_gc() -> None:
 async def lifespan() -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
     from vmx_app.gateway.adapters import close_all
-    from vmx_app.services import config_events
+    from vmx_app.services import audit_retention, config_events
     from vmx_app.services.bootstrap import bootstrap
     from vmx_app.services.error_rates_shared import SharedErrorRates
     from vmx_app.services.gateway_runtime import get_engine
@@ -72,6 +72,8 @@ async def lifespan() -> AsyncIterator[None]:
     audit_writer.start()
     # Hears other processes' configuration changes (Redis pub/sub) and invalidates the config cache.
     background = [asyncio.create_task(config_events.listen(), name="vmx-config-events")]
+    background.append(asyncio.create_task(audit_retention.run(get_settings().vmx_audit_retention_interval_seconds),
+                                          name="vmx-audit-retention"))
     error_rates = get_engine().deps.error_rates
     if isinstance(error_rates, SharedErrorRates):  # production: errorRate counters synced through Redis
         background.append(asyncio.create_task(error_rates.run(), name="vmx-error-rate-sync"))

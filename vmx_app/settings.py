@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     vmx_audit_store_payloads: bool = True
     vmx_audit_flush_interval_seconds: float = Field(default=1.0, gt=0, le=300)
     vmx_audit_max_payload_bytes: int = Field(default=64 * 1024, ge=0)
+    vmx_audit_write_timeout_seconds: float = Field(default=10.0, gt=0, le=300)  # slower: batches are spooled
+    vmx_audit_retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # Limits, timeouts and trust (DESIGN §11)
     vmx_upstream_connect_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -136,6 +138,10 @@ class Settings(BaseSettings):
         if self.vmx_cookie_secure is not None:
             return self.vmx_cookie_secure
         return (self.vmx_base_url or "").lower().startswith("https://")
+
+    @property
+    def audit_spool_dir(self) -> Path:
+        return self.vmx_data_dir / "audit-spool"
 
     @property
     def key_file(self) -> Path:

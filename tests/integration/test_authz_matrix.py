@@ -32,7 +32,7 @@ PUBLIC = {  # route → status an anonymous caller gets (the app under test has 
 SELF_SERVICE = {("POST", "/v1/auth/logout"), ("POST", "/v1/auth/change-password"), ("GET", "/v1/auth/me")}
 ADMIN_ONLY_PREFIXES = ("/v1/internal/",)
 # Values for path parameters that are not ids of something the fixture creates.
-PARAM_VALUES = {"provider": "openai", "name": "matrix-res"}
+PARAM_VALUES = {"provider": "openai", "name": "matrix-res", "resource_id": "00000000-0000-4000-8000-000000000001"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -149,8 +149,13 @@ def world(app_url: str, admin_token: str) -> Iterator[World]:
         c.close()
 
 
+# URL segment → policy module, where the original names them differently.
+MODULE_OF_SEGMENT = {"completion-metric": "completion-metrics"}
+
+
 def module_of(path: str) -> str:
-    return path.split("/")[2]
+    segment = path.split("/")[2]
+    return MODULE_OF_SEGMENT.get(segment, segment)
 
 
 def implied_action(route: Route) -> str:
@@ -210,7 +215,7 @@ def concrete_path(route: Route, world: World, who: str) -> str:
 
 
 READ_VERBS = ("get", "list")
-VERBS_BY_METHOD = {"GET": READ_VERBS, "DELETE": ("delete",), "PUT": ("update",), "PATCH": ("update",)}
+VERBS_BY_METHOD = {"GET": (*READ_VERBS, "export"), "DELETE": ("delete",), "PUT": ("update",), "PATCH": ("update",)}
 
 
 def test_declared_actions_fit_routes() -> None:

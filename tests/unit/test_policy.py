@@ -298,6 +298,8 @@ def test_action_catalog() -> None:
         "completion-batch:cancel",
         "completion-metrics:get-error-rate",
         "completion-audit:list",
+        "completion-audit:get",
+        "completion-audit:export",
         "completion-usage:query",
         "budget-status:get",
         "ai-connection:test",

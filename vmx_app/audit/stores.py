@@ -39,8 +39,15 @@ class AuditStore(Protocol):
     def encode(self, record: AuditRecord) -> tuple[Any, ...]:
         """The record as the row the driver takes: done once, when the record is queued."""
 
-    async def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Insert every row of the batch, or none and raise."""
+    async def write(self, rows: list[tuple[Any, ...]], *, idempotent: bool = False) -> None:
+        """Insert every row of the batch, or none and raise. `idempotent` (spool replays): rows whose
+        id is already stored are skipped instead of failing the batch."""
+
+    def revive(self, row: list[Any]) -> tuple[Any, ...]:
+        """A row read back from the spool's JSON as the driver takes it again."""
+
+    async def ping(self) -> None:
+        """Raise when the database cannot be reached (tells an outage from a poison row)."""
 
     async def close(self) -> None: ...
 
@@ -135,6 +142,8 @@ class SQLiteAuditStore:
         self._ids = UuidPool()  # used by encode(), on the event loop's thread
         marks = ", ".join("?" for _ in COLUMNS)
         self._sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"
+        # Not OR IGNORE: that would also swallow NOT NULL violations (poison rows must still fail).
+        self._sql_idempotent = self._sql + " ON CONFLICT (id, created_at) DO NOTHING"
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -148,19 +157,28 @@ class SQLiteAuditStore:
     def encode(self, record: AuditRecord) -> tuple[Any, ...]:
         return sqlite_row(record, self._ids)
 
-    def _write_now(self, rows: list[tuple[Any, ...]]) -> None:
+    def _write_now(self, rows: list[tuple[Any, ...]], idempotent: bool) -> None:
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(self._sql, rows)
+            conn.executemany(self._sql_idempotent if idempotent else self._sql, rows)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
 
-    async def write(self, rows: list[tuple[Any, ...]]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._write_now, rows)
+    async def write(self, rows: list[tuple[Any, ...]], *, idempotent: bool = False) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._write_now, rows, idempotent)
+
+    def revive(self, row: list[Any]) -> tuple[Any, ...]:
+        return tuple(row)  # SQLite rows are JSON-native already (text times, hex ids, 0/1)
+
+    def _ping_now(self) -> None:
+        self._connection().execute("SELECT 1")
+
+    async def ping(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._ping_now)
 
     def _close_now(self) -> None:
         if self._conn is not None:
@@ -171,22 +189,44 @@ class SQLiteAuditStore:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close_now)
 
 
+_CREATED_AT = COLUMNS.index("created_at")
+
+
 class PostgresAuditStore:
     def __init__(self) -> None:
         self._ids = UuidPool()
+        marks = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
+        self._sql_idempotent = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks}) "
+                                "ON CONFLICT (id, created_at) DO NOTHING")
 
     def encode(self, record: AuditRecord) -> tuple[Any, ...]:
         return postgres_row(record, self._ids)
 
-    async def write(self, rows: list[tuple[Any, ...]]) -> None:
+    async def write(self, rows: list[tuple[Any, ...]], *, idempotent: bool = False) -> None:
         from vmx_app.db import get_engine
 
         async with get_engine().connect() as conn:
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
-            await driver.copy_records_to_table(TABLE, records=rows, columns=list(COLUMNS))
+            if idempotent:  # COPY has no ON CONFLICT; replays are rare, one pipelined statement is fine
+                await driver.executemany(self._sql_idempotent, rows)
+            else:
+                await driver.copy_records_to_table(TABLE, records=rows, columns=list(COLUMNS))
             await conn.commit()
+
+    def revive(self, row: list[Any]) -> tuple[Any, ...]:
+        out = list(row)  # ids as text are fine for asyncpg's uuid codec; timestamps must be datetimes
+        out[_CREATED_AT] = datetime.fromisoformat(out[_CREATED_AT])
+        return tuple(out)
+
+    async def ping(self) -> None:
+        from sqlalchemy import text
+
+        from vmx_app.db import get_engine
+
+        async with get_engine().connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         return None

@@ -158,7 +158,7 @@ MODULES: tuple[ModulePermissions, ...] = (
     _env_module("completion", ("execute",), item=False),
     _env_module("completion-batch", ("list", "get", "create", "cancel")),
     _env_module("completion-metrics", ("get-error-rate",), item=False),
-    _env_module("completion-audit", ("list",), item=False),
+    _env_module("completion-audit", ("list", "get", "export"), item=False),
     _env_module("completion-usage", ("query",), item=False),
     _env_module("budget-status", ("get",), item=False),
     _module("user", _CRUD, "user", "user:${user.email}"),

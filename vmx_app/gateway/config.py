@@ -187,3 +187,4 @@ class ApiKeySnapshot(CamelModel):
     enforce_capacity: bool = False
     budgets: list[BudgetEntry] = Field(default_factory=list)
     expires_at: float | None = None  # epoch seconds
+    user_id: str | None = None  # the user the key belongs to (its creator): the audit row's userId

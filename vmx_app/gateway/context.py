@@ -158,6 +158,7 @@ class RequestContext:
             connection_name=conn.name if conn is not None else None,
             api_key_id=key.id if key is not None else None,
             api_key_name=key.name if key is not None else None,
+            user_id=key.user_id if key is not None else None,
             provider=self.provider,
             model=self.model,
             error_type=err.error_type if err is not None else None,

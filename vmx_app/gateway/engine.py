@@ -277,7 +277,8 @@ class Engine:
         if span is not None:
             _end_request_span(span, ctx)
         try:
-            record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id))
+            record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id),
+                                      cap=deps.payload_cap_bytes)
             deps.audit.submit(record)
         except Exception:  # noqa: BLE001 - auditing must not turn an answered request into an error
             log.exception("audit record for %s could not be queued; kept without payloads", ctx.request_id)

@@ -79,6 +79,7 @@ class EngineDeps:
     adapter_for: Callable[[ConnectionSnapshot], ProviderAdapter]
     pricing: PricingFn | None = None
     store_payloads: Callable[[str], bool] = lambda _env: True
+    payload_cap_bytes: int = 64 * 1024  # VMX_AUDIT_MAX_PAYLOAD_BYTES: larger bodies are stored as a preview
     clock: Callable[[], float] = time.monotonic  # deadlines, breaker
     wall: Callable[[], float] = time.time  # error-rate minute buckets
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep

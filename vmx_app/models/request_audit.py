@@ -15,15 +15,18 @@ from vmx_app.models.base import JSONType, UTCDateTime, utcnow
 class RequestAudit(SQLModel, table=True):
     __tablename__ = "request_audit"
     __table_args__ = (
-        Index("ix_request_audit_env_time", "environment_id", "created_at"),
+        # (created_at, id): the audit list's keyset order, so a page is an index range, never a sort.
+        Index("ix_request_audit_env_time", "environment_id", "created_at", "id"),
         Index("ix_request_audit_env_resource_time", "environment_id", "resource_id", "created_at"),
         Index("ix_request_audit_env_apikey_time", "environment_id", "api_key_id", "created_at"),
         Index("ix_request_audit_ws_time", "workspace_id", "created_at"),
         Index("ix_request_audit_correlation", "environment_id", "correlation_id"),
     )
 
+    # (id, created_at): on Postgres the table is partitioned by month of created_at, and a partitioned
+    # table's key must hold the partition key; SQLite uses the same key so both schemas match the model.
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, primary_key=True)
     request_id: str = Field(max_length=64)
     workspace_id: uuid.UUID
     environment_id: uuid.UUID

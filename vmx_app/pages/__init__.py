@@ -25,6 +25,9 @@ _PAGE_MODULES = (
     "resources",
     "pricing",
     "pools",  # prioritization pools (issue 10)
+    # Audit trail and usage analytics (issue 11).
+    "audit",
+    "usage",
 )
 
 

@@ -18,7 +18,7 @@ from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
 from vmx_app.errors import DomainError, Invalid
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
-from vmx_app.services import api_key_admin
+from vmx_app.services import api_key_admin, audit_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import csv_list, when
@@ -40,9 +40,10 @@ class ApiKeyRow:
     labels: str = ""
     expires: str = ""
     last_used: str = ""
+    spend: str = ""  # spent this month, from the audit rows
     can_update: bool = False
     can_delete: bool = False
-    spend: str = ""  # live spend of each budget's current window
+    budget_spend: str = ""  # live spend of each budget's current window
 
 
 def _end_of_day(value: str) -> datetime | None:
@@ -83,15 +84,17 @@ class ApiKeysState(CrudPageMixin, WorkspaceState):
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
+        month = await audit_admin.key_spend_this_month_as(principal, self.workspace_id, self.environment_id)
         rows = []
         for k in keys:
-            _, spend = await budget_texts("api-key", k)
+            _, budget_spend = await budget_texts("api-key", k)
             rows.append(ApiKeyRow(
                 id=str(k.id), name=k.name, description=k.description or "", masked_key=k.masked_key,
                 enabled=k.enabled, labels=", ".join(k.labels), expires=when(k.expires_at, never="never"),
                 last_used=when(k.last_used_at, never="never"),
+                spend="—" if month is None else f"${month.get(str(k.id), 0.0):,.4f}",
                 can_update=allowed(principal, "api-key:update", f"{base}:{k.name}"),
-                can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"), spend=spend))
+                can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"), budget_spend=budget_spend))
         self.rows = rows
 
     @rx.event
@@ -148,7 +151,8 @@ def _row(row: ApiKeyRow) -> rx.Component:
         cell(row.labels),
         cell(row.expires),
         cell(row.last_used),
-        cell(rx.text(row.spend, size="1", color_scheme="gray", custom_attrs={"data-spend": row.name})),
+        cell(row.spend),
+        cell(rx.text(row.budget_spend, size="1", color_scheme="gray", custom_attrs={"data-spend": row.name})),
         actions_cell(
             delete_action(row.can_delete, "Delete " + row.name, title="Delete API key " + row.name + "?",
                           message="Clients using it are refused from now on.",
@@ -188,8 +192,8 @@ def api_keys_page() -> rx.Component:
     return list_page(
         "API Keys", "Keys that clients send to call this environment's AI resources.",
         create_button("New API key", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", "Budgets (spent now)", ""], s.rows,
-                   _row,
+        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", "Spend this month",
+                    "Budgets (spent now)", ""], s.rows, _row,
                    empty="No API keys in this environment yet.", test_id="api-keys-table"),
         create_dialog(s, "New API key",
                       text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),

@@ -294,6 +294,7 @@ async def _load_api_key(key_hash: str) -> ApiKeySnapshot | None:
         capacity=row.capacity, enforce_capacity=row.enforce_capacity,  # type: ignore[arg-type]
         budgets=row.budgets or [],  # type: ignore[arg-type]
         expires_at=row.expires_at.timestamp() if row.expires_at else None,
+        user_id=str(row.created_by) if row.created_by else None,
     )
 
 

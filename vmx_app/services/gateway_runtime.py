@@ -115,6 +115,17 @@ class BackgroundRefreshed:
             await self._refresh_pricing()
         except Exception as exc:  # noqa: BLE001 - costs come later, requests must not wait on it
             log.warning("pricing catalog not loaded yet: %s", exc)
+        try:
+            await self._load_all_envs()
+        except Exception as exc:  # noqa: BLE001 - loaded per environment on first use instead
+            log.warning("environments' audit settings not loaded yet: %s", exc)
+
+    async def _load_all_envs(self) -> None:
+        async with session_scope(readonly=True) as session:
+            rows = (await session.exec(select(Environment.id, Environment.audit_store_payloads))).all()
+        until = time.monotonic() + _REFRESH_S
+        for env_id, store in rows:
+            self._payloads[str(env_id)] = (bool(store), until)
 
     async def _refresh_pricing(self) -> None:
         self._lookup = await model_pricing.get_pricing_lookup()
@@ -144,6 +155,8 @@ class BackgroundRefreshed:
         hit = self._payloads.get(environment_id)
         if hit is None or hit[1] < time.monotonic():
             self._spawn(f"env:{environment_id}", self._load_env(environment_id))
+        # Unknown (created since start-up, being read now): the default. Environments that existed at
+        # start-up were read by warm(); a changed one reads as off until reloaded (see invalidate).
         return True if hit is None else hit[0]
 
     async def _load_env(self, environment_id: str) -> None:
@@ -161,7 +174,9 @@ class BackgroundRefreshed:
             if change.id is None or change.kind != "environment":
                 self._payloads.clear()
             else:
-                self._payloads.pop(str(change.id), None)
+                # Privacy first: until the new setting is read (a background load, milliseconds), this
+                # environment stores no bodies, so switching them off takes effect on the next request.
+                self._payloads[str(change.id)] = (False, 0.0)
         if change.kind in ("model-pricing", "all"):
             self._lookup_at = 0.0
 
@@ -214,6 +229,7 @@ def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | Non
         adapter_for=get_adapter,
         pricing=refreshed.pricing,
         store_payloads=refreshed.store_payloads,
+        payload_cap_bytes=get_settings().vmx_audit_max_payload_bytes,
         gate_active=not isinstance(gate, AllowAllGate),
         tracer=tracer(),
         observe_limits=DiscoveredCapacityRecorder().observe,

@@ -35,7 +35,14 @@ async def _redis() -> dict[str, Any]:
         return {"ok": False, "error": type(exc).__name__}
 
 
+def _audit_spool() -> dict[str, Any]:
+    """Informational (never makes the process unready): audit rows waiting on disk for the database."""
+    from vmx_app.audit.writer import get_audit_writer
+
+    return {"ok": True, "bytes": get_audit_writer().spool_bytes}
+
+
 async def readiness() -> dict[str, dict[str, Any]]:
     database, redis = await asyncio.gather(_database(), _redis())
     migrations = database.pop("migrations", {"ok": False})
-    return {"database": database, "migrations": migrations, "redis": redis}
+    return {"database": database, "migrations": migrations, "redis": redis, "auditSpool": _audit_spool()}

@@ -12,6 +12,8 @@ from vmx_app.api.routers import (
     auth,
     budget_status,
     completion,
+    completion_audit,
+    completion_usage,
     environments,
     health,
     model_pricing,
@@ -39,4 +41,7 @@ def all_routers() -> list[APIRouter]:
         model_pricing.router,
         budget_status.router,
         pool_definition.router,
+        completion_audit.router,
+        completion_usage.router,
+        completion_usage.metric_router,
     ]
