@@ -15,6 +15,8 @@ from vmx_app.settings import get_settings, reset_settings
 def vmx_logger() -> Iterator[logging.Logger]:
     logger = logging.getLogger("vmx")
     saved = (list(logger.handlers), logger.level, logger.propagate)
+    # A lifespan run in-process by an earlier test leaves its handler, bound to that test's stderr.
+    logger.handlers[:] = [h for h in logger.handlers if not getattr(h, "vmx_handler", False)]
     yield logger
     logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
     reset_settings()
