@@ -45,6 +45,10 @@ class AuditWriter:
             self._wake = asyncio.Event()
         return self._wake
 
+    @property
+    def queue_depth(self) -> int:
+        return len(self._rows)
+
     def submit(self, record: AuditRecord) -> None:
         """Encode now (a compact row, not the request's dicts) and queue it; never blocks."""
         self._put(self._get_store().encode(record), record.request_id)
