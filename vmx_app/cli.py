@@ -42,12 +42,27 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_schema() -> None:
+    """`--no-migrate`: refuse a schema older than the code (the migration Job has not run yet)."""
+    from vmx_app.migrations import current_revision, head_revision, known_revisions
+    from vmx_app.startup_checks import StartupRefused, schema_problems
+
+    try:
+        current = current_revision()
+    except Exception as exc:  # noqa: BLE001 - any driver error: one line, not a traceback
+        raise StartupRefused([f"DATABASE_URL: cannot reach the database ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:200]}); check the URL and that it is up"]) from None
+    problems = schema_problems(current, head_revision(), known_revisions())
+    if problems:
+        raise StartupRefused(problems)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Console + gateway: migrate, then Reflex in production mode on one port."""
-    from vmx_app.lifecycle import check_profile
     from vmx_app.migrations import upgrade_to_head
+    from vmx_app.startup_checks import load_settings
 
-    check_profile(1)
+    load_settings(1)
     upgrade_to_head()
     env = _with_tools_path(dict(os.environ))
     env["VMX_PORT"] = str(args.port)
@@ -64,16 +79,17 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vmx_app.api.slow_clients import HeaderTimeoutProtocol
-    from vmx_app.lifecycle import check_profile
     from vmx_app.migrations import upgrade_to_head
-    from vmx_app.settings import get_settings
+    from vmx_app.startup_checks import load_settings
 
-    check_profile(args.workers)
-    if not args.no_migrate:
+    settings = load_settings(args.workers)
+    if args.no_migrate:
+        check_schema()
+    else:
         upgrade_to_head()
     uvicorn.run("vmx_app.api.gateway_app:create_gateway_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, loop="uvloop", http=HeaderTimeoutProtocol, log_level="warning",
-                access_log=False, timeout_keep_alive=get_settings().vmx_keepalive_timeout_seconds,
+                access_log=False, timeout_keep_alive=settings.vmx_keepalive_timeout_seconds,
                 proxy_headers=False)  # X-Forwarded-For is ours to judge (TRUSTED_PROXIES), not uvicorn's
     return 0
 
@@ -122,10 +138,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except Exception as exc:
-        from vmx_app.errors import DomainError
-        from vmx_app.lifecycle import StartupRefused
+        from pydantic import ValidationError
 
-        if isinstance(exc, StartupRefused | DomainError):
+        from vmx_app.errors import DomainError
+        from vmx_app.startup_checks import StartupRefused, validation_problems
+
+        if isinstance(exc, ValidationError):  # settings read by a command that did not load them first
+            exc = StartupRefused(validation_problems(exc))
+        if isinstance(exc, StartupRefused):
+            for problem in exc.problems:
+                print(f"vmx: {problem}", file=sys.stderr)
+            return 2
+        if isinstance(exc, DomainError):
             print(f"vmx: {exc}", file=sys.stderr)
             return 2
         raise

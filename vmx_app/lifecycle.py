@@ -16,19 +16,6 @@ from vmx_app.settings import get_settings
 log = logging.getLogger("vmx")
 
 
-class StartupRefused(RuntimeError):
-    pass
-
-
-def check_profile(workers: int) -> None:
-    """More than one worker without Redis would split the in-process counters (DESIGN §1)."""
-    if workers > 1 and get_settings().redis_url is None:
-        raise StartupRefused(
-            f"{workers} workers need shared counters: set REDIS_URL (redis://host:6379/0) "
-            "or run with one worker in the embedded profile."
-        )
-
-
 # Measured with bench/run.py (2 cores, one worker): at the default threshold (700) the collector ran
 # hundreds of times a second over every long-lived object, stalling the loop (1-connection p99 41 ms);
 # freezing what start-up built and collecting the young generation less often gave p99 6 ms and +25 %
