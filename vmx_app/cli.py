@@ -87,9 +87,11 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         check_schema()
     else:
         upgrade_to_head()
+    # SIGTERM: /readyz 503, stop accepting, in-flight requests and streams drain for up to the grace period.
     uvicorn.run("vmx_app.api.gateway_app:create_gateway_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, loop="uvloop", http=HeaderTimeoutProtocol, log_level="warning",
                 access_log=False, timeout_keep_alive=settings.vmx_keepalive_timeout_seconds,
+                timeout_graceful_shutdown=settings.vmx_shutdown_grace_seconds,  # type: ignore[arg-type]
                 proxy_headers=False)  # X-Forwarded-For is ours to judge (TRUSTED_PROXIES), not uvicorn's
     return 0
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from vmx_app import shutdown
 from vmx_app.db import dispose_engines
 from vmx_app.redis_client import close_redis
 from vmx_app.settings import get_settings
@@ -70,6 +71,8 @@ async def lifespan() -> AsyncIterator[None]:
     if isinstance(error_rates, SharedErrorRates):  # production: errorRate counters synced through Redis
         background.append(asyncio.create_task(error_rates.run(), name="vmx-error-rate-sync"))
     tune_gc()
+    shutdown.reset()
+    shutdown.install_drain_handlers(get_settings().vmx_shutdown_drain_delay_seconds)  # readyz 503 first
     try:
         yield
     finally:

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     vmx_api_key_cache_size: int = Field(default=100_000, ge=1)
     trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
     vmx_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    vmx_shutdown_drain_delay_seconds: float = Field(default=0.0, ge=0)  # readyz 503 before accepting stops
     # Slow clients: the request head, the whole body, and an idle keep-alive connection.
     vmx_header_read_timeout_seconds: float = Field(default=10.0, gt=0)
     vmx_body_read_timeout_seconds: float = Field(default=60.0, gt=0)

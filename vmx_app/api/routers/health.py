@@ -10,6 +10,7 @@ from starlette.responses import Response
 from vmx_app.api.responses import OrjsonResponse
 from vmx_app.services.health import readiness
 from vmx_app.settings import get_settings
+from vmx_app.shutdown import is_draining
 from vmx_app.telemetry import prometheus_registry
 
 router = APIRouter(tags=["health"])
@@ -22,10 +23,11 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz() -> OrjsonResponse:
+    """Each dependency in the body; 503 when one is not ready, or once shutdown has begun (draining)."""
     checks = await readiness()
     ok = all(c["ok"] for c in checks.values())
-    return OrjsonResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                          status_code=200 if ok else 503)
+    status = "draining" if is_draining() else "ok" if ok else "unavailable"
+    return OrjsonResponse({"status": status, "checks": checks}, status_code=200 if status == "ok" else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
