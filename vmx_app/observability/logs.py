@@ -22,6 +22,9 @@ access_log = logging.getLogger("vmx.access")
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    fields = getattr(record, "vmx_fields", None)
+    if fields is not None:
+        return fields  # type: ignore[no-any-return]
     extra = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
     if "trace_id" not in extra:
         ctx = trace.get_current_span().get_span_context()
@@ -30,11 +33,22 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return extra
 
 
+_second: list[Any] = [-1, ""]  # the last formatted second: strftime costs more than the rest of a line
+
+
+def _timestamp(created: float) -> str:
+    second = int(created)
+    if second != _second[0]:
+        _second[0], _second[1] = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    return f"{_second[1]}.{int((created - second) * 1000):03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-                                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
-        line.update(_fields(record))
+        line: dict[str, Any] = {"ts": _timestamp(record.created), "level": record.levelname,
+                                "logger": record.name, "message": record.getMessage()}
+        fields = getattr(record, "vmx_fields", None)  # the access line hands its fields over as one dict
+        line.update(fields if fields is not None else _fields(record))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(line, default=str).decode()
@@ -58,6 +72,8 @@ def formatter(kind: str) -> logging.Formatter:
 
 def log_request(rec: AuditRecord, span: Any) -> None:
     """The request's one access line; ids only, never contents."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     fields: dict[str, Any] = {
         "request_id": rec.request_id, "workspace_id": rec.workspace_id, "environment_id": rec.environment_id,
         "resource": rec.resource_name, "provider": rec.provider, "model": rec.model, "endpoint": rec.endpoint,
@@ -69,4 +85,4 @@ def log_request(rec: AuditRecord, span: Any) -> None:
     if span is not None:
         ctx = span.get_span_context()
         fields["trace_id"], fields["span_id"] = f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
-    access_log.info("completion", extra=fields)
+    access_log.info("completion", extra={"vmx_fields": fields})

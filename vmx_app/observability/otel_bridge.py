@@ -116,7 +116,7 @@ def register_counters(meter: Meter, meters: RequestMeters) -> None:
             lambda: _observations(meters.requests, request_attributes))
     counter("vmx.errors", "{request}", "Failed completion requests by error.type",
             lambda: _observations(meters.errors, lambda k: {**request_attributes(k[0]), "error.type": k[1]}))
-    counter("vmx.cost", "USD", "Cost of completions from the pricing catalog",
+    counter("vmx.cost.usd", "{USD}", "Cost of completions from the pricing catalog, in US dollars",
             lambda: _observations(meters.cost, request_attributes))
     counter("vmx.fallbacks", "{fallback}", "Legs given up for the next model, by failure reason",
             lambda: _observations(meters.fallbacks, lambda k: {"vmx.resource": k[0], "gen_ai.system": k[1],

@@ -40,7 +40,7 @@ def _upstream() -> Points:
 
 
 def register_runtime_gauges() -> None:
-    add_gauge("vmx.circuit_breaker.state", "1", "Circuits that are not closed: 1 half-open, 2 open", _breakers)
+    add_gauge("vmx.circuit_breaker.state", "{state}", "Circuits that are not closed: 1 half-open, 2 open", _breakers)
     add_gauge("vmx.audit.queue.depth", "{record}", "Audit records waiting to be written", _audit_queue)
     add_gauge("vmx.config_cache.hit_ratio", "1", "Share of config lookups answered from memory", _cache_hit_ratio)
     add_gauge("vmx.upstream.connections", "{connection}", "Provider calls holding a pooled connection, and "
