@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         env = embedded_env(data_dir, password)
         env.update(observability_env(args))
-        meta["observability"] = observability_env(args)
+        meta["observability"], meta["workers"] = observability_env(args), args.workers
         vmx_modes(args, plan, workdir, env, password, upstream, upstream_pid, results)
     finally:
         stop_all()  # nothing may hold the database when it is removed
@@ -203,7 +203,8 @@ def print_results(results: dict[str, Any]) -> None:
     for name, mode in results.get("modes", {}).items():
         if mode.get("skipped") or mode.get("error"):
             continue
-        title = {"gateway": "VM-X gateway-only (uvicorn, 1 worker, embedded)",
+        workers = results["meta"].get("workers", 1)
+        title = {"gateway": f"VM-X gateway-only (uvicorn, {workers} worker{'s' if workers > 1 else ''}, embedded)",
                  "reflex": "VM-X Reflex-hosted (vmx run)"}.get(name, name)
         print()
         print(report.render(title, report.mode_rows(mode, direct, results["meta"]["rss_goal"])))
