@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -35,6 +36,8 @@ def reset() -> None:
 
 
 def install_drain_handlers(delay_s: float, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return  # a server running the app off the main thread handles signals itself (Python cannot here)
     loop = loop or asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(sig)
