@@ -3,6 +3,7 @@ see the same background load of this shared machine; prints each round and the m
 
     .venv/bin/python bench/ab.py metrics   # gateway, metrics off (A) vs METRICS_PROMETHEUS=true (B)
     .venv/bin/python bench/ab.py modes     # `vmx gateway` (A) vs `vmx run`, Reflex-hosted (B)
+    .venv/bin/python bench/ab.py workers   # gateway with 1 worker (A) vs 2 workers (B), Redis counters
     .venv/bin/python bench/ab.py same      # two identical gateways: the harness's own spread
     options: --rounds 5 --seconds 5 --connections 32
 """
@@ -26,16 +27,19 @@ from bench.run import REFLEX_START_TIMEOUT_S, start_upstream, vmx_endpoint  # no
 from bench.state import VMX, check_completion, embedded_env, fresh_data_dir, migrate, provision  # noqa: E402
 from bench.wrk import post_script, run_wrk  # noqa: E402
 
-CONFIGS: dict[str, tuple[tuple[str, dict[str, str]], tuple[str, dict[str, str]]]] = {
-    "metrics": (("gateway", {"METRICS_PROMETHEUS": "false"}), ("gateway", {"METRICS_PROMETHEUS": "true"})),
-    "modes": (("gateway", {}), ("run", {})),
-    "same": (("gateway", {}), ("gateway", {})),  # calibration: how far apart two identical servers measure
+Server = tuple[str, dict[str, str], list[str]]  # `vmx` command, environment, extra arguments
+REDIS = {"REDIS_URL": "redis://127.0.0.1:6379/15", "REDIS_KEY_PREFIX": "vmx-ab:"}
+CONFIGS: dict[str, tuple[Server, Server]] = {
+    "metrics": (("gateway", {"METRICS_PROMETHEUS": "false"}, []), ("gateway", {"METRICS_PROMETHEUS": "true"}, [])),
+    "modes": (("gateway", {}, []), ("run", {}, [])),
+    "workers": (("gateway", REDIS, ["--workers", "1"]), ("gateway", REDIS, ["--workers", "2"])),
+    "same": (("gateway", {}, []), ("gateway", {}, [])),  # calibration: how far apart two identical servers measure
 }
 
 
-def _server(kind: str, env: dict[str, str], workdir: Path, name: str) -> tuple[str, int]:
+def _server(kind: str, env: dict[str, str], extra: list[str], workdir: Path, name: str) -> tuple[str, int]:
     port = free_port()
-    command = [str(VMX), kind, "--host", "127.0.0.1", "--port", str(port)]
+    command = [str(VMX), kind, "--host", "127.0.0.1", "--port", str(port), *extra]
     if kind == "gateway":
         command.append("--no-migrate")
     else:
@@ -59,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         _, upstream, _ = start_upstream(workdir)
         base_env = embedded_env(data_dir, password)
         migrate(base_env, workdir / "migrate.log")
-        (kind_a, env_a), (kind_b, env_b) = CONFIGS[args.compare]
-        url_a, pid_a = _server(kind_a, {**base_env, **env_a}, workdir, "a")
+        (kind_a, env_a, extra_a), (kind_b, env_b, extra_b) = CONFIGS[args.compare]
+        url_a, pid_a = _server(kind_a, {**base_env, **env_a}, extra_a, workdir, "a")
         target = provision(url_a, password, upstream)
-        url_b, pid_b = _server(kind_b, {**base_env, **env_b}, workdir, "b")
+        url_b, pid_b = _server(kind_b, {**base_env, **env_b}, extra_b, workdir, "b")
         pids = {"a": pid_a, "b": pid_b}
         script = workdir / "post.lua"
         rounds: list[dict[str, Any]] = []
@@ -88,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"round {i + 1}: A {row['a']:,.0f} req/s {row['a_us']:.0f} us CPU/req, "
                 f"B {row['b']:,.0f} req/s {row['b_us']:.0f} us CPU/req, B/A {row['b'] / row['a']:.3f}")
         ratios = [r["b"] / r["a"] for r in rounds]
-        print(f"{args.compare}: A = {kind_a} {env_a or ''}, B = {kind_b} {env_b or ''}")
+        print(f"{args.compare}: A = {kind_a} {' '.join(extra_a)} {env_a or ''}, "
+              f"B = {kind_b} {' '.join(extra_b)} {env_b or ''}")
         print(f"median A {statistics.median(r['a'] for r in rounds):,.0f} req/s, "
               f"median B {statistics.median(r['b'] for r in rounds):,.0f} req/s, "
               f"median B/A {statistics.median(ratios):.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios)})")
