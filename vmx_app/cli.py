@@ -42,28 +42,11 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_schema() -> None:
-    """`--no-migrate`: refuse a schema older than the code (the migration Job has not run yet)."""
-    from vmx_app.migrations import current_revision, head_revision, known_revisions
-    from vmx_app.startup_checks import StartupRefused, schema_problems
-
-    try:
-        current = current_revision()
-    except Exception as exc:  # noqa: BLE001 - any driver error: one line, not a traceback
-        raise StartupRefused([f"DATABASE_URL: cannot reach the database ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]}); check the URL and that it is up"]) from None
-    problems = schema_problems(current, head_revision(), known_revisions())
-    if problems:
-        raise StartupRefused(problems)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Console + gateway: migrate, then Reflex in production mode on one port."""
-    from vmx_app.migrations import upgrade_to_head
-    from vmx_app.startup_checks import load_settings
+    from vmx_app.startup_checks import check_dependencies, load_settings
 
-    load_settings(1)
-    upgrade_to_head()
+    check_dependencies(load_settings(1), migrate=True)
     env = _with_tools_path(dict(os.environ))
     env["VMX_PORT"] = str(args.port)
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
@@ -79,14 +62,10 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vmx_app.api.slow_clients import HeaderTimeoutProtocol
-    from vmx_app.migrations import upgrade_to_head
-    from vmx_app.startup_checks import load_settings
+    from vmx_app.startup_checks import check_dependencies, load_settings
 
     settings = load_settings(args.workers)
-    if args.no_migrate:
-        check_schema()
-    else:
-        upgrade_to_head()
+    check_dependencies(settings, migrate=not args.no_migrate)
     # SIGTERM: /readyz 503, stop accepting, in-flight requests and streams drain for up to the grace period.
     uvicorn.run("vmx_app.api.gateway_app:create_gateway_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, loop="uvloop", http=HeaderTimeoutProtocol, log_level="warning",

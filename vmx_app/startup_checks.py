@@ -99,3 +99,42 @@ def schema_problems(current: str | None, head: str | None, known: set[str]) -> l
         return [f"database: the schema is at revision {current}, older than this code's {head}; "
                 "run `vmx migrate` first"]
     return []
+
+
+def _unreachable(variable: str, what: str, exc: BaseException) -> str:
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return f"{variable}: cannot reach {what} ({type(exc).__name__}: {first}); check the URL and that it is up"
+
+
+def check_dependencies(settings: Settings, *, migrate: bool) -> None:
+    """Before traffic: the database reachable and its schema at head (migrated here unless `migrate` is
+    False, then refused when older than the code), Redis reachable when configured."""
+    from vmx_app.migrations import current_revision, head_revision, known_revisions, upgrade_to_head
+
+    problems: list[str] = []
+    try:
+        if migrate:
+            upgrade_to_head(settings)
+        else:
+            problems += schema_problems(current_revision(settings), head_revision(), known_revisions())
+    except Exception as exc:  # noqa: BLE001 - any driver error: one line, not a traceback
+        problems.append(_unreachable("DATABASE_URL", "the database", exc))
+    if settings.redis_url:
+        try:
+            _ping_redis(settings)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(_unreachable("REDIS_URL", "Redis", exc))
+    if problems:
+        raise StartupRefused(problems)
+
+
+def _ping_redis(settings: Settings) -> None:
+    from redis import Redis, RedisCluster
+
+    assert settings.redis_url is not None
+    kind = RedisCluster if settings.redis_mode == "cluster" else Redis
+    client = kind.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    finally:
+        client.close()

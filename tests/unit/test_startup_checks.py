@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, free_port
 from vmx_app.settings import Settings
 from vmx_app.startup_checks import schema_problems, settings_problems
 
@@ -65,3 +65,13 @@ def test_gateway_workers_without_redis(tmp_path: object) -> None:
 def test_no_migrate_refuses_an_unmigrated_database(tmp_path: object) -> None:
     result = _vmx("gateway", "--no-migrate", "--port", "1", VMX_DATA_DIR=str(tmp_path))
     assert result.returncode == 2 and "run `vmx migrate`" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_database_and_redis_are_one_line_each(tmp_path: object) -> None:
+    closed = free_port()
+    result = _vmx("gateway", "--port", "1", VMX_DATA_DIR=str(tmp_path),
+                  DATABASE_URL=f"postgresql://u:p@127.0.0.1:{closed}/vmx", REDIS_URL=f"redis://127.0.0.1:{closed}/0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":", 2)[1].strip() for line in lines] == ["DATABASE_URL", "REDIS_URL"], lines
+    assert all("cannot reach" in line for line in lines)
