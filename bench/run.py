@@ -91,8 +91,8 @@ def gateway_mode(args: argparse.Namespace, plan: Plan, workdir: Path, env: dict[
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / "gateway.log"
     log(f"starting gateway-only VM-X on {base}")
-    proc = spawn([str(VMX), "gateway", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"], env=env,
-                 log=log_path, cwd=ROOT)
+    proc = spawn([str(VMX), "gateway", "--host", "127.0.0.1", "--port", str(port), "--no-migrate",
+                  "--workers", str(args.workers)], env=env, log=log_path, cwd=ROOT)
     try:
         started = wait_http(f"{base}/healthz", proc, 60, log_path)
         log(f"  up in {started:.1f} s; provisioning through the management API")
@@ -133,6 +133,15 @@ def reflex_mode(plan: Plan, workdir: Path, env: dict[str, str], target: BenchTar
         stop(proc)
 
 
+def observability_env(args: argparse.Namespace) -> dict[str, str]:
+    """What --metrics, --access-log and --redis-url change in the VM-X processes' environment."""
+    env = {"METRICS_PROMETHEUS": "true" if args.metrics else "false",
+           "LOG_LEVEL": "INFO" if args.access_log else "WARNING"}
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    return env
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = Plan.for_args(args.quick)
     workdir = Path(tempfile.mkdtemp(prefix="vmx-bench-logs-"))
@@ -153,7 +162,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     data_dir, password = fresh_data_dir()
     meta["data_dir"] = str(data_dir)
     try:
-        vmx_modes(args, plan, workdir, embedded_env(data_dir, password), password, upstream, upstream_pid, results)
+        env = embedded_env(data_dir, password)
+        env.update(observability_env(args))
+        meta["observability"], meta["workers"] = observability_env(args), args.workers
+        vmx_modes(args, plan, workdir, env, password, upstream, upstream_pid, results)
     finally:
         stop_all()  # nothing may hold the database when it is removed
         if not args.keep_data:
@@ -191,7 +203,8 @@ def print_results(results: dict[str, Any]) -> None:
     for name, mode in results.get("modes", {}).items():
         if mode.get("skipped") or mode.get("error"):
             continue
-        title = {"gateway": "VM-X gateway-only (uvicorn, 1 worker, embedded)",
+        workers = results["meta"].get("workers", 1)
+        title = {"gateway": f"VM-X gateway-only (uvicorn, {workers} worker{'s' if workers > 1 else ''}, embedded)",
                  "reflex": "VM-X Reflex-hosted (vmx run)"}.get(name, name)
         print()
         print(report.render(title, report.mode_rows(mode, direct, results["meta"]["rss_goal"])))
@@ -217,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-data", action="store_true", help="keep the embedded data dir (audit rows)")
     parser.add_argument("--advanced-routing", action="store_true",
                         help="the resource's never-matching rule as a CEL expression instead of a predicate")
+    parser.add_argument("--metrics", action="store_true", help="metrics on (METRICS_PROMETHEUS=true)")
+    parser.add_argument("--access-log", action="store_true", help="LOG_LEVEL=INFO: one JSON access line a request")
+    parser.add_argument("--workers", type=int, default=1, help="gateway workers (more than one needs --redis-url)")
+    parser.add_argument("--redis-url", default=None, help="REDIS_URL for the gateway (shared counters)")
     args = parser.parse_args(argv)
     if not Path(WRK).exists():
         print(f"wrk not found at {WRK}: apt-get install wrk", file=sys.stderr)

@@ -44,11 +44,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Console + gateway: migrate, then Reflex in production mode on one port."""
-    from vmx_app.lifecycle import check_profile
-    from vmx_app.migrations import upgrade_to_head
+    from vmx_app.startup_checks import check_dependencies, load_settings
 
-    check_profile(1)
-    upgrade_to_head()
+    check_dependencies(load_settings(1), migrate=True)
     env = _with_tools_path(dict(os.environ))
     env["VMX_PORT"] = str(args.port)
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
@@ -64,16 +62,15 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vmx_app.api.slow_clients import HeaderTimeoutProtocol
-    from vmx_app.lifecycle import check_profile
-    from vmx_app.migrations import upgrade_to_head
-    from vmx_app.settings import get_settings
+    from vmx_app.startup_checks import check_dependencies, load_settings
 
-    check_profile(args.workers)
-    if not args.no_migrate:
-        upgrade_to_head()
+    settings = load_settings(args.workers)
+    check_dependencies(settings, migrate=not args.no_migrate)
+    # SIGTERM: /readyz 503, stop accepting, in-flight requests and streams drain for up to the grace period.
     uvicorn.run("vmx_app.api.gateway_app:create_gateway_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, loop="uvloop", http=HeaderTimeoutProtocol, log_level="warning",
-                access_log=False, timeout_keep_alive=get_settings().vmx_keepalive_timeout_seconds,
+                access_log=False, timeout_keep_alive=settings.vmx_keepalive_timeout_seconds,
+                timeout_graceful_shutdown=settings.vmx_shutdown_grace_seconds,  # type: ignore[arg-type]
                 proxy_headers=False)  # X-Forwarded-For is ours to judge (TRUSTED_PROXIES), not uvicorn's
     return 0
 
@@ -122,10 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except Exception as exc:
-        from vmx_app.errors import DomainError
-        from vmx_app.lifecycle import StartupRefused
+        from pydantic import ValidationError
 
-        if isinstance(exc, StartupRefused | DomainError):
+        from vmx_app.errors import DomainError
+        from vmx_app.startup_checks import StartupRefused, validation_problems
+
+        if isinstance(exc, ValidationError):  # settings read by a command that did not load them first
+            exc = StartupRefused(validation_problems(exc))
+        if isinstance(exc, StartupRefused):
+            for problem in exc.problems:
+                print(f"vmx: {problem}", file=sys.stderr)
+            return 2
+        if isinstance(exc, DomainError):
             print(f"vmx: {exc}", file=sys.stderr)
             return 2
         raise

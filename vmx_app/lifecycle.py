@@ -9,24 +9,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from vmx_app import shutdown
 from vmx_app.db import dispose_engines
 from vmx_app.redis_client import close_redis
 from vmx_app.settings import get_settings
 
 log = logging.getLogger("vmx")
-
-
-class StartupRefused(RuntimeError):
-    pass
-
-
-def check_profile(workers: int) -> None:
-    """More than one worker without Redis would split the in-process counters (DESIGN §1)."""
-    if workers > 1 and get_settings().redis_url is None:
-        raise StartupRefused(
-            f"{workers} workers need shared counters: set REDIS_URL (redis://host:6379/0) "
-            "or run with one worker in the embedded profile."
-        )
 
 
 # Measured with bench/run.py (2 cores, one worker): at the default threshold (700) the collector ran
@@ -37,15 +25,20 @@ GC_THRESHOLDS = (20_000, 50, 100)
 
 
 def configure_logging() -> None:
-    """VM-X's own loggers (`vmx.*`) to stderr at LOG_LEVEL; idempotent (Reflex may import twice)."""
+    """VM-X's own loggers (`vmx.*`) to stderr at LOG_LEVEL as JSON lines (LOG_FORMAT=pretty for a terminal);
+    idempotent (Reflex may import twice)."""
+    from vmx_app.observability.logs import formatter
+
+    settings = get_settings()
     logger = logging.getLogger("vmx")
-    if not any(getattr(h, "vmx_handler", False) for h in logger.handlers):
+    handler = next((h for h in logger.handlers if getattr(h, "vmx_handler", False)), None)
+    if handler is None:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.vmx_handler = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False  # the root logger (uvicorn's, Reflex's) would print it twice
-    logger.setLevel(get_settings().log_level.upper())
+    handler.setFormatter(formatter(settings.log_format))
+    logger.setLevel(settings.log_level.upper())
 
 
 def tune_gc() -> None:
@@ -63,10 +56,12 @@ async def lifespan() -> AsyncIterator[None]:
     from vmx_app.services.bootstrap import bootstrap
     from vmx_app.services.error_rates_shared import SharedErrorRates
     from vmx_app.services.gateway_runtime import get_engine
-    from vmx_app.telemetry import configure_tracing, shutdown_tracing
+    from vmx_app.services.runtime_gauges import register_runtime_gauges
+    from vmx_app.telemetry import configure_telemetry, shutdown_telemetry
 
     configure_logging()
-    configure_tracing()  # OTEL_ENABLED: spans to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP over HTTP)
+    register_runtime_gauges()
+    configure_telemetry()  # OTEL_* variables: traces and metrics over OTLP, metrics for GET /metrics
     await bootstrap()
     audit_writer = get_audit_writer()
     audit_writer.start()
@@ -78,6 +73,8 @@ async def lifespan() -> AsyncIterator[None]:
     if isinstance(error_rates, SharedErrorRates):  # production: errorRate counters synced through Redis
         background.append(asyncio.create_task(error_rates.run(), name="vmx-error-rate-sync"))
     tune_gc()
+    shutdown.reset()
+    shutdown.install_drain_handlers(get_settings().vmx_shutdown_drain_delay_seconds)  # readyz 503 first
     try:
         yield
     finally:
@@ -89,6 +86,6 @@ async def lifespan() -> AsyncIterator[None]:
         await audit_writer.stop()  # nothing queued is lost on SIGTERM
         await get_engine().deps.gate.flush()  # token and cost corrections still queued
         await close_all()  # the provider clients (count_tokens' too): their pooled connections end cleanly
-        shutdown_tracing()
+        shutdown_telemetry()
         await close_redis()
         await dispose_engines()

@@ -30,6 +30,26 @@ def upgrade_to_head(settings: Settings | None = None) -> None:
     command.upgrade(alembic_config(settings), "head")
 
 
+def current_revision(settings: Settings | None = None) -> str | None:
+    """The database's Alembic revision (None: no schema yet). Raises the driver's error when unreachable."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    settings = settings or get_settings()
+    if settings.is_embedded and not settings.sqlite_path.exists():
+        return None
+    engine = create_engine(settings.sync_database_url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def known_revisions() -> set[str]:
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     vmx_api_key_cache_size: int = Field(default=100_000, ge=1)
     trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
     vmx_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    vmx_shutdown_drain_delay_seconds: float = Field(default=0.0, ge=0)  # readyz 503 before accepting stops
     # Slow clients: the request head, the whole body, and an idle keep-alive connection.
     vmx_header_read_timeout_seconds: float = Field(default=10.0, gt=0)
     vmx_body_read_timeout_seconds: float = Field(default=60.0, gt=0)
@@ -78,10 +79,18 @@ class Settings(BaseSettings):
     capacity_on_redis_error: Literal["allow", "deny"] = "allow"
     vmx_budget_default_max_output_tokens: int = Field(default=4096, ge=1)
 
-    # Telemetry
+    # Telemetry: the standard OTEL_* variables; OTEL_ENABLED is a shortcut for "export to the endpoint"
     otel_enabled: bool = False
+    otel_sdk_disabled: bool = False
     otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_protocol: Literal["http/protobuf", "grpc"] = "http/protobuf"
     otel_service_name: str = "vmx"
+    otel_resource_attributes: str = ""  # key=value,key=value
+    otel_metric_export_interval: int = Field(default=60_000, gt=0)  # milliseconds, as the spec names it
+    metrics_prometheus: bool = False  # GET /metrics in the Prometheus text format
+    metrics_bearer_token: str | None = None  # when set, /metrics wants `Authorization: Bearer <token>`
+    log_format: Literal["json", "pretty"] = "json"
+    cors_allowed_origins: str = ""  # comma-separated origins allowed to call the APIs from a browser
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -89,10 +98,28 @@ class Settings(BaseSettings):
         parse_networks(value)  # raises ValueError naming the bad CIDR
         return value
 
+    @field_validator("otel_exporter_otlp_protocol", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def otel_exporting(self) -> bool:
+        """Traces and metrics leave the process over OTLP: OTEL_ENABLED or an endpoint, unless disabled."""
+        return not self.otel_sdk_disabled and (self.otel_enabled or bool(self.otel_exporter_otlp_endpoint))
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return not self.otel_sdk_disabled and (self.otel_exporting or self.metrics_prometheus)
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_allowed_origins.split(",") if o.strip()]
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

@@ -6,6 +6,7 @@ import reflex as rx
 from starlette.types import ASGIApp
 
 from vmx_app.api.app import create_api
+from vmx_app.api.cors import with_cors
 from vmx_app.api.routers.completion import CompletionFastPath
 from vmx_app.api.slow_clients import BodyReadDeadline
 from vmx_app.lifecycle import lifespan
@@ -18,7 +19,7 @@ class VmxApp(rx.App):
     the lifespan included, goes to Reflex as usual. Bodies are read within VMX_BODY_READ_TIMEOUT_SECONDS."""
 
     def __call__(self) -> ASGIApp:
-        return BodyReadDeadline(CompletionFastPath(super().__call__()))
+        return with_cors(BodyReadDeadline(CompletionFastPath(super().__call__())))
 
 
 app = VmxApp(

@@ -86,6 +86,14 @@ class AuditWriter:
                 if orphan.try_lock():
                     self._orphans.append(orphan)
 
+    @property
+    def queue_depth(self) -> int:
+        return len(self._rows)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def submit(self, record: AuditRecord) -> None:
         """Encode now (a compact row, not the request's dicts) and queue it; never blocks."""
         self._put(self._get_store().encode(record), record.request_id)

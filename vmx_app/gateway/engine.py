@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
@@ -22,7 +23,7 @@ from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usag
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
 from vmx_app.gateway.ids import new_request_id
-from vmx_app.gateway.leg_spans import end_provider_span
+from vmx_app.gateway.leg_spans import end_provider_span, start_span
 from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, run_legs
 from vmx_app.gateway.merge import EnvelopeError, VmxEnvelope, apply_overrides, merge_request, split_vmx_envelope
 from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
@@ -30,6 +31,7 @@ from vmx_app.gateway.stream import StreamBridge
 from vmx_app.gateway.types import Endpoint
 
 log = logging.getLogger("vmx.gateway")
+_W3C = TraceContextTextMapPropagator()
 JSON = "application/json"
 MAX_RESOURCE_NAME = 100
 OVERRIDES_ANY = "overrides:any"  # API-key label: overrides may name any connection of the environment
@@ -47,6 +49,7 @@ class GatewayRequest:
     anthropic_beta: str | None = None
     body_limit: int = 0  # for the 413 message
     max_json_depth: int = 64  # deeper bodies are refused: they could not be forwarded nor audited
+    traceparent: str | None = None  # the client's W3C trace context: our spans join its trace
 
 
 @dataclass(slots=True)
@@ -66,7 +69,7 @@ class Engine:
 
     async def complete(self, req: GatewayRequest) -> GatewayResponse:
         ctx = RequestContext(new_request_id(), req.workspace_id, req.environment_id, req.endpoint, req.source_ip)
-        span = self._request_span(ctx)
+        span = self._request_span(ctx, req.traceparent)
         try:
             return await self._complete(ctx, req, span)
         except GatewayError as err:
@@ -77,7 +80,13 @@ class Engine:
                                                    code="internal_error", type="server_error"), span)
 
     async def _complete(self, ctx: RequestContext, req: GatewayRequest, span: Any) -> GatewayResponse:
-        key = await self.authenticate(ctx, req)
+        trace_ctx = trace.set_span_in_context(span) if span is not None else None
+        auth_span = self.deps.tracer.start_span("vmx.auth", context=trace_ctx) if trace_ctx is not None else None
+        try:
+            key = await self.authenticate(ctx, req)
+        finally:
+            if auth_span is not None:
+                auth_span.end()
         body = parse_body(req)
         resource = await self.resolve_resource(ctx, key, body)
         try:
@@ -95,7 +104,6 @@ class Engine:
         check_body(ctx.endpoint, merged)
         ctx.stream = merged.get("stream") is True
         ctx.request_payload, ctx.request_bytes = merged, (len(req.body or b"") if merged is body else None)
-        trace_ctx = trace.set_span_in_context(span) if span is not None else None
         st = CallState(ctx, ctx.endpoint, resource, merged, ctx.stream, deadline_from(envelope.timeout_ms,
                        self.deps.clock()), {"anthropic-beta": req.anthropic_beta} if req.anthropic_beta else None,
                        drop_usage_chunk=ctx.stream and not client_wants_usage(ctx.endpoint, merged),
@@ -236,6 +244,7 @@ class Engine:
         deps = self.deps
         rate_key = (st.resource.id, result.connection.id, result.leg.slot.model)
         breaker_key = (result.connection.id, result.leg.slot.model)
+        stream_span = start_span(deps, st, "vmx.stream", {"gen_ai.request.model": result.leg.slot.model})
 
         def done(b: StreamBridge, exc: BaseException | None) -> None:
             ctx.provider_s = time.perf_counter() - result.provider_started
@@ -254,6 +263,7 @@ class Engine:
                 deps.error_rates.record(rate_key, 200, deps.wall())
                 deps.breaker.record_success(breaker_key, deps.clock())
             end_provider_span(result.span, result.leg.slot.model, b.usage, ctx.status)
+            end_provider_span(stream_span, None, None, ctx.status)
             if deps.gate_active:  # a stream settles at its end, or when the client leaves
                 failed = b.failure is not None or exc is not None or not b.completed
                 _spawn(deps.gate.settle(result.gate_ctx, result.gate, b.usage, failed=failed and b.usage is None))
@@ -276,6 +286,7 @@ class Engine:
         deps = self.deps
         if span is not None:
             _end_request_span(span, ctx)
+        record = None
         try:
             record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id),
                                       cap=deps.payload_cap_bytes)
@@ -288,12 +299,15 @@ class Engine:
                 deps.audit.submit(ctx.audit_record(pricing=None, store_payloads=False))
             except Exception:  # noqa: BLE001
                 log.exception("audit record for %s could not be queued", ctx.request_id)
+        if record is not None and deps.observe is not None:  # metrics and the log line, from the same record
+            deps.observe(record, span)
 
-    def _request_span(self, ctx: RequestContext) -> Any:
+    def _request_span(self, ctx: RequestContext, traceparent: str | None) -> Any:
         tracer = self.deps.tracer
         if tracer is None:
             return None
-        span = tracer.start_span("vmx.completion", attributes={
+        parent = _W3C.extract({"traceparent": traceparent}) if traceparent else None
+        span = tracer.start_span("vmx.completion", context=parent, kind=trace.SpanKind.SERVER, attributes={
             "vmx.request.id": ctx.request_id, "vmx.workspace.id": ctx.workspace_id,
             "vmx.environment.id": ctx.environment_id, "vmx.endpoint": ctx.endpoint,
             "gen_ai.operation.name": "chat"})

@@ -144,6 +144,10 @@ class CircuitBreaker:
             return "closed"
         return "open" if now < c.opened_at + self.cooldown_s else "half_open"
 
+    def states(self, now: float) -> dict[tuple[str, str], BreakerState]:
+        """Every circuit that is not plainly closed (for the circuit-breaker gauge)."""
+        return {key: self.state(key, now) for key in list(self._circuits)}
+
     def allow(self, key: tuple[str, str], now: float) -> bool:
         """May a call go to this model now? In half-open state only the first caller gets True."""
         c = self._circuits.get(key)

@@ -31,6 +31,12 @@ def provider_span(deps: EngineDeps, st: CallState, conn: ConnectionSnapshot, mod
     })
 
 
+def traceparent_of(span: Any) -> str:
+    """The W3C header a provider gets: our provider-call span as its parent."""
+    sc = span.get_span_context()
+    return f"00-{sc.trace_id:032x}-{sc.span_id:016x}-{int(sc.trace_flags):02x}"
+
+
 def end_provider_span(span: Any, model: str | None, usage: Usage | None, status: int | None = None,
                       error: str | None = None) -> None:
     if span is None:

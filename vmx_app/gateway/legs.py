@@ -21,7 +21,7 @@ from vmx_app.gateway.adapters import (
     UpstreamCall,
     UpstreamResponse,
 )
-from vmx_app.gateway.audit import AuditSink
+from vmx_app.gateway.audit import AuditRecord, AuditSink
 from vmx_app.gateway.capacity.gate import ALLOWED, Gate, GateResult, LegContext
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.context import PricingFn, RequestContext
@@ -43,7 +43,7 @@ from vmx_app.gateway.errors import (
     failure_reason,
 )
 from vmx_app.gateway.fallback import CircuitBreaker, Leg, backoff_delay, is_fallback_worthy, is_retryable, leg_timeout
-from vmx_app.gateway.leg_spans import end_provider_span, provider_span, start_span
+from vmx_app.gateway.leg_spans import end_provider_span, provider_span, start_span, traceparent_of
 from vmx_app.gateway.metrics import ErrorRateSource
 from vmx_app.gateway.stream import StreamBridge
 from vmx_app.gateway.tokens import estimate_tokens, max_output_tokens
@@ -87,6 +87,7 @@ class EngineDeps:
     gate_active: bool = False  # False for AllowAllGate: no token estimate, no settle call
     tracer: Any = None  # an OpenTelemetry tracer; spans only when the request span records
     observe_limits: Callable[[ConnectionSnapshot, str, Mapping[str, str]], None] | None = None
+    observe: Callable[[AuditRecord, Any], None] | None = None  # metrics + log line of a finished request
 
     def primary_error_rate(self, resource: ResourceSnapshot) -> Callable[[int, str | int], float]:
         """`errorRate(window, status)` as routing reads it: the failure rate of the resource's primary model."""
@@ -347,8 +348,10 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                 _count_failure(deps, rate_key, key, retried_status)
             raise LegFailed("timeout", 504, "request deadline (vmx.timeoutMs) exceeded", attempts=attempt)
         verdict = await _admit(deps, st, gate_ctx)  # every attempt takes capacity, retries included
-        call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
         span = provider_span(deps, st, conn, slot.model, attempt)
+        if span is not None:  # the provider's own tracing continues our trace
+            extra = {**(extra or {}), "traceparent": traceparent_of(span)}
+        call = UpstreamCall(plan.wire, slot.model, body, st.stream, limit, extra)
         started = time.perf_counter()
         result = LegResult(leg, conn, plan, verdict, gate_ctx, started, span=span)
         try:

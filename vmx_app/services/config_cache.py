@@ -99,10 +99,12 @@ class ConfigCache:
         # Bumped by every invalidation: a load that started before it must not store what it read.
         self._generation = 0
         self.loads = 0  # database loads, for tests and diagnostics
+        self.lookups = 0  # reads (hits = lookups - loads): the config-cache hit-ratio gauge
 
     # ---- reads ------------------------------------------------------------------------------------
 
     async def get_resource(self, env_id: Any, name: str) -> ResourceSnapshot | None:
+        self.lookups += 1
         key = (str(env_id), name)
         slot = self._resources.get(key)
         if slot is not None and slot.expires > time.monotonic():
@@ -111,6 +113,7 @@ class ConfigCache:
 
     async def get_connection(self, conn_id: Any) -> ConnectionSnapshot | None:
         """Raises ConnectionCredentialsError when the credentials do not decrypt."""
+        self.lookups += 1
         key = str(conn_id)
         slot = self._connections.get(key)
         if slot is None or slot.expires <= time.monotonic():
@@ -136,6 +139,7 @@ class ConfigCache:
         return conn if conn is not None and conn.environment_id == key[0] and conn.name == name else None
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
+        self.lookups += 1
         slot = self._api_keys.hit(key_hash)
         if slot is not None and slot.expires > time.monotonic():
             return slot.value  # type: ignore[no-any-return]

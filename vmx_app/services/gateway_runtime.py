@@ -29,12 +29,13 @@ from vmx_app.gateway.legs import EngineDeps
 from vmx_app.gateway.metrics import ErrorRateCounters, ErrorRateSource
 from vmx_app.gateway.types import Usage
 from vmx_app.models import AIResource, Environment
+from vmx_app.observability.observer import make_observer
 from vmx_app.redis_client import get_redis
 from vmx_app.services import config_cache, config_events, model_pricing
 from vmx_app.services.discovered_capacity import DiscoveredCapacityRecorder
 from vmx_app.services.error_rates_shared import SharedErrorRates
 from vmx_app.settings import get_settings
-from vmx_app.telemetry import tracer
+from vmx_app.telemetry import request_meters, tracer
 
 log = logging.getLogger("vmx.gateway")
 
@@ -233,6 +234,7 @@ def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | Non
         gate_active=not isinstance(gate, AllowAllGate),
         tracer=tracer(),
         observe_limits=DiscoveredCapacityRecorder().observe,
+        observe=make_observer(request_meters()),
     )
     return Engine(deps)
 

@@ -43,6 +43,7 @@ async def _request(request: Request, endpoint: Endpoint, with_body: bool = True)
         body=body, key_hash=api_key_hash(request), source_ip=request_source_ip(request),
         anthropic_beta=request.headers.get("anthropic-beta"), body_limit=limit,
         max_json_depth=settings.vmx_max_json_depth,
+        traceparent=request.headers.get("traceparent"),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
@@ -28,6 +29,13 @@ _USER_AGENT = "vmx-gateway/0.1"
 _DRAIN_S = 0.25  # how long to wait for the body's end after `[DONE]` so the connection can be reused
 _CLOSING: set[asyncio.Task[None]] = set()  # keeps retired-client close tasks alive until done
 _TIMEOUTS: dict[float | None, aiohttp.ClientTimeout] = {}
+_CLIENTS: weakref.WeakSet[HttpClient] = weakref.WeakSet()  # for the pool-use gauge
+
+
+def upstream_in_flight() -> tuple[int, int]:
+    """(calls holding an upstream connection now, clients with an open pool), over every provider client."""
+    clients = list(_CLIENTS)
+    return sum(c._inflight for c in clients), sum(1 for c in clients if c._session is not None)
 
 
 class StreamDecoder(Protocol):
@@ -82,13 +90,14 @@ def encode_body(body: dict[str, Any] | bytes) -> bytes:
 class HttpClient:
     """A lazily created, pooled aiohttp session plus request helpers that map failures."""
 
-    __slots__ = ("_session", "_loop", "_inflight", "_retired")
+    __slots__ = ("_session", "_loop", "_inflight", "_retired", "__weakref__")
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inflight = 0
         self._retired = False
+        _CLIENTS.add(self)
 
     def _get_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
