@@ -40,6 +40,7 @@ class MemoryConfig:
     resources: dict[tuple[str, str], ResourceSnapshot] = field(default_factory=dict)
     connections: dict[str, ConnectionSnapshot] = field(default_factory=dict)
     keys: dict[str, ApiKeySnapshot] = field(default_factory=dict)
+    environments: set[tuple[str, str]] = field(default_factory=set)
 
     async def get_resource(self, environment_id: str, name: str) -> ResourceSnapshot | None:
         return self.resources.get((environment_id, name))
@@ -56,6 +57,9 @@ class MemoryConfig:
 
     async def list_resources(self, environment_id: str) -> list[ResourceSnapshot]:
         return [r for (env, _), r in self.resources.items() if env == environment_id]
+
+    async def environment_exists(self, workspace_id: str, environment_id: str) -> bool:
+        return (workspace_id, environment_id) in self.environments
 
 
 class ListSink:
@@ -113,6 +117,7 @@ class Harness:
             breaker=self.breaker, adapter_for=get_adapter, sleep=fast_sleep, rand=rand, tracer=tracer))
         self.config.keys[KEY_HASH] = ApiKeySnapshot(id="33333333-3333-3333-3333-333333333333", workspace_id=WS,
                                                     environment_id=ENV, name="test-key")
+        self.config.environments.add((WS, ENV))
         self._n = 0
 
     def connection(self, provider: str, name: str | None = None, **over: Any) -> ConnectionSnapshot:
@@ -211,6 +216,23 @@ async def test_disabled_expired_and_foreign_keys(h: Harness) -> None:
     h.config.keys[KEY_HASH] = base.model_copy(update={"environment_id": "other-env"})
     r = await h.call("chat", chat())
     assert r.status == 401 and r.record is None  # another environment's key does not resolve here
+
+
+async def test_unknown_environment_is_404_in_the_endpoint_shape(h: Harness) -> None:
+    """Ids that name no environment say so (a mistyped URL), whatever key is sent; a known environment
+    with a key of another one stays 401."""
+    h.resource("res", h.slot("openai", "gpt-4o"))
+    h.config.environments.clear()
+    for key in ("vmx-unknown", None):
+        r = await h.call("chat", chat(), key=key)
+        assert r.status == 404 and r.json()["error"]["code"] == "environment_not_found", r.json()
+        assert "environment not found" in r.json()["error"]["message"] and r.record is None
+        r = await h.call("anthropic", chat(), key=key)
+        assert r.status == 404 and r.json()["type"] == "error"
+        assert r.json()["error"]["type"] == "not_found_error"
+    h.config.environments.add((WS, ENV))
+    r = await h.call("chat", chat(), key="vmx-unknown")
+    assert r.status == 401 and r.json()["error"]["code"] == "invalid_api_key"
 
 
 async def test_key_not_assigned_to_resource_is_403(h: Harness) -> None:

@@ -66,6 +66,8 @@ class ConfigSource(Protocol):
 
     async def list_resources(self, environment_id: str) -> list[ResourceSnapshot]: ...
 
+    async def environment_exists(self, workspace_id: str, environment_id: str) -> bool: ...
+
 
 @dataclass
 class EngineDeps:

@@ -23,7 +23,7 @@ from sqlmodel import select
 from vmx_app.db import session_scope
 from vmx_app.gateway.adapters import forget as forget_adapter
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
-from vmx_app.models import AIConnection, AIResource, ApiKey
+from vmx_app.models import AIConnection, AIResource, ApiKey, Environment
 from vmx_app.services import config_events
 from vmx_app.services.ai_connections import CredentialsUnreadable, decrypt_config
 from vmx_app.services.ai_resources import stored_config
@@ -94,6 +94,8 @@ class ConfigCache:
         self._connections: dict[str, _Slot] = {}
         self._connection_ids: dict[tuple[str, str], _Slot] = {}  # (env, name) -> id | None
         self._api_keys = BoundedTable(get_settings().vmx_api_key_cache_size, self.ttl_s)
+        # (ws/env) -> True | None, asked only when a key fails; bounded like the keys (random ids cost no memory)
+        self._environments = BoundedTable(get_settings().vmx_api_key_cache_size, self.ttl_s)
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
         # Bumped by every invalidation: a load that started before it must not store what it read.
         self._generation = 0
@@ -143,6 +145,16 @@ class ConfigCache:
         return await self._load(("k", key_hash), self._api_keys, key_hash, lambda: _load_api_key(key_hash),
                                 negative_ttl_s=self.ttl_s)
 
+    async def environment_exists(self, workspace_id: Any, environment_id: Any) -> bool:
+        """Whether the ids name an environment of that workspace (asked only when a key fails)."""
+        ws, env = str(workspace_id), str(environment_id)
+        key = f"{ws}/{env}"
+        slot = self._environments.hit(key)
+        if slot is not None and slot.expires > time.monotonic():
+            return slot.value is True
+        found = await self._load(("e", key), self._environments, key, lambda: _load_environment(ws, env))
+        return found is True
+
     async def _load(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
                     loader: Callable[[], Awaitable[Any]], negative_ttl_s: float = NEGATIVE_TTL_S) -> Any:
         pending = self._inflight.get(flight)
@@ -187,6 +199,8 @@ class ConfigCache:
                 self._api_keys.pop(h, None)
         elif kind == "environment" and env is not None:
             # Deleting an environment cascades to everything in it: drop exactly that.
+            for ids in [k for k in self._environments if k.endswith(f"/{env}")]:
+                self._environments.pop(ids, None)
             self._drop_env(self._resources, env)
             self._drop_env(self._connection_ids, env)
             for table in (self._connections, self._api_keys):
@@ -207,6 +221,7 @@ class ConfigCache:
         self._connections.clear()
         self._connection_ids.clear()
         self._api_keys.clear()
+        self._environments.clear()
 
     def stats(self) -> dict[str, int]:
         """Database loads so far and entries held (diagnostics route, tests)."""
@@ -272,6 +287,17 @@ async def _load_connection_id(env_id: str, name: str) -> str | None:
     return None if found is None else str(found)
 
 
+async def _load_environment(workspace_id: str, environment_id: str) -> bool | None:
+    """True when it exists; None (a briefly cached miss) when not."""
+    ws, env = _uuid(workspace_id), _uuid(environment_id)
+    if ws is None or env is None:
+        return None
+    async with session_scope(readonly=False) as session:
+        found = (await session.exec(select(Environment.id).where(Environment.id == env,
+                                                                 Environment.workspace_id == ws))).first()
+    return True if found is not None else None
+
+
 async def _load_api_key(key_hash: str) -> ApiKeySnapshot | None:
     async with session_scope(readonly=False) as session:
         row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash))).first()
@@ -319,3 +345,7 @@ async def get_connection_by_name(env_id: Any, name: str) -> ConnectionSnapshot |
 
 async def get_api_key_by_hash(key_hash: str) -> ApiKeySnapshot | None:
     return await get_cache().get_api_key_by_hash(key_hash)
+
+
+async def environment_exists(workspace_id: Any, environment_id: Any) -> bool:
+    return await get_cache().environment_exists(workspace_id, environment_id)

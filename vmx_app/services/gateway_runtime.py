@@ -59,6 +59,9 @@ class CacheConfigSource:
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeySnapshot | None:
         return await config_cache.get_api_key_by_hash(key_hash)
 
+    async def environment_exists(self, workspace_id: str, environment_id: str) -> bool:
+        return await config_cache.environment_exists(workspace_id, environment_id)
+
     async def list_resources(self, environment_id: str) -> list[ResourceRef]:
         """Off the hot path (GET …/models): a read of the resources' names."""
         try:
