@@ -51,6 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     upgrade_to_head()
     env = _with_tools_path(dict(os.environ))
     env["VMX_PORT"] = str(args.port)
+    env["VMX_HOST"] = args.host  # where the playground reaches this process's gateway
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(args.port), "--backend-port", str(args.port),
                "--backend-host", args.host, "--loglevel", "warning"]

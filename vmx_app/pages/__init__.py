@@ -24,6 +24,9 @@ _PAGE_MODULES = (
     "connections",
     "resources",
     "pricing",
+    # The way in (issue 13).
+    "connect",
+    "playground",
 )
 
 
