@@ -5,30 +5,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from vmx_app.components.fields import labelled
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import notice, requires_selection
 from vmx_app.state.playground import Decision, PlaygroundState
 
 ROUTE = "/playground"
-
-
-def field_error(message: rx.Var[str], field_id: str) -> rx.Component:
-    """A field's own error, right under it, announced to screen readers."""
-    return rx.cond(message != "", rx.text(message, size="1", color=rx.color("red", 11), id=f"{field_id}-error",
-                                          custom_attrs={"role": "alert"}), rx.fragment())
-
-
-def labelled(label: str, field_id: str, control: rx.Component, error: rx.Var[str] | None = None,
-             required: bool = False, hint: str = "") -> rx.Component:
-    mark = rx.text.span(" *", color=rx.color("red", 11), custom_attrs={"aria-hidden": "true"}) if required else ""
-    return rx.vstack(
-        rx.el.label(rx.text(label, mark, size="2", weight="medium"), html_for=field_id),
-        control,
-        field_error(error, field_id) if error is not None else rx.fragment(),
-        rx.text(hint, size="1", color=rx.color("gray", 10)) if hint else rx.fragment(),
-        spacing="1", width="100%",
-    )
 
 
 def _form() -> rx.Component:
