@@ -24,6 +24,7 @@ from vmx_app.pages.resource_editor_form import (
     editable_shape,
     form_to_api,
 )
+from vmx_app.pages.resource_editor_keys import ResourceKeysMixin, key_option
 from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
 from vmx_app.services import resource_admin
@@ -40,17 +41,7 @@ SLOT_LISTS = ("secondary_models", "fallback_models")
 MAX_KEYS = 500
 
 
-@dataclasses.dataclass
-class KeyOption:
-    id: str = ""
-    name: str = ""
-    masked: str = ""
-    assigned: bool = False  # already lists this resource (unassign on the API keys page)
-    every_resource: bool = False  # an empty `resources` list already reaches every resource
-    selected: bool = False  # to be assigned on save
-
-
-class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
+class ResourceEditorState(ResourceKeysMixin, RoutingConditionsMixin, WorkspaceState):
     resource_id: str = ""
     loaded: bool = False
     can_save: bool = False
@@ -73,8 +64,6 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     json_text: str = ""
     json_error: str = ""
     connections: list[dict[str, str]] = []
-    api_keys: list[KeyOption] = []
-    keys_note: str = ""
 
     @rx.var
     def is_new(self) -> bool:
@@ -132,9 +121,8 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
         item = f"{MODULE}:{row.name}" if row is not None else MODULE
         self.connections = options_of(ctx.connections)
         if ctx.api_keys is not None:
-            self.api_keys = [KeyOption(id=str(k.id), name=k.name, masked=k.masked_key,
-                                       assigned=row is not None and str(row.id) in k.resources,
-                                       every_resource=not k.resources) for k in ctx.api_keys]
+            self.api_keys = [key_option(str(k.id), k.name, k.masked_key, k.resources,
+                                        str(row.id) if row is not None else "") for k in ctx.api_keys]
         else:
             self.keys_note = "You may not list this environment's API keys."
         if row is not None:
@@ -246,10 +234,6 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
         rows = list(self.capacity)
         rows[index] = dataclasses.replace(rows[index], **{key: value})
         self.capacity = rows
-
-    @rx.event
-    def toggle_key(self, key_id: str, selected: bool) -> None:
-        self.api_keys = [dataclasses.replace(k, selected=selected) if k.id == key_id else k for k in self.api_keys]
 
     # ---- JSON view ---------------------------------------------------------------------------------------
 

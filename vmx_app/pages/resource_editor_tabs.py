@@ -9,7 +9,8 @@ from vmx_app.components.json_editor import json_editor
 from vmx_app.components.model_slot import model_slot
 from vmx_app.components.routing_builder import RoutingHandlers, routing_builder
 from vmx_app.components.tables import mono
-from vmx_app.pages.resource_editor_state import KeyOption, ResourceEditorState
+from vmx_app.pages.resource_editor_keys import KeyOption
+from vmx_app.pages.resource_editor_state import ResourceEditorState
 from vmx_app.pages.routing_test_panel import routing_test_panel
 
 S = ResourceEditorState
@@ -111,11 +112,13 @@ def capacity_tab() -> rx.Component:
 def _key_row(key: KeyOption) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.checkbox(checked=key.assigned | key.selected, on_change=lambda v: S.toggle_key(key.id, v),
-                                  disabled=key.assigned | READ_ONLY, id=f"key-{key.id}")),
+                                  disabled=key.only_this | READ_ONLY, id=f"key-{key.id}",
+                                  custom_attrs={"aria-label": "Assign " + key.name})),
         rx.table.cell(rx.text(key.name, weight="medium")),
         rx.table.cell(mono(key.masked)),
         rx.table.cell(rx.cond(
-            key.assigned, rx.badge("assigned", color_scheme="green"),
+            key.assigned, rx.cond(key.only_this, rx.badge("its only resource", color_scheme="green"),
+                                  rx.badge("assigned", color_scheme="green")),
             rx.cond(key.every_resource,
                     rx.cond(key.selected,
                             rx.badge("will reach only the resources assigned to it", color_scheme="amber"),
@@ -126,8 +129,12 @@ def _key_row(key: KeyOption) -> rx.Component:
 
 def api_keys_tab() -> rx.Component:
     return rx.vstack(
-        rx.text("Checked keys get this resource added to their list when you save. A key with no resources "
-                "reaches every resource; unassign keys on the API keys page.", size="2", color_scheme="gray"),
+        rx.cond(S.is_new,
+                rx.text("Checked keys get this resource added to their list when you save. A key with no "
+                        "resources reaches every resource.", size="2", color_scheme="gray"),
+                rx.text("Ticking assigns a key to this resource at once; unticking unassigns it. A key with no "
+                        "resources reaches every resource, so a key's only resource cannot be unticked here.",
+                        size="2", color_scheme="gray")),
         rx.cond(S.keys_note != "", rx.text(S.keys_note, size="2", color_scheme="amber"), rx.fragment()),
         rx.cond(S.api_keys.length() > 0,  # type: ignore[attr-defined]
                 rx.table.root(
