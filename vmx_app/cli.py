@@ -69,6 +69,9 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     from vmx_app.migrations import upgrade_to_head
     from vmx_app.settings import get_settings
 
+    # The start-up line says where this process listens (workers inherit the environment).
+    os.environ.update(VMX_HOST=args.host, VMX_PORT=str(args.port))
+    get_settings.cache_clear()
     check_profile(args.workers)
     if not args.no_migrate:
         upgrade_to_head()

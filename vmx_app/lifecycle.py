@@ -56,7 +56,7 @@ def tune_gc() -> None:
 
 
 @asynccontextmanager
-async def lifespan() -> AsyncIterator[None]:
+async def lifespan(console: bool = True) -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
     from vmx_app.gateway.adapters import close_all
     from vmx_app.services import config_events
@@ -67,7 +67,7 @@ async def lifespan() -> AsyncIterator[None]:
 
     configure_logging()
     configure_tracing()  # OTEL_ENABLED: spans to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP over HTTP)
-    await bootstrap()
+    await bootstrap(console=console)  # prints where to sign in
     audit_writer = get_audit_writer()
     audit_writer.start()
     # Hears other processes' configuration changes (Redis pub/sub) and invalidates the config cache.

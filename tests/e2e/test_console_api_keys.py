@@ -122,3 +122,30 @@ def test_create_edit_and_regenerate_a_key(page: Page, console_url: str, console_
     page.get_by_label("Enabled backend-svc").click()
     expect(page.locator('[data-row="backend-svc"]')).to_contain_text("disabled")
     assert not _works(console_url, keys_env, renewed)
+
+
+def test_resource_keys_tab_assigns_and_unassigns_in_place(page: Page, console_url: str, console_api: httpx.Client,
+                                                          keys_env: dict[str, Any]) -> None:
+    chat, batch = keys_env["resources"]["chat"], keys_env["resources"]["batch"]
+    base = f"/v1/api-key/{keys_env['ws']}/{keys_env['env']}"
+    for name, resources in (("k-only", [chat]), ("k-two", [chat, batch]), ("k-all", [])):
+        assert console_api.post(base, json={"name": name, "resources": resources}).status_code == 201
+    login(page, console_url, profile.ADMIN_EMAIL, profile.ADMIN_PASSWORD)
+    page.goto(f"{console_url}/api-keys")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.goto(f"{console_url}/ai-resources/edit?id={chat}")
+    expect(page.locator("#resource-name")).to_have_value("chat")
+    page.locator("#tab-api-keys").click()
+
+    expect(page.get_by_label("Assign k-only")).to_be_disabled()  # its only resource
+    page.get_by_label("Assign k-two").click()  # unassign, at once (no save)
+    expect(page.get_by_label("Assign k-two")).not_to_be_checked()
+    assert _key(console_api, keys_env, "k-two")["resources"] == [batch]
+    page.get_by_label("Assign k-all").click()  # assign: from every resource to this one
+    expect(page.get_by_label("Assign k-all")).to_be_checked()
+    assert _key(console_api, keys_env, "k-all")["resources"] == [chat]
+    expect(page.get_by_label("Assign k-all")).to_be_disabled()  # now its only resource
+    page.reload()
+    page.locator("#tab-api-keys").click()
+    expect(page.get_by_label("Assign k-two")).not_to_be_checked()
+    expect(page.get_by_label("Assign k-all")).to_be_checked()

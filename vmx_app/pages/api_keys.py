@@ -6,7 +6,15 @@ from __future__ import annotations
 import reflex as rx
 
 from vmx_app.components.capacity_editor import capacity_editor
-from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
+from vmx_app.components.crud import (
+    create_button,
+    create_dialog,
+    delete_action,
+    edit_action,
+    edit_dialog,
+    first_item_button,
+    list_page,
+)
 from vmx_app.components.fields import labelled
 from vmx_app.components.forms import confirm_dialog, icon_action
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -150,7 +158,10 @@ def api_keys_page() -> rx.Component:
         create_button("New API key", S.can_create, on_click=S.set_create_open(True), id="new-api-key"),
         S.list_error,
         data_table(["Name", "Key", "Status", "Resources", "Labels", "Expires", "Last used", ""], S.rows, _row,
-                   empty="No API keys in this environment yet.", test_id="api-keys-table"),
+                   empty="No API keys in this environment yet. Your code sends one to call the resources.",
+                   test_id="api-keys-table",
+                   empty_action=first_item_button("Create an API key", S.can_create,
+                                                  on_click=S.set_create_open(True), test_id="first-api-key")),
         create_dialog(S, "New API key",
                       labelled("Name", "key-name", rx.input(name="name", id="key-name", required=True,
                                                             placeholder="backend-service"),

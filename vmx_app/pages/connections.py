@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vmx_app.components.capacity_editor import capacity_editor
-from vmx_app.components.crud import create_button, delete_action, list_page
+from vmx_app.components.crud import create_button, delete_action, first_item_button, list_page
 from vmx_app.components.forms import icon_action
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -53,7 +53,11 @@ def connections_page() -> rx.Component:
         "AI Connections", "Provider credentials, capacity and allowed models.",
         create_button("New connection", s.can_create, href=EDIT_ROUTE, id="new-connection"), s.list_error,
         data_table(["Name", "Provider", "Capacity", "Allowed models", "Credentials", ""], s.rows, _row,
-                   empty="No AI connections in this environment yet.", test_id="connections-table"),
+                   empty="No AI connections in this environment yet. A connection holds a provider's "
+                         "credentials (an OpenAI or Anthropic API key, a Bedrock role…).",
+                   test_id="connections-table",
+                   empty_action=first_item_button("Add a connection", s.can_create, href=EDIT_ROUTE,
+                                                  test_id="first-connection")),
         needs=WorkspaceState.has_environment, needs_hint=NO_ENV,
     )
 

@@ -9,10 +9,18 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import environment_resource
-from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
+from vmx_app.components.crud import (
+    create_button,
+    create_dialog,
+    delete_action,
+    edit_action,
+    edit_dialog,
+    first_item_button,
+    list_page,
+)
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table
+from vmx_app.components.tables import actions_cell, cell, data_table, setup_link
 from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environment_admin
@@ -150,9 +158,13 @@ def environments_page() -> rx.Component:
         "Environments", "Isolated sets of connections, resources and keys inside a workspace.",
         create_button("New environment", s.can_create, on_click=s.set_create_open(True)), s.list_error,
         data_table(["Name", "Description", "Audit", "Retention", "Created", ""], s.rows, _row,
-                   empty="No environments in this workspace yet.", test_id="environments-table"),
+                   empty="No environments in this workspace yet. Each one has its own connections, resources "
+                         "and keys (e.g. production, staging).", test_id="environments-table",
+                   empty_action=first_item_button("Create an environment", s.can_create,
+                                                  on_click=s.set_create_open(True), test_id="first-environment")),
         _dialogs(),
         needs=s.has_workspace, needs_hint="Create or pick a workspace first.",
+        needs_action=setup_link("Go to workspaces", "/workspaces"),
     )
 
 

@@ -9,12 +9,21 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import workspace_resource
-from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
+from vmx_app.components.crud import (
+    create_button,
+    create_dialog,
+    delete_action,
+    edit_action,
+    edit_dialog,
+    first_item_button,
+    list_page,
+)
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import WorkspaceCreate, WorkspaceUpdate
+from vmx_app.pages.getting_started import getting_started_card
 from vmx_app.services import workspace_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
@@ -132,8 +141,14 @@ def workspaces_page() -> rx.Component:
     return list_page(
         "Workspaces", "Workspaces group environments and their members.",
         create_button("New workspace", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Description", "Your role", "Created", ""], s.rows, _row,
-                   empty="No workspaces yet.", test_id="workspaces-table"),
+        rx.vstack(
+            getting_started_card(),
+            data_table(["Name", "Description", "Your role", "Created", ""], s.rows, _row,
+                       empty="No workspaces yet. A workspace holds environments and the people who use them.",
+                       test_id="workspaces-table",
+                       empty_action=first_item_button("Create a workspace", s.can_create,
+                                                      on_click=s.set_create_open(True), test_id="first-workspace")),
+            spacing="4", width="100%"),
         _dialogs(),
     )
 
