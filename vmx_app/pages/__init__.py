@@ -27,6 +27,7 @@ _PAGE_MODULES = (
     # The way in (issue 13).
     "connect",
     "playground",
+    "not_found",
 )
 
 
