@@ -38,8 +38,9 @@ def copy_row(label: rx.Var[str] | str, value: rx.Var[str], *, hint: rx.Var[str] 
 
 
 def code_block(code: rx.Var[str], *, test_id: rx.Var[str] | str = "") -> rx.Component:
-    attrs = {"data-testid": test_id} if isinstance(test_id, rx.Var) or test_id else {}
-    return rx.el.pre(rx.el.code(code), style=CODE_STYLE, width="100%", custom_attrs=attrs)
+    attrs: dict[str, Any] = {"data-testid": test_id} if isinstance(test_id, rx.Var) or test_id else {}
+    # Focusable: a long line scrolls sideways, and keyboard users must be able to scroll it too.
+    return rx.el.pre(rx.el.code(code), style=CODE_STYLE, width="100%", tab_index=0, custom_attrs=attrs)
 
 
 def snippet_tabs(snippets: rx.Var[list[Any]], *, prefix: str) -> rx.Component:

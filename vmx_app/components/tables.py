@@ -45,15 +45,16 @@ def mono(value: Any) -> rx.Component:
 def state_badge(value: rx.Var[str]) -> rx.Component:
     return rx.match(
         value,
-        ("ACTIVE", rx.badge("active", color_scheme="green")),
-        ("INACTIVE", rx.badge("inactive", color_scheme="gray")),
-        ("CHANGE_PASSWORD", rx.badge("must change password", color_scheme="amber")),
+        ("ACTIVE", rx.badge("Active", color_scheme="green", high_contrast=True)),
+        ("INACTIVE", rx.badge("Inactive", color_scheme="gray")),
+        ("CHANGE_PASSWORD", rx.badge("Change password", color_scheme="amber", high_contrast=True)),
         rx.badge(value),
     )
 
 
 def enabled_badge(enabled: rx.Var[bool]) -> rx.Component:
-    return rx.cond(enabled, rx.badge("enabled", color_scheme="green"), rx.badge("disabled", color_scheme="gray"))
+    return rx.cond(enabled, rx.badge("enabled", color_scheme="green", high_contrast=True),
+                   rx.badge("disabled", color_scheme="gray"))
 
 
 def notice(message: rx.Var[str], *, color_scheme: str = "red") -> rx.Component:

@@ -26,7 +26,7 @@ NO_ENV = "Choose a workspace and an environment (top left) to see its AI connect
 
 
 def _credentials_badge(status: rx.Var[str]) -> rx.Component:
-    return rx.cond(status == "ok", rx.badge("ok", color_scheme="green"),
+    return rx.cond(status == "ok", rx.badge("ok", color_scheme="green", high_contrast=True),
                    rx.badge("unreadable: enter again", color_scheme="red"))
 
 
@@ -80,7 +80,7 @@ def _labelled(label: str, control: rx.Component) -> rx.Component:
 
 def _provider_select() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(id="connection-provider", width="100%"),
+        rx.select.trigger(id="connection-provider", width="100%", custom_attrs={"aria-label": "Provider"}),
         rx.select.content(*[rx.select.item(p.name, value=p.type) for p in PROVIDER_OPTIONS]),
         value=ConnectionEditorState.provider, on_change=ConnectionEditorState.set_provider,
         disabled=~ConnectionEditorState.can_save,
@@ -140,7 +140,7 @@ def connection_editor_page() -> rx.Component:
             columns="2", spacing="4", width="100%"),
             _labelled("Description", rx.input(value=s.description, on_change=s.set_description,
                                               id="connection-description", disabled=~s.can_save,
-                                              width="100%")),
+                                              width="100%", custom_attrs={"aria-label": "Description"})),
             rx.text(s.provider_description, size="2", color_scheme="gray")),
         _section("Credentials and endpoint",
                  "Secrets are encrypted before they are stored and shown masked; leave a masked value as it is "

@@ -15,7 +15,7 @@ def _step(step: Step) -> rx.Component:
                           text_decoration=rx.cond(step.done, "line-through", "none")),
                   rx.text(step.hint, size="1", color=rx.color("gray", 10)), spacing="0"),
         rx.spacer(),
-        rx.cond(step.done, rx.badge("done", color_scheme="green"),
+        rx.cond(step.done, rx.badge("done", color_scheme="green", high_contrast=True),
                 rx.link(rx.button(step.action, size="1", variant="soft"), href=step.href)),
         align="center", spacing="3", width="100%",
         custom_attrs={"data-step": step.id, "data-done": rx.cond(step.done, "true", "false")},

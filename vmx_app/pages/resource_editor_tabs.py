@@ -51,7 +51,8 @@ def general_tab() -> rx.Component:
                                        disabled=READ_ONLY, width="100%"),
                       "What applications send as `model`; no spaces."),
             _labelled("Description", rx.input(value=S.description, on_change=S.set_description,
-                                              id="resource-description", disabled=READ_ONLY, width="100%")),
+                                              id="resource-description", disabled=READ_ONLY, width="100%",
+                                              custom_attrs={"aria-label": "Description"})),
             columns="2", spacing="4", width="100%",
         ),
         rx.heading("Primary model", size="3"),
@@ -91,6 +92,11 @@ def routing_tab() -> rx.Component:
     )
     return rx.vstack(
         _switch("Routing enabled", S.routing_enabled, S.set_routing_enabled, "resource-routing-enabled"),
+        rx.cond(~S.routing_enabled & (S.conditions.length() > 0),  # type: ignore[attr-defined]
+                rx.callout("Routing is disabled: these conditions are kept but not applied; every request "
+                           "goes to the primary model.", icon="triangle_alert", color_scheme="amber", size="1",
+                           id="routing-disabled-warning"),
+                rx.fragment()),
         routing_builder(S.conditions, connections=S.connections, handlers=handlers, on_add=S.add_condition,
                         read_only=READ_ONLY),
         routing_test_panel(),
@@ -103,6 +109,10 @@ def capacity_tab() -> rx.Component:
         _switch("Enforce capacity", S.enforce_capacity, S.set_enforce_capacity, "resource-enforce-capacity"),
         rx.text("When enforced, these limits apply to this resource's requests (connection limits always apply).",
                 size="2", color_scheme="gray"),
+        rx.cond(~S.enforce_capacity & (S.capacity.length() > 0),  # type: ignore[attr-defined]
+                rx.callout("Enforcement is off: these limits are not applied to this resource's requests.",
+                           icon="triangle_alert", color_scheme="amber", size="1", id="capacity-disabled-warning"),
+                rx.fragment()),
         capacity_editor(S.capacity, prefix="res-capacity", on_add=S.add_capacity, on_change=S.set_capacity,
                         on_remove=S.remove_capacity, read_only=READ_ONLY),
         spacing="3", width="100%",
@@ -117,11 +127,13 @@ def _key_row(key: KeyOption) -> rx.Component:
         rx.table.cell(rx.text(key.name, weight="medium")),
         rx.table.cell(mono(key.masked)),
         rx.table.cell(rx.cond(
-            key.assigned, rx.cond(key.only_this, rx.badge("its only resource", color_scheme="green"),
-                                  rx.badge("assigned", color_scheme="green")),
+            key.assigned, rx.cond(key.only_this,
+                                  rx.badge("its only resource", color_scheme="green", high_contrast=True),
+                                  rx.badge("assigned", color_scheme="green", high_contrast=True)),
             rx.cond(key.every_resource,
                     rx.cond(key.selected,
-                            rx.badge("will reach only the resources assigned to it", color_scheme="amber"),
+                            rx.badge("will reach only the resources assigned to it", color_scheme="amber",
+                                     high_contrast=True),
                             rx.badge("reaches every resource", color_scheme="gray")),
                     rx.fragment()))),
     )

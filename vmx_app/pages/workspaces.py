@@ -19,6 +19,7 @@ from vmx_app.components.crud import (
     list_page,
 )
 from vmx_app.components.forms import text_field
+from vmx_app.components.labels import MEMBER_ROLES, enum_text
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.models import MemberRole
@@ -107,7 +108,7 @@ def _row(row: WorkspaceRow) -> rx.Component:
     return rx.table.row(
         cell(rx.text(row.name, weight="medium")),
         cell(row.description),
-        cell(rx.cond(row.member_role != "", rx.badge(row.member_role.lower()), rx.text("—"))),
+        cell(rx.cond(row.member_role != "", rx.badge(enum_text(row.member_role, MEMBER_ROLES)), rx.text("—"))),
         cell(row.created),
         actions_cell(
             edit_action(row.can_edit, "Rename " + row.name, WorkspacesState.start_edit(row.id)),

@@ -19,6 +19,7 @@ from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, Environment
 from vmx_app.services import ai_connections as service
 from vmx_app.services import connection_admin
+from vmx_app.services.model_suggestions import suggested_models
 from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import allowed
 from vmx_app.state.crud import EnvModuleListMixin
@@ -106,13 +107,15 @@ def connection_row(public: dict[str, Any]) -> ConnectionRow:
 
 
 async def connection_options(session: Any, environment_id: Any) -> list[dict[str, str]]:
-    """The environment's connections for a picker: {"id", "label", "provider", "name"}."""
-    return options_of(await service.list_connections(session=session, environment_id=environment_id))
+    """The environment's connections for a picker: {"id", "label", "provider", "name", "models"}."""
+    rows = await service.list_connections(session=session, environment_id=environment_id)
+    return options_of(rows, await suggested_models(session, rows))
 
 
-def options_of(rows: list[AIConnection]) -> list[dict[str, str]]:
-    return [{"id": str(r.id), "label": f"{r.name} ({r.provider})", "provider": r.provider, "name": r.name}
-            for r in rows]
+def options_of(rows: list[AIConnection], models: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
+    """`models`: connection id → the model names to suggest (sent comma-separated)."""
+    return [{"id": str(r.id), "label": f"{r.name} ({r.provider})", "provider": r.provider, "name": r.name,
+             "models": ",".join((models or {}).get(str(r.id), []))} for r in rows]
 
 
 class ConnectionsState(EnvModuleListMixin, WorkspaceState):
