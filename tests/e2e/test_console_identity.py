@@ -211,16 +211,19 @@ def test_owner_adds_changes_and_removes_a_member_in_the_remembered_workspace(
     expect(page.get_by_label("Workspace", exact=True)).to_have_text("team")
     expect(page.locator(f'[data-row="{profile.ADMIN_EMAIL}"]')).to_be_visible()
 
-    _create_in_dialog(page, "Add member", {"Email": "nobody@vmx.test"}, "Add")
+    _create_in_dialog(page, "Add member", {"User": "nobody@vmx.test"}, "Add")
     expect(_dialog(page).get_by_role("alert")).to_contain_text("No user with the email nobody@vmx.test")
-    _dialog(page).get_by_label("Email", exact=True).fill("member@vmx.test")
+    # The searchable list offers the users who are not members yet (the admin is one already).
+    options = _dialog(page).locator("#member-candidates option").evaluate_all("os => os.map(o => o.value)")
+    assert "member@vmx.test" in options and profile.ADMIN_EMAIL not in options
+    _dialog(page).get_by_label("User", exact=True).fill("member@vmx.test")
     _dialog(page).get_by_role("button", name="Add", exact=True).click()
     expect(_dialog(page)).to_be_hidden()
-    expect(page.get_by_label("Role of member@vmx.test")).to_have_text("MEMBER")
+    expect(page.get_by_label("Role of member@vmx.test")).to_have_text("Member")
     shot(page, screens_dir, "06-members")
 
     page.get_by_label("Role of member@vmx.test").click()
-    page.get_by_role("option", name="OWNER").click()
+    page.get_by_role("option", name="Owner").click()
     expect(page.get_by_text("Role changed")).to_be_visible()
     members = {m["email"]: m for m in console_api.get(f"/v1/workspace/{team['id']}/members").json()["data"]}
     assert members["member@vmx.test"]["role"] == "OWNER"
@@ -249,17 +252,17 @@ def test_admin_creates_edits_and_deletes_a_user(page: Page, console_url: str, co
     dialog.get_by_role("button", name="Create user").click()
     expect(dialog).to_be_hidden()
     row = page.locator('[data-row="carol@vmx.test"]')
-    expect(row).to_contain_text("must change password")
+    expect(row).to_contain_text("Change password")
     expect(row).to_contain_text("read-only")
 
     page.get_by_label("Edit carol@vmx.test").click()
     dialog = _dialog(page)
     dialog.get_by_label("State", exact=True).click()
-    page.get_by_role("option", name="INACTIVE").click()
+    page.get_by_role("option", name="Inactive").click()
     dialog.get_by_label("power-user", exact=True).click()
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
-    expect(row).to_contain_text("inactive")
+    expect(row).to_contain_text("Inactive")
     carol = next(u for u in console_api.get("/v1/user").json()["data"] if u["email"] == "carol@vmx.test")
     assert carol["state"] == "INACTIVE" and carol["roles"] == ["power-user", "read-only"]
 

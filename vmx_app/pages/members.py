@@ -150,7 +150,7 @@ def members_page() -> rx.Component:
                             hint="Users who are not members yet; someone new signs in once (SSO) or is "
                                  "created on the Users page first."),
                       field("Role", enum_select(MEMBER_ROLES, name="role", default_value=MemberRole.MEMBER.value,
-                                                field_id="member-role"), html_for="member-role"),
+                                                field_id="member-role", aria_label="Role"), html_for="member-role"),
                       on_submit=s.create, submit_label="Add", description="To workspace " + s.workspace_name),
         needs=s.has_workspace, needs_hint="Create or pick a workspace first.",
     )
