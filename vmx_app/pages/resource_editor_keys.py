@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError, Invalid
 from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyUpdate
 from vmx_app.services import api_keys as keys_service
-from vmx_app.state.access import env_item_for, error_text
+from vmx_app.state.access import env_item_for
+from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
 if TYPE_CHECKING:
@@ -70,12 +71,12 @@ class ResourceKeysMixin(_EditorBase, mixin=True):
                 if selected:
                     resources.append(self.resource_id)
                 elif not resources:
-                    raise ApiError(400, "invalid_request", f"This is the only resource of key {key.name}; "
-                                   "give it another resource first, or disable the key")
+                    raise Invalid(f"This is the only resource of key {key.name}; "
+                                  "give it another resource first, or disable the key", field="resources")
                 await keys_service.update_key(
                     session, key=key, env=env, actor_id=principal.user_id,
                     data=ApiKeyUpdate(resources=[uuid.UUID(r) for r in resources]))
-        except ApiError as exc:
+        except DomainError as exc:
             return rx.toast.error(error_text(exc))
         self.api_keys = [key_option(k.id, k.name, k.masked, resources, self.resource_id) if k.id == key_id else k
                          for k in self.api_keys]

@@ -23,8 +23,8 @@ from sqlalchemy import event
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
+from vmx_app.errors import Unauthenticated
 from vmx_app.models import ApiKey, AuthSession, Environment
 from vmx_app.models.api_key import ApiKeyCreate
 from vmx_app.models.request_audit import RequestAudit
@@ -48,7 +48,7 @@ async def issue_session_key(*, env: Environment, session_id: uuid.UUID, user_id:
     async with session_scope() as session:
         auth = await session.get(AuthSession, session_id)
         if auth is None or auth.revoked_at is not None or auth.expires_at <= datetime.now(UTC):
-            raise ApiError(401, "unauthorized", "Session is invalid or has expired")
+            raise Unauthenticated("Session is invalid or has expired")
         data = ApiKeyCreate(name=_session_prefix(session_id) + secrets.token_hex(4),
                             description=f"Playground key of {email}; ends with that console session",
                             labels=[KEY_LABEL], expires_at=auth.expires_at)

@@ -11,23 +11,23 @@ import reflex as rx
 from pydantic import ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.auth.policy import module_resource
 from vmx_app.components.capacity_editor import capacity_entries, capacity_rows
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError, Invalid
 from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyUpdate
 from vmx_app.services import ai_resources
 from vmx_app.services import api_keys as keys_service
 from vmx_app.services.connect_snippets import Snippet, gateway_base, snippets
-from vmx_app.state.access import env_item_for, env_module_for, error_text
+from vmx_app.state.access import Principal, allowed, env_item_for, env_module_for
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connect import PLACEHOLDER_RESOURCE, public_origin
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.field_errors import field_errors, refusal_field
 from vmx_app.state.format import csv_list, when
-from vmx_app.state.session import allowed, login_redirect
+from vmx_app.state.messages import error_text
+from vmx_app.state.session import login_redirect
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 MODULE = "api-key"
@@ -63,8 +63,8 @@ def end_of_day(value: str) -> datetime | None:
     try:
         return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(23, 59, 59), tzinfo=UTC)
     except ValueError as exc:
-        raise ApiError(400, "invalid_request", "expiresAt: not a date",
-                       [{"field": "expiresAt", "message": "enter a date"}]) from exc
+        raise Invalid("expiresAt: not a date", field="expiresAt",
+                      details=[{"field": "expiresAt", "message": "enter a date"}]) from exc
 
 
 class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
@@ -114,7 +114,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
                                               "api-key:list", MODULE)
                 keys, _ = await keys_service.list_keys(session, env=env, offset=0, limit=MAX_OPTIONS)
                 resources = await ai_resources.list_resources(session=session, environment_id=env.id)
-        except ApiError as exc:
+        except DomainError as exc:
             self.list_error = error_text(exc)
             return
         names = {str(r.id): r.name for r in resources}
@@ -163,7 +163,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
             except ValidationError as exc:
                 self.errors = field_errors(exc)
                 raise
-            except ApiError as exc:
+            except DomainError as exc:
                 self.errors = refusal_field(exc.details)
                 raise
             # The dialog stays open and shows the key instead of the form (no toast).
@@ -202,7 +202,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
             async with session_scope(readonly=True) as session:
                 _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id,
                                                item_id, "api-key:update", MODULE, ApiKey)
-        except ApiError as exc:
+        except DomainError as exc:
             self.edit_open = False
             return rx.toast.error(error_text(exc))
         self.resources = [dataclasses.replace(r, selected=r.id in key.resources) for r in self.resources]
@@ -247,7 +247,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
                     _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id,
                                                      self.edit_id, "api-key:update", MODULE, ApiKey)
                     await keys_service.update_key(session, key=key, env=env, data=data, actor_id=principal.user_id)
-            except ApiError as exc:
+            except DomainError as exc:
                 self.errors = refusal_field(exc.details)
                 raise
             self.edit_open = False
@@ -281,7 +281,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
                                               actor_id=principal.user_id)
             return f"Key {key.name} {'enabled' if enabled else 'disabled'}"
 
-        return await self._change_row(change, errors=(ApiError, ValidationError))
+        return await self._change_row(change, errors=(DomainError, ValidationError))
 
     @rx.event
     async def delete(self, key_id: str) -> EventSpec | None:

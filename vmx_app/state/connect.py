@@ -6,13 +6,12 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError
 from vmx_app.services import ai_resources
 from vmx_app.services.connect_snippets import EndpointUrl, Snippet, endpoint_urls, gateway_base, snippets
 from vmx_app.settings import get_settings
-from vmx_app.state.access import env_module_for
+from vmx_app.state.access import Principal, env_module_for
 from vmx_app.state.workspace import WorkspaceState
 
 PLACEHOLDER_RESOURCE = "my-resource"
@@ -34,7 +33,7 @@ async def resource_names(principal: Principal, workspace_id: str, environment_id
             _, env = await env_module_for(session, principal, workspace_id, environment_id,
                                           "ai-resource:list", "ai-resource")
             rows = await ai_resources.list_resources(session=session, environment_id=env.id)
-    except ApiError:
+    except DomainError:
         return []
     return [r.name for r in rows]
 

@@ -10,13 +10,13 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.api.deps import Principal
-from vmx_app.api.errors import ApiError
 from vmx_app.db import session_scope
+from vmx_app.errors import DomainError, Unauthenticated
 from vmx_app.services import playground
 from vmx_app.services.connect_snippets import gateway_base
-from vmx_app.state.access import env_module_for, error_text
+from vmx_app.state.access import Principal, env_module_for
 from vmx_app.state.connect import resource_names
+from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 from vmx_app.state.workspace import WorkspaceState
 
@@ -92,7 +92,7 @@ class PlaygroundState(WorkspaceState):
             async with session_scope(readonly=True) as session:
                 await env_module_for(session, principal, self.workspace_id, self.environment_id,
                                      "completion:execute", "completion")
-        except ApiError as exc:
+        except DomainError as exc:
             self.access_error = error_text(exc)
             return None
         self.can_call = True
@@ -137,7 +137,7 @@ class PlaygroundState(WorkspaceState):
         if self._key and self._key_env == self.environment_id:
             return self._key
         if principal.session_id is None:
-            raise ApiError(401, "unauthorized", "The playground needs a console session")
+            raise Unauthenticated("The playground needs a console session")
         async with session_scope(readonly=True) as session:
             _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
                                           "completion:execute", "completion")
@@ -160,7 +160,7 @@ class PlaygroundState(WorkspaceState):
             self.running, self.answer, self.error, self.decisions, self.stats = True, "", "", [], []
             try:
                 key = await self._session_key(principal)
-            except ApiError as exc:
+            except DomainError as exc:
                 self.running, self.error = False, error_text(exc)
                 return None
             base = gateway_base(playground.gateway_origin(), self.workspace_id, self.environment_id)
