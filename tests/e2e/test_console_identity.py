@@ -172,6 +172,7 @@ def test_role_editor_rejects_invalid_policies(page: Page, console_url: str, cons
     page.get_by_role("button", name="New role").click()
     dialog = _dialog(page)
     dialog.get_by_label("Name", exact=True).fill("auditor")
+    dialog.locator("#policy-tab-json").click()  # the JSON view beside the statement editor
     policy = dialog.get_by_label("Policy (JSON)")
     save = dialog.get_by_role("button", name="Save role")
 
