@@ -25,9 +25,16 @@ EDIT_ROUTE = "/ai-connections/edit"
 NO_ENV = "Choose a workspace and an environment (top left) to see its AI connections."
 
 
-def _credentials_badge(status: rx.Var[str]) -> rx.Component:
-    return rx.cond(status == "ok", rx.badge("ok", color_scheme="green", high_contrast=True),
-                   rx.badge("unreadable: enter again", color_scheme="red"))
+def _credentials_badge(row: ConnectionRow) -> rx.Component:
+    """What is known about the credentials: unreadable, or the last test's result, or not tested."""
+    return rx.cond(
+        row.credentials != "ok", rx.badge("unreadable: enter again", color_scheme="red", high_contrast=True),
+        rx.match(row.test_status,
+                 ("ok", rx.badge("ok", color_scheme="green", high_contrast=True, title=row.test_message)),
+                 ("failed", rx.tooltip(rx.badge("failed", color_scheme="red", high_contrast=True),
+                                       content=row.test_message)),
+                 rx.badge("not tested", color_scheme="gray", high_contrast=True)),
+    )
 
 
 def _row(row: ConnectionRow) -> rx.Component:
@@ -36,7 +43,7 @@ def _row(row: ConnectionRow) -> rx.Component:
         cell(rx.badge(row.provider_name, variant="soft")),
         cell(rx.text(row.limits, size="2")),
         cell(rx.text(row.allowed_models, size="2")),
-        cell(_credentials_badge(row.credentials)),
+        cell(_credentials_badge(row)),
         actions_cell(
             rx.link(icon_action("pencil", f"Edit {row.name}"), href=f"{EDIT_ROUTE}?id={row.id}"),
             delete_action(ConnectionsState.can_delete, f"Delete {row.name}", title="Delete connection?",
@@ -148,6 +155,9 @@ def connection_editor_page() -> rx.Component:
                  rx.cond(s.credentials != "ok", rx.callout(
                      "The stored credentials cannot be decrypted: enter them again.", icon="triangle_alert",
                      color_scheme="red", size="1"), rx.fragment()),
+                 rx.cond(~s.is_new, rx.text("Credentials: ", s.last_test_text, size="2", id="connection-last-test",
+                                            color=rx.cond(s.last_test_status == "failed", rx.color("red", 11),
+                                                          rx.color("gray", 11))), rx.fragment()),
                  schema_form(s.fields, s.config, on_change=s.set_config, read_only=~s.can_save, remount=s.provider),
                  rx.hstack(rx.button(rx.icon("plug-zap", size=14), "Test connection",
                                      on_click=rx.call_script(SECRETS_SCRIPT, callback=s.test),

@@ -1,5 +1,6 @@
 """Which model names to offer in a model slot for a given connection: the connection's allowed models
-when it restricts them, else the provider's models in the pricing catalog."""
+when it restricts them, else the provider's models in the pricing catalog and the models the provider
+listed in the connection's last successful test."""
 
 from __future__ import annotations
 
@@ -22,5 +23,10 @@ async def suggested_models(session: AsyncSession, connections: Sequence[AIConnec
                                    .where(col(ModelPricing.provider).in_(providers)))).all()
         for provider, model in rows:
             catalog[provider].append(model)
-    return {str(c.id): sorted(c.allowed_models) if c.allowed_models else sorted(catalog.get(c.provider, []))
-            for c in connections}
+    return {str(c.id): sorted(c.allowed_models) if c.allowed_models else
+            sorted({*catalog.get(c.provider, []), *_listed(c)}) for c in connections}
+
+
+def _listed(connection: AIConnection) -> list[str]:
+    last = connection.last_test or {}
+    return [str(m) for m in last.get("models") or []] if last.get("ok") else []
