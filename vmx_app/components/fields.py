@@ -31,3 +31,12 @@ def labelled(label: str, field_id: str, control: rx.Component, error: rx.Var[str
         rx.text(hint, size="1", color=rx.color("gray", 10)) if isinstance(hint, rx.Var) or hint else rx.fragment(),
         spacing="1", width="100%",
     )
+
+
+def formatted_text(text: rx.Var[str] | str, **props: object) -> rx.Component:
+    """Help text whose `backticked` parts show as code (provider hints, page help), not as backticks."""
+    if isinstance(text, str):
+        parts = text.split("`")
+        return rx.text(*[rx.code(p, size="1") if i % 2 else p for i, p in enumerate(parts) if p], **props)
+    return rx.text(rx.foreach(text.split("`"), lambda part, i: rx.cond(  # type: ignore[attr-defined]
+        i % 2 == 1, rx.code(part, size="1"), rx.text.span(part))), **props)

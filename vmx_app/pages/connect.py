@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from vmx_app.components.fields import formatted_text
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.snippets import copy_row, snippet_tabs
@@ -18,8 +19,9 @@ def _ids_card() -> rx.Component:
     s = ConnectState
     return rx.card(rx.vstack(
         rx.heading("Endpoints", size="3"),
-        rx.text("Clients send an API key of this environment as `Authorization: Bearer <key>` "
-                "(or `x-api-key`) and name an AI resource as the model.", size="2", color=rx.color("gray", 11)),
+        formatted_text("Clients send an API key of this environment as `Authorization: Bearer <key>` "
+                       "(or `x-api-key`) and name an AI resource as the model.", size="2",
+                       color=rx.color("gray", 11)),
         copy_row("Workspace id", s.workspace_id, hint=s.workspace_name, test_id="connect-workspace-id"),
         copy_row("Environment id", s.environment_id, hint=s.environment_name, test_id="connect-environment-id"),
         rx.separator(width="100%"),

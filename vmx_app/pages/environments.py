@@ -123,6 +123,13 @@ def _row(row: EnvironmentRow) -> rx.Component:
 
 
 def _audit_fields(store: Any, days: Any) -> rx.Component:
+    return rx.vstack(_audit_switches(store, days), rx.text(
+        "Payloads are the request as sent to the provider and its response, kept on each call's audit row "
+        "(size-capped). Turn them off when prompts hold data that must not be stored: tokens, cost, timings "
+        "and metadata are still recorded.", size="1", color=rx.color("gray", 11)), spacing="1", width="100%")
+
+
+def _audit_switches(store: Any, days: Any) -> rx.Component:
     return rx.hstack(
         rx.el.label(rx.hstack(rx.switch(name="store_payloads", default_checked=store),
                               rx.text("Keep request/response payloads in the audit log", size="2"),
