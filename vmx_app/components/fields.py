@@ -24,8 +24,9 @@ def labelled(label: str, field_id: str, control: rx.Component, error: rx.Var[str
              required: bool = False, hint: str | rx.Var[str] = "") -> rx.Component:
     """`control` must carry `id=field_id` so the label is bound to it."""
     return rx.vstack(
-        rx.el.label(rx.text(label, required_mark() if required else "", size="2", weight="medium"),
-                    html_for=field_id),
+        # The mark sits outside the label: the field's accessible name stays the label's words.
+        rx.hstack(rx.el.label(rx.text(label, size="2", weight="medium"), html_for=field_id),
+                  required_mark() if required else rx.fragment(), spacing="0", align="center"),
         control,
         field_error(error, field_id) if error is not None else rx.fragment(),
         rx.text(hint, size="1", color=rx.color("gray", 10)) if isinstance(hint, rx.Var) or hint else rx.fragment(),
