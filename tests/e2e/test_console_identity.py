@@ -247,7 +247,9 @@ def test_admin_creates_edits_and_deletes_a_user(page: Page, console_url: str, co
     dialog.get_by_label("Name", exact=True).fill("Carol")
     dialog.get_by_label("Password", exact=True).fill("short")
     dialog.get_by_role("button", name="Create user").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("password")  # at least 8 characters
+    # Said next to the field, in words, and only there.
+    expect(dialog.locator("#user-password-error")).to_have_text("Use at least 8 characters.")
+    expect(dialog.get_by_role("alert")).to_have_count(1)
     dialog.get_by_label("Password", exact=True).fill("Carol-pass-1")
     shot(page, screens_dir, "23-user-create")
     dialog.get_by_role("button", name="Create user").click()

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
+from vmx_app.models.user import UserCreate
 from vmx_app.services.connect_snippets import endpoint_urls, gateway_base, snippets
 from vmx_app.state.field_errors import NAME_RULE, field_errors, refusal_field
 from vmx_app.state.playground import decisions_from_headers, parse_number
@@ -55,6 +56,9 @@ def test_validation_errors_in_plain_words() -> None:
     with pytest.raises(ValidationError) as empty:
         ApiKeyUpdate(name="  ")
     assert field_errors(empty.value) == {"name": "Required."}
+    with pytest.raises(ValidationError) as email:
+        UserCreate(email="not an email", password="x" * 8)
+    assert field_errors(email.value) == {"email": "Enter an email address like name@example.com."}
     assert refusal_field([{"field": "expiresAt", "message": "must be in the future"}]) == \
         {"expires_at": "Must be in the future."}
     assert refusal_field([{"field": "resources.0", "message": "unknown AI resource"}]) == \

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -46,6 +46,7 @@ class EnvironmentRow:
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
     rows: list[EnvironmentRow] = []
 
     @rx.var
@@ -146,14 +147,17 @@ def _dialogs() -> rx.Component:
     s, editing = EnvironmentsState, EnvironmentsState.editing
     return rx.fragment(
         create_dialog(s, "Create environment",
-                      text_field("Name", "name", required=True, placeholder="production", field_id="env-name"),
-                      text_field("Description", "description", field_id="env-description"),
+                      text_field("Name", "name", required=True, placeholder="production", field_id="env-name",
+                                 error=s.field_errors.get("name", "")),
+                      text_field("Description", "description", field_id="env-description",
+                                 error=s.field_errors.get("description", "")),
                       _audit_fields(True, "90"),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
-                    text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name"),
+                    text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name",
+                               error=s.field_errors.get("name", "")),
                     text_field("Description", "description", default_value=editing.description,
-                               field_id="env-edit-description"),
+                               field_id="env-edit-description", error=s.field_errors.get("description", "")),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string()),
                     on_submit=s.save),
     )

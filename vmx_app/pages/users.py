@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -44,6 +44,7 @@ def _checked_roles(form: dict[str, Any]) -> list[str]:
 
 
 class UsersState(EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"email", "name", "password"})
     rows: list[UserRow] = []
     role_names: list[str] = []
 
@@ -132,10 +133,11 @@ def _dialogs() -> rx.Component:
     s, editing = UsersState, UsersState.editing
     return rx.fragment(
         create_dialog(s, "Create user",
-                      text_field("Email", "email", type="email", required=True, field_id="user-email"),
-                      text_field("Name", "name", field_id="user-name"),
+                      text_field("Email", "email", type="email", required=True, field_id="user-email",
+                                 error=s.field_errors.get("email", "")),
+                      text_field("Name", "name", field_id="user-name", error=s.field_errors.get("name", "")),
                       text_field("Password", "password", type="password", required=True, field_id="user-password",
-                                 hint="At least 8 characters."),
+                                 hint="At least 8 characters.", error=s.field_errors.get("password", "")),
                       field("State", enum_select({k: USER_STATES[k] for k in ("ACTIVE", "CHANGE_PASSWORD")},
                                                  name="state", default_value="CHANGE_PASSWORD", field_id="user-state",
                                                  aria_label="State"),
@@ -143,12 +145,14 @@ def _dialogs() -> rx.Component:
                       _role_checkboxes(),
                       on_submit=s.create, submit_label="Create user"),
         edit_dialog(s, "Edit user",
-                    text_field("Name", "name", default_value=editing.name, field_id="user-edit-name"),
+                    text_field("Name", "name", default_value=editing.name, field_id="user-edit-name",
+                               error=s.field_errors.get("name", "")),
                     field("State", enum_select(USER_STATES, name="state", default_value=editing.state,
                                                field_id="user-edit-state", aria_label="State"),
                           html_for="user-edit-state"),
                     text_field("New password", "password", type="password", field_id="user-edit-password",
-                               hint="Leave empty to keep it. Setting one ends the user's sessions."),
+                               hint="Leave empty to keep it. Setting one ends the user's sessions.",
+                               error=s.field_errors.get("password", "")),
                     _role_checkboxes(editing.roles),
                     on_submit=s.save, description=editing.email),
     )

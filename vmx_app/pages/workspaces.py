@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -46,6 +46,7 @@ class WorkspaceRow:
 
 
 class WorkspacesState(EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
     rows: list[WorkspaceRow] = []
 
     @rx.var
@@ -125,14 +126,16 @@ def _dialogs() -> rx.Component:
     s = WorkspacesState
     return rx.fragment(
         create_dialog(s, "Create workspace",
-                      text_field("Name", "name", required=True, placeholder="acme", field_id="workspace-name"),
-                      text_field("Description", "description", field_id="workspace-description"),
+                      text_field("Name", "name", required=True, placeholder="acme", field_id="workspace-name",
+                                 error=s.field_errors.get("name", "")),
+                      text_field("Description", "description", field_id="workspace-description",
+                                 error=s.field_errors.get("description", "")),
                       on_submit=s.create, description="You become its owner."),
         edit_dialog(s, "Rename workspace",
                     text_field("Name", "name", required=True, default_value=s.editing.name,
-                               field_id="workspace-edit-name"),
+                               field_id="workspace-edit-name", error=s.field_errors.get("name", "")),
                     text_field("Description", "description", default_value=s.editing.description,
-                               field_id="workspace-edit-description"),
+                               field_id="workspace-edit-description", error=s.field_errors.get("description", "")),
                     on_submit=s.rename),
     )
 

@@ -13,6 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from vmx_app.models.user import EMAIL_PATTERN
+from vmx_app.models.workspace import NAME_PATTERN
+
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 NAME_RULE = "Use letters, digits and punctuation other than : * ?, with no spaces at either end."
@@ -33,7 +36,9 @@ def plain_message(error: dict[str, Any]) -> str:
     if kind == "string_too_long":
         return f"Use at most {ctx.get('max_length')} characters."
     if kind == "string_pattern_mismatch":
-        return NAME_RULE
+        if ctx.get("pattern") == EMAIL_PATTERN:
+            return "Enter an email address like name@example.com."
+        return NAME_RULE if ctx.get("pattern") == NAME_PATTERN else "Not in the expected format."
     if kind in ("int_parsing", "int_from_float"):
         return "Enter a whole number."
     if kind == "float_parsing":
