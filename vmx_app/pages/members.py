@@ -17,7 +17,7 @@ from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.errors import DomainError
 from vmx_app.models import MemberRole
-from vmx_app.services import workspace_admin
+from vmx_app.services import user_admin, workspace_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import when
@@ -71,8 +71,7 @@ class MembersState(CrudPageMixin, WorkspaceState):
                                since=when(m.created_at)) for m in members]
         self.candidates = []
         if self.can_create and allowed(principal, "user:list", "user"):
-            async with session_scope(readonly=True) as session:
-                users, _ = await users_service.list_users(session, offset=0, limit=MAX_OPTIONS)
+            users, _ = await user_admin.list_users_as(principal, offset=0, limit=MAX_OPTIONS)
             taken = {r.email for r in self.rows}
             self.candidates = [UserChoice(email=u.email, label=f"{u.name} ({u.email})" if u.name else u.email)
                                for u in users if u.email not in taken and u.state != "INACTIVE"]

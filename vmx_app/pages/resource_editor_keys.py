@@ -9,18 +9,13 @@ On a new resource the ticks are applied when it is first saved.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import TYPE_CHECKING
 
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.db import session_scope
-from vmx_app.errors import DomainError, Invalid
-from vmx_app.models import ApiKey
-from vmx_app.models.api_key import ApiKeyUpdate
-from vmx_app.services import api_keys as keys_service
-from vmx_app.state.access import env_item_for
+from vmx_app.errors import DomainError
+from vmx_app.services import api_key_admin
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
@@ -64,20 +59,10 @@ class ResourceKeysMixin(_EditorBase, mixin=True):
         if principal is None:
             return login_redirect()
         try:
-            async with session_scope() as session:
-                _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id,
-                                                 key_id, "api-key:update", "api-key", ApiKey)
-                resources = [r for r in key.resources if r != self.resource_id]
-                if selected:
-                    resources.append(self.resource_id)
-                elif not resources:
-                    raise Invalid(f"This is the only resource of key {key.name}; "
-                                  "give it another resource first, or disable the key", field="resources")
-                await keys_service.update_key(
-                    session, key=key, env=env, actor_id=principal.user_id,
-                    data=ApiKeyUpdate(resources=[uuid.UUID(r) for r in resources]))
+            name, resources = await api_key_admin.assign_resource_as(
+                principal, self.workspace_id, self.environment_id, key_id, self.resource_id, selected)
         except DomainError as exc:
             return rx.toast.error(error_text(exc))
         self.api_keys = [key_option(k.id, k.name, k.masked, resources, self.resource_id) if k.id == key_id else k
                          for k in self.api_keys]
-        return rx.toast.success(f"Key {key.name} {'assigned' if selected else 'unassigned'}")
+        return rx.toast.success(f"Key {name} {'assigned' if selected else 'unassigned'}")

@@ -119,7 +119,7 @@ class ResourceEditorState(ResourceKeysMixin, RoutingConditionsMixin, WorkspaceSt
             return None
         row, base = ctx.row, ctx.base
         item = f"{MODULE}:{row.name}" if row is not None else MODULE
-        self.connections = options_of(ctx.connections)
+        self.connections = options_of(ctx.connections, ctx.models)
         if ctx.api_keys is not None:
             self.api_keys = [key_option(str(k.id), k.name, k.masked_key, k.resources,
                                         str(row.id) if row is not None else "") for k in ctx.api_keys]

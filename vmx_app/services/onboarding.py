@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from vmx_app.auth.authorization import Principal
+from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, AIResource, ApiKey
 from vmx_app.models.request_audit import RequestAudit
+from vmx_app.services.access import environment_for
+from vmx_app.services.unit_of_work import use_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +39,13 @@ async def environment_progress(session: AsyncSession, environment_id: uuid.UUID)
         first_call=await _exists(session, select(RequestAudit.id).where(
             RequestAudit.environment_id == environment_id, col(RequestAudit.status_code) < 400)),
     )
+
+
+async def environment_progress_as(principal: Principal, workspace_id: str, environment_id: str) -> Progress:
+    """The checklist of an environment the principal may see (`environment:get`); nothing done otherwise."""
+    async with use_session(None, readonly=True) as s:
+        try:
+            _, environment = await environment_for(s, principal, workspace_id, environment_id, "environment:get")
+        except DomainError:
+            return Progress()
+        return await environment_progress(s, environment.id)

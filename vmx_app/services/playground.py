@@ -23,12 +23,15 @@ from sqlalchemy import event
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from vmx_app.auth.authorization import Principal
 from vmx_app.db import session_scope
 from vmx_app.errors import Unauthenticated
 from vmx_app.models import ApiKey, AuthSession, Environment
 from vmx_app.models.api_key import ApiKeyCreate
 from vmx_app.models.request_audit import RequestAudit
 from vmx_app.services import api_keys as keys_service
+from vmx_app.services.access import env_module_for
+from vmx_app.services.unit_of_work import use_session
 from vmx_app.settings import get_settings
 
 KEY_PREFIX = "playground-"
@@ -54,6 +57,23 @@ async def issue_session_key(*, env: Environment, session_id: uuid.UUID, user_id:
                             labels=[KEY_LABEL], expires_at=auth.expires_at)
         created = await keys_service.create_key(session, env=env, data=data, actor_id=user_id)
     return created.api_key_value
+
+
+async def check_playground_as(principal: Principal, workspace_id: str, environment_id: str) -> Environment:
+    """May the principal call this environment's resources from the console (`completion:execute`)."""
+    async with use_session(None, readonly=True) as s:
+        _, env = await env_module_for(s, principal, workspace_id, environment_id, "completion:execute",
+                                      "completion")
+    return env  # type: ignore[no-any-return]
+
+
+async def issue_session_key_as(principal: Principal, workspace_id: str, environment_id: str) -> str:
+    """`completion:execute` here, then a key of this console session (see `issue_session_key`)."""
+    if principal.session_id is None:
+        raise Unauthenticated("The playground needs a console session")
+    env = await check_playground_as(principal, workspace_id, environment_id)
+    return await issue_session_key(env=env, session_id=principal.session_id, user_id=principal.user_id,
+                                   email=principal.email)
 
 
 async def revoke_session_keys(*, session_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None,

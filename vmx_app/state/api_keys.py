@@ -13,14 +13,11 @@ from reflex.event import EventSpec
 
 from vmx_app.auth.policy import module_resource
 from vmx_app.components.capacity_editor import capacity_entries, capacity_rows
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError, Invalid
-from vmx_app.models import ApiKey
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyUpdate
-from vmx_app.services import ai_resources
-from vmx_app.services import api_keys as keys_service
+from vmx_app.services import api_key_admin
 from vmx_app.services.connect_snippets import Snippet, gateway_base, snippets
-from vmx_app.state.access import Principal, allowed, env_item_for, env_module_for
+from vmx_app.state.access import Principal, allowed
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connect import PLACEHOLDER_RESOURCE, public_origin
 from vmx_app.state.crud import EditDialogMixin
@@ -109,11 +106,8 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
         base = module_resource(self.workspace_name, self.environment_name, MODULE)
         self.can_create = allowed(principal, "api-key:create", base)
         try:
-            async with session_scope(readonly=True) as session:
-                _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                              "api-key:list", MODULE)
-                keys, _ = await keys_service.list_keys(session, env=env, offset=0, limit=MAX_OPTIONS)
-                resources = await ai_resources.list_resources(session=session, environment_id=env.id)
+            keys, resources = await api_key_admin.list_keys_and_resources_as(
+                principal, self.workspace_id, self.environment_id, limit=MAX_OPTIONS)
         except DomainError as exc:
             self.list_error = error_text(exc)
             return
@@ -155,11 +149,8 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
                 data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
                                     labels=csv_list(str(form.get("labels", ""))),
                                     expires_at=end_of_day(str(form.get("expires_at", ""))))
-                async with session_scope() as session:
-                    _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                                  "api-key:create", MODULE)
-                    created = await keys_service.create_key(session, env=env, data=data,
-                                                            actor_id=principal.user_id)
+                created = await api_key_admin.create_key_as(principal, self.workspace_id, self.environment_id,
+                                                            data)
             except ValidationError as exc:
                 self.errors = field_errors(exc)
                 raise
@@ -199,9 +190,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
         if principal is None:
             return login_redirect()
         try:
-            async with session_scope(readonly=True) as session:
-                _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id,
-                                               item_id, "api-key:update", MODULE, ApiKey)
+            key = await api_key_admin.get_key_as(principal, self.workspace_id, self.environment_id, item_id)
         except DomainError as exc:
             self.edit_open = False
             return rx.toast.error(error_text(exc))
@@ -243,10 +232,8 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
         async def change(principal: Principal) -> str:
             data = self._update_data()
             try:
-                async with session_scope() as session:
-                    _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id,
-                                                     self.edit_id, "api-key:update", MODULE, ApiKey)
-                    await keys_service.update_key(session, key=key, env=env, data=data, actor_id=principal.user_id)
+                await api_key_admin.update_key_as(principal, self.workspace_id, self.environment_id, self.edit_id,
+                                                  data)
             except DomainError as exc:
                 self.errors = refusal_field(exc.details)
                 raise
@@ -263,10 +250,8 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
     @rx.event
     async def regenerate(self, key_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> None:
-            async with session_scope() as session:
-                _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
-                                               "api-key:update", MODULE, ApiKey)
-                created = await keys_service.regenerate_key(session, key=key, actor_id=principal.user_id)
+            created = await api_key_admin.regenerate_key_as(principal, self.workspace_id, self.environment_id,
+                                                            key_id)
             self._show_new_key(created, "regenerated")
 
         return await self._change_row(change)
@@ -274,11 +259,8 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
     @rx.event
     async def set_enabled(self, key_id: str, enabled: bool) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                _, env, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
-                                                 "api-key:update", MODULE, ApiKey)
-                await keys_service.update_key(session, key=key, env=env, data=ApiKeyUpdate(enabled=enabled),
-                                              actor_id=principal.user_id)
+            key = await api_key_admin.update_key_as(principal, self.workspace_id, self.environment_id, key_id,
+                                                    ApiKeyUpdate(enabled=enabled))
             return f"Key {key.name} {'enabled' if enabled else 'disabled'}"
 
         return await self._change_row(change, errors=(DomainError, ValidationError))
@@ -286,11 +268,7 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
     @rx.event
     async def delete(self, key_id: str) -> EventSpec | None:
         async def change(principal: Principal) -> str:
-            async with session_scope() as session:
-                _, _, key = await env_item_for(session, principal, self.workspace_id, self.environment_id, key_id,
-                                               "api-key:delete", MODULE, ApiKey)
-                name = key.name
-                await keys_service.delete_key(session, key=key)
+            name = await api_key_admin.delete_key_as(principal, self.workspace_id, self.environment_id, key_id)
             return f"Key {name} deleted"
 
         return await self._change_row(change)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.db import session_scope
 from vmx_app.errors import DomainError
-from vmx_app.services import ai_resources
+from vmx_app.services import resource_admin
 from vmx_app.services.connect_snippets import EndpointUrl, Snippet, endpoint_urls, gateway_base, snippets
 from vmx_app.settings import get_settings
-from vmx_app.state.access import Principal, env_module_for
+from vmx_app.state.access import Principal
 from vmx_app.state.workspace import WorkspaceState
 
 PLACEHOLDER_RESOURCE = "my-resource"
@@ -29,13 +28,9 @@ def public_origin(browser_origin: str) -> str:
 async def resource_names(principal: Principal, workspace_id: str, environment_id: str) -> list[str]:
     """The environment's AI resources the user may list (none when the policy refuses it)."""
     try:
-        async with session_scope(readonly=True) as session:
-            _, env = await env_module_for(session, principal, workspace_id, environment_id,
-                                          "ai-resource:list", "ai-resource")
-            rows = await ai_resources.list_resources(session=session, environment_id=env.id)
+        return await resource_admin.resource_names_as(principal, workspace_id, environment_id)
     except DomainError:
         return []
-    return [r.name for r in rows]
 
 
 class ConnectState(WorkspaceState):

@@ -20,7 +20,6 @@ from vmx_app.models import AIConnection, Environment
 from vmx_app.services import ai_connections as service
 from vmx_app.services import connection_admin
 from vmx_app.services.connection_tests import config_digest
-from vmx_app.services.model_suggestions import suggested_models
 from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import allowed
 from vmx_app.state.crud import EnvModuleListMixin
@@ -123,8 +122,7 @@ def connection_row(public: dict[str, Any]) -> ConnectionRow:
 
 async def connection_options(session: Any, environment_id: Any) -> list[dict[str, str]]:
     """The environment's connections for a picker: {"id", "label", "provider", "name", "models"}."""
-    rows = await service.list_connections(session=session, environment_id=environment_id)
-    return options_of(rows, await suggested_models(session, rows))
+    return options_of(await service.list_connections(session=session, environment_id=environment_id))
 
 
 def options_of(rows: list[AIConnection], models: dict[str, list[str]] | None = None) -> list[dict[str, str]]:

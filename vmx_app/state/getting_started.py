@@ -4,12 +4,10 @@ each step ticked from the data of the environment picked in the header."""
 from __future__ import annotations
 
 import dataclasses
-import uuid
 
 import reflex as rx
 
-from vmx_app.db import session_scope
-from vmx_app.services.onboarding import environment_progress
+from vmx_app.services.onboarding import environment_progress_as
 from vmx_app.state.workspace import WorkspaceState
 
 
@@ -42,8 +40,7 @@ class GettingStartedState(WorkspaceState):
         env_ready = bool(self.environment_id) and self.has_environment
         progress = None
         if env_ready:
-            async with session_scope(readonly=True) as session:
-                progress = await environment_progress(session, uuid.UUID(self.environment_id))
+            progress = await environment_progress_as(principal, self.workspace_id, self.environment_id)
         self.steps = [
             Step("workspace", "Create a workspace and an environment",
                  "An environment holds connections, resources and keys.", env_ready,

@@ -10,11 +10,10 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventSpec
 
-from vmx_app.db import session_scope
-from vmx_app.errors import DomainError, Unauthenticated
+from vmx_app.errors import DomainError
 from vmx_app.services import playground
 from vmx_app.services.connect_snippets import gateway_base
-from vmx_app.state.access import Principal, env_module_for
+from vmx_app.state.access import Principal
 from vmx_app.state.connect import resource_names
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
@@ -89,9 +88,7 @@ class PlaygroundState(WorkspaceState):
         if not self.environment_id:
             return None
         try:
-            async with session_scope(readonly=True) as session:
-                await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                     "completion:execute", "completion")
+            await playground.check_playground_as(principal, self.workspace_id, self.environment_id)
         except DomainError as exc:
             self.access_error = error_text(exc)
             return None
@@ -136,13 +133,7 @@ class PlaygroundState(WorkspaceState):
     async def _session_key(self, principal: Principal) -> str:
         if self._key and self._key_env == self.environment_id:
             return self._key
-        if principal.session_id is None:
-            raise Unauthenticated("The playground needs a console session")
-        async with session_scope(readonly=True) as session:
-            _, env = await env_module_for(session, principal, self.workspace_id, self.environment_id,
-                                          "completion:execute", "completion")
-        self._key = await playground.issue_session_key(env=env, session_id=principal.session_id,
-                                                       user_id=principal.user_id, email=principal.email)
+        self._key = await playground.issue_session_key_as(principal, self.workspace_id, self.environment_id)
         self._key_env = self.environment_id
         return self._key
 
