@@ -21,7 +21,7 @@ AXE = ROOT / "tests" / "e2e" / "axe" / "node_modules" / "axe-core" / "axe.min.js
 ARTIFACTS = ROOT / "test-artifacts" / "screens"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = (1280, 768)
-WORKSPACE, ENVIRONMENT = "a11y-e2e", "prod"
+WORKSPACE, ENVIRONMENT = "screens-e2e", "prod"
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,7 @@ def test_admin_creates_workspace_environment_and_key_then_logs_out(
     expect(page.locator('[data-row="ci-key"]')).to_be_visible()
     assert key not in page.content()
     shot(page, screens_dir, "05-api-keys")
-    ws = console_api.get("/v1/workspace").json()["data"][0]
+    ws = next(w for w in console_api.get("/v1/workspace").json()["data"] if w["name"] == "acme")
     env = console_api.get(f"/v1/environment/{ws['id']}").json()["data"][0]
     listed = console_api.get(f"/v1/api-key/{ws['id']}/{env['id']}")
     assert listed.status_code == 200 and key not in listed.text

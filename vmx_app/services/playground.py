@@ -171,7 +171,7 @@ async def stream_chat(base_url: str, api_key: str, body: dict[str, Any]) -> Asyn
                 continue
             payload = line[5:].strip()
             if payload == "[DONE]":
-                break
+                continue  # read to the end: leaving early would be a client disconnect (audited as 499)
             chunk = orjson.loads(payload)
             if "error" in chunk:
                 yield CallEvent("error", str(chunk["error"].get("message", chunk["error"])))
