@@ -57,7 +57,7 @@ def test_validation_errors_in_plain_words() -> None:
         ApiKeyUpdate(name="  ")
     assert field_errors(empty.value) == {"name": "Required."}
     with pytest.raises(ValidationError) as email:
-        UserCreate(email="not an email", password="x" * 8)
+        UserCreate(email="not an email", password="Lifecycle-pass-123")
     assert field_errors(email.value) == {"email": "Enter an email address like name@example.com."}
     assert refusal_field([{"field": "expiresAt", "message": "must be in the future"}]) == \
         {"expires_at": "Must be in the future."}
