@@ -1,7 +1,7 @@
 """connection last test: the result of the last credentials test, for a truthful status
 
-Revision ID: 0002_connection_last_test
-Revises: 0001
+Revision ID: 0003_connection_last_test
+Revises: 0002_allow_overrides
 Create Date: 2026-12-02 04:10:00
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0002_connection_last_test'
-down_revision: str | None = '0001'
+revision: str = '0003_connection_last_test'
+down_revision: str | None = '0002_allow_overrides'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
