@@ -23,8 +23,10 @@ def _labelled(label: str, control: rx.Component, hint: str = "") -> rx.Component
 
 
 def _switch(label: str, checked: rx.Var, on_change: object, element_id: str) -> rx.Component:
-    return rx.hstack(rx.switch(checked=checked, on_change=on_change, id=element_id, disabled=READ_ONLY),
-                     rx.text(label, size="2", weight="medium"), align="center", spacing="2")
+    return rx.hstack(rx.switch(checked=checked, on_change=on_change, id=element_id, disabled=READ_ONLY,
+                               custom_attrs={"aria-label": label}),
+                     rx.el.label(rx.text(label, size="2", weight="medium"), html_for=element_id),
+                     align="center", spacing="2")
 
 
 def _slot_list(name: str, prefix: str, add_label: str, *, ordered: bool) -> rx.Component:
