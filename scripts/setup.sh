@@ -22,6 +22,10 @@ if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -d tests/fakes/oidc_provider/node_
   # The SSO tests run a real OpenID provider: npm's oidc-provider, pinned by its package-lock.
   npm ci --silent --no-audit --no-fund --prefix tests/fakes/oidc_provider >/dev/null
 fi
+if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -f tests/e2e/axe/node_modules/axe-core/axe.min.js ]; then
+  # The browser tests inject axe-core into every console page: npm's axe-core, pinned by its package-lock.
+  npm ci --silent --no-audit --no-fund --prefix tests/e2e/axe >/dev/null
+fi
 if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   # Browser tests drive Debian's Chromium (no browser downloads here).
   if [ "$(id -u)" = "0" ]; then

@@ -49,6 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_dependencies(load_settings(1), migrate=True)
     env = _with_tools_path(dict(os.environ))
     env["VMX_PORT"] = str(args.port)
+    env["VMX_HOST"] = args.host  # where the playground reaches this process's gateway
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(args.port), "--backend-port", str(args.port),
                "--backend-host", args.host, "--loglevel", "warning"]
@@ -62,8 +63,12 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     from vmx_app.api.slow_clients import HeaderTimeoutProtocol
+    from vmx_app.settings import reset_settings
     from vmx_app.startup_checks import check_dependencies, load_settings
 
+    # The start-up line says where this process listens (workers inherit the environment).
+    os.environ.update(VMX_HOST=args.host, VMX_PORT=str(args.port))
+    reset_settings()
     settings = load_settings(args.workers)
     check_dependencies(settings, migrate=not args.no_migrate)
     # SIGTERM: /readyz 503, stop accepting, in-flight requests and streams drain for up to the grace period.

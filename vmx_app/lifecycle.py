@@ -49,7 +49,7 @@ def tune_gc() -> None:
 
 
 @asynccontextmanager
-async def lifespan() -> AsyncIterator[None]:
+async def lifespan(console: bool = True) -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
     from vmx_app.gateway.adapters import close_all
     from vmx_app.services import audit_retention, config_events
@@ -62,7 +62,7 @@ async def lifespan() -> AsyncIterator[None]:
     configure_logging()
     register_runtime_gauges()
     configure_telemetry()  # OTEL_* variables: traces and metrics over OTLP, metrics for GET /metrics
-    await bootstrap()
+    await bootstrap(console=console)  # prints where to sign in
     audit_writer = get_audit_writer()
     audit_writer.start()
     # Hears other processes' configuration changes (Redis pub/sub) and invalidates the config cache.

@@ -116,12 +116,16 @@ def test_connection_and_resource_through_the_forms(page: Page, console_url: str,
     page.goto(f"{console_url}/ai-connections")
     _select_context(page)
     _create_connection(page, fake_upstream, screens_dir)
+    # Tested with exactly the saved credentials before saving: the status is the test's, not a guess.
+    expect(page.locator('[data-row="fake-openai"]')).not_to_contain_text("not tested")
+    expect(page.locator('[data-row="fake-openai"]').get_by_text("ok", exact=True)).to_be_visible()
 
     # Reloaded from the server: the secret masked (and a password input), everything else as entered.
     page.locator('[data-row="fake-openai"]').get_by_role("link", name="fake-openai", exact=True).click()
     at(page, "/ai-connections/edit")
     page.reload()
     expect(page.locator("#config-apiKey")).to_have_value("********")
+    expect(page.locator("#connection-last-test")).to_contain_text("Credentials: ok, tested")
     expect(page.locator("#config-baseUrl")).to_have_value(fake_upstream.openai_url)
     expect(page.locator("#conn-capacity-0-tokens")).to_have_value("50000")
     expect(page.get_by_text("gpt-4o-mini", exact=True)).to_be_visible()

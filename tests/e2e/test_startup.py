@@ -52,6 +52,8 @@ def test_start_command_from_empty_data_dir(tmp_path: Path) -> None:
 
         # The first admin exists with a generated password, printed once, that must be changed.
         password = _printed_password(log)
+        assert f"VM-X console: sign in at http://127.0.0.1:{port}/login (admin first@vmx.test created with the " \
+               "password printed above)" in log.read_text()
         login = httpx.post(f"{url}/v1/auth/login", json={"email": "first@vmx.test", "password": password})
         assert login.status_code == 200, login.text
         token = login.json()["accessToken"]

@@ -210,6 +210,9 @@ def test_first_start_prints_a_generated_password_and_forces_a_change(fresh_insta
         assert len(lines) == 1, log.read_text()
         password = re.search(r"first@vmx\.test / (\S+) ", lines[0])
         assert password and len(password.group(1)) >= 16
+        # Gateway-only mode says where it serves (no console) and what happened to the admin.
+        assert f"VM-X gateway: serving {url}/v1 (no console in this mode; admin first@vmx.test created with " \
+               "the password printed above)" in log.read_text()
         token = login(url, "first@vmx.test", password.group(1))
         with httpx.Client(base_url=url, headers=bearer(token)) as c:
             assert c.get("/v1/auth/me").json()["state"] == "CHANGE_PASSWORD"
@@ -220,4 +223,6 @@ def test_first_start_prints_a_generated_password_and_forces_a_change(fresh_insta
     # A restart creates nothing and prints no password again.
     with running(command, ready_url=f"{url}/readyz", env=fresh_install, log=tmp_path / "second.log"):
         assert "first admin" not in (tmp_path / "second.log").read_text()
+        assert "(no console in this mode; admin first@vmx.test already exists)" in \
+            (tmp_path / "second.log").read_text()
         assert login(url, "first@vmx.test", "Chosen-pass-123")

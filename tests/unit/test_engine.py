@@ -61,6 +61,10 @@ class MemoryConfig:
     async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None:
         return self.environments.get(environment_id)
 
+    async def environment_exists(self, workspace_id: str, environment_id: str) -> bool:
+        env = self.environments.get(environment_id)
+        return env is not None and env.workspace_id == workspace_id
+
 
 class ListSink:
     def __init__(self) -> None:
@@ -117,6 +121,7 @@ class Harness:
             breaker=self.breaker, adapter_for=get_adapter, sleep=fast_sleep, rand=rand, tracer=tracer))
         self.config.keys[KEY_HASH] = ApiKeySnapshot(id="33333333-3333-3333-3333-333333333333", workspace_id=WS,
                                                     environment_id=ENV, name="test-key")
+        self.config.environments[ENV] = EnvironmentSnapshot(id=ENV, workspace_id=WS, name="prod")
         self._n = 0
 
     def connection(self, provider: str, name: str | None = None, **over: Any) -> ConnectionSnapshot:

@@ -19,7 +19,7 @@ def create_api(*, standalone: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with lifespan():
+        async with lifespan(console=False):
             yield
 
     api = FastAPI(

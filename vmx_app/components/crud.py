@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 
 def list_page(title: str, description: str, create: rx.Component, error: rx.Var[str], table: rx.Component,
-              *dialogs: rx.Component, needs: rx.Var[bool] | None = None, needs_hint: str = "") -> rx.Component:
+              *dialogs: rx.Component, needs: rx.Var[bool] | None = None, needs_hint: str = "",
+              needs_action: rx.Component | None = None) -> rx.Component:
     """Header (with the create button), the list's error, the table, then the page's dialogs. With
-    `needs`, the table shows only while it holds (a workspace or environment is picked), else `needs_hint`."""
-    body = table if needs is None else requires_selection(needs, needs_hint, table)
+    `needs`, the table shows only while it holds (a workspace or environment is picked), else `needs_hint`
+    and `needs_action` (the button that gets there)."""
+    body = table if needs is None else requires_selection(needs, needs_hint, table, action=needs_action)
     return console_layout(page_header(title, description, create), notice(error), body, *dialogs)
 
 
@@ -28,6 +30,14 @@ def create_button(label: str, visible: rx.Var[bool], *, icon: str = "plus", href
                   **props: Any) -> rx.Component:
     """The header's "New …" button; with `href`, a link to the item's editor page."""
     button = rx.button(rx.icon(icon, size=16), label, **props)
+    return rx.cond(visible, rx.link(button, href=href) if href else button, rx.fragment())
+
+
+def first_item_button(label: str, visible: rx.Var[bool], *, href: str = "", test_id: str = "",
+                      **props: Any) -> rx.Component:
+    """The empty table's call to action: the same as the header's create button, in words."""
+    attrs = {"data-testid": test_id} if test_id else {}
+    button = rx.button(rx.icon("plus", size=14), label, size="2", custom_attrs=attrs, **props)
     return rx.cond(visible, rx.link(button, href=href) if href else button, rx.fragment())
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 
+from vmx_app.components.fields import field_error
 from vmx_app.components.tables import notice
 
 
@@ -23,11 +24,15 @@ def field(label: str, control: rx.Component, *, html_for: str, hint: str = "") -
 
 
 def text_field(label: str, name: str, *, default_value: Any = "", placeholder: str = "", type: str = "text",
-               required: bool = False, hint: str = "", field_id: str = "") -> rx.Component:
+               required: bool = False, hint: str = "", field_id: str = "",
+               error: rx.Var[str] | None = None) -> rx.Component:
+    """With `error` (the state's message for this field), the message shows right under the input."""
     field_id = field_id or f"field-{name}"
-    return field(label, rx.input(name=name, id=field_id, default_value=default_value, placeholder=placeholder,
-                                 type=type, required=required, width="100%"),
-                 html_for=field_id, hint=hint)
+    control = rx.input(name=name, id=field_id, default_value=default_value, placeholder=placeholder,
+                       type=type, required=required, width="100%")
+    if error is not None:
+        control = rx.fragment(control, field_error(error, field_id))
+    return field(label, control, html_for=field_id, hint=hint)
 
 
 def select_field(label: str, name: str, items: list[str] | rx.Var[list[str]], *, default_value: Any,

@@ -18,18 +18,22 @@ from vmx_app.state.session import SessionState
 from vmx_app.state.workspace import WorkspaceState
 
 SIDEBAR_WIDTH = "232px"
+# Below 1024 px the sidebar shows icons only, so the page keeps its width (usable from 768 px).
+NARROW_SIDEBAR = "60px"
+WIDE_ONLY = rx.breakpoints(initial="none", md="block")
 
 
 def _nav_link(item: NavItem) -> rx.Component:
     active = WorkspaceState.router.url.path == item.route
     link = rx.link(
-        rx.hstack(rx.icon(item.icon, size=16), rx.text(item.label, size="2"), align="center", spacing="2",
+        rx.hstack(rx.icon(item.icon, size=16), rx.text(item.label, size="2", display=WIDE_ONLY),
+                  align="center", spacing="2",
                   padding_x="10px", padding_y="6px", border_radius="6px", width="100%",
                   background=rx.cond(active, rx.color("accent", 4), "transparent"),
                   color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
                   _hover={"background": rx.color("accent", 3)}),
-        href=item.route, underline="none", width="100%",
-        custom_attrs={"data-nav": item.route},
+        href=item.route, underline="none", width="100%", title=item.label,
+        custom_attrs={"data-nav": item.route, "aria-label": item.label},
     )
     return rx.cond(SessionState.is_admin, link, rx.fragment()) if item.admin_only else link
 
@@ -38,24 +42,28 @@ def sidebar() -> rx.Component:
     sections = []
     for section, items in nav_sections():
         sections.append(rx.vstack(
-            rx.text(section.upper(), size="1", weight="bold", color=rx.color("gray", 10), padding_x="10px"),
+            rx.text(section.upper(), size="1", weight="bold", color=rx.color("gray", 11), padding_x="10px",
+                    display=WIDE_ONLY),
             *[_nav_link(item) for item in items],
             spacing="1", width="100%",
         ))
     return rx.vstack(
         rx.hstack(rx.icon("waypoints", size=22, color=rx.color("accent", 10)),
-                  rx.heading("VM-X", size="5"), align="center", spacing="2", padding="10px"),
+                  rx.heading("VM-X", size="5", display=WIDE_ONLY), align="center", spacing="2", padding="10px"),
         *sections,
-        spacing="5", padding="12px", width=SIDEBAR_WIDTH, min_width=SIDEBAR_WIDTH, height="100vh",
+        spacing="5", padding=rx.breakpoints(initial="6px", md="12px"),
+        width=rx.breakpoints(initial=NARROW_SIDEBAR, md=SIDEBAR_WIDTH),
+        min_width=rx.breakpoints(initial=NARROW_SIDEBAR, md=SIDEBAR_WIDTH), height="100vh",
         position="sticky", top="0", border_right=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 2), overflow_y="auto",
+        custom_attrs={"role": "navigation", "aria-label": "Main"},
     )
 
 
 def workspace_switcher() -> rx.Component:
     return rx.hstack(
         rx.select.root(
-            rx.select.trigger(placeholder="No workspace", min_width="180px",
+            rx.select.trigger(placeholder="No workspace", min_width="150px",
                               custom_attrs={"aria-label": "Workspace"}),
             rx.select.content(rx.foreach(WorkspaceState.workspaces,
                                          lambda w: rx.select.item(w.name, value=w.id))),
@@ -65,7 +73,7 @@ def workspace_switcher() -> rx.Component:
         ),
         rx.icon("chevron_right", size=16, color=rx.color("gray", 9)),
         rx.select.root(
-            rx.select.trigger(placeholder="No environment", min_width="160px",
+            rx.select.trigger(placeholder="No environment", min_width="140px",
                               custom_attrs={"aria-label": "Environment"}),
             rx.select.content(rx.foreach(WorkspaceState.environments,
                                          lambda e: rx.select.item(e.name, value=e.id))),
@@ -83,15 +91,17 @@ def header() -> rx.Component:
         rx.spacer(),
         rx.hstack(
             rx.icon("circle_user_round", size=18, color=rx.color("gray", 10)),
-            rx.text(SessionState.user_email, size="2", custom_attrs={"data-testid": "user-email"}),
+            rx.text(SessionState.user_email, size="2", custom_attrs={"data-testid": "user-email"},
+                    display=WIDE_ONLY),
             rx.cond(SessionState.is_admin, rx.badge("admin", variant="soft"), rx.fragment()),
             rx.button(rx.icon("log_out", size=14), "Log out", variant="soft", color_scheme="gray", size="2",
                       on_click=SessionState.logout),
             align="center", spacing="3",
         ),
-        width="100%", align="center", padding_x="24px", padding_y="12px",
+        width="100%", align="center", padding_x=rx.breakpoints(initial="12px", md="24px"), padding_y="12px",
+        wrap="wrap", spacing="3",
         border_bottom=f"1px solid {rx.color('gray', 5)}", background=rx.color("gray", 1),
-        position="sticky", top="0", z_index="10",
+        position="sticky", top="0", z_index="10", custom_attrs={"role": "banner"},
     )
 
 
@@ -102,7 +112,7 @@ def page_header(title: str, description: str = "", *actions: rx.Component) -> rx
                   spacing="1"),
         rx.spacer(),
         *actions,
-        width="100%", align="end",
+        width="100%", align="end", wrap="wrap", spacing="3",
     )
 
 
@@ -114,8 +124,9 @@ def console_layout(*children: rx.Component) -> rx.Component:
             sidebar(),
             rx.vstack(
                 header(),
-                rx.vstack(*children, spacing="5", padding="24px", width="100%", max_width="1200px"),
-                spacing="0", width="100%", min_height="100vh", align="stretch",
+                rx.el.main(rx.vstack(*children, spacing="5", padding=rx.breakpoints(initial="12px", md="24px"),
+                                     width="100%", max_width="1200px"), width="100%", min_width="0"),
+                spacing="0", width="100%", min_width="0", min_height="100vh", align="stretch",
             ),
             spacing="0", width="100%", align="start",
         ),

@@ -13,16 +13,26 @@ from vmx_app.gateway.config import PROVIDER_TYPES
 PROVIDERS: list[str] = list(PROVIDER_TYPES)
 
 
-def _labelled(label: str, control: rx.Component, width: str | None = None) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", weight="medium", color_scheme="gray"), control, spacing="1",
-                     width=width)
+def _labelled(label: str, control: rx.Component, width: str | None = None, html_for: Any = None) -> rx.Component:
+    caption = rx.text(label, size="1", weight="medium", color=rx.color("gray", 11))
+    return rx.vstack(rx.el.label(caption, html_for=html_for) if html_for is not None else caption, control,
+                     spacing="1", width=width)
+
+
+def model_datalists(connections: rx.Var) -> rx.Component:
+    """One `<datalist id="models-{connection id}">` per connection (its `models`: the allowed models, or
+    the provider's models in the pricing catalog); a slot's model input points at its connection's."""
+    return rx.fragment(rx.foreach(connections, lambda o: rx.el.datalist(
+        rx.foreach(o["models"].to(str).split(","), lambda m: rx.el.option(value=m)),
+        id="models-" + o["id"].to(str))))
 
 
 def connection_picker(value: rx.Var, options: rx.Var, on_change: Callable[[Any], Any], *, element_id: Any,
                       disabled: rx.Var | bool = False) -> rx.Component:
     """`options` is a list of {"id", "label"} dicts (the environment's connections)."""
     return rx.select.root(
-        rx.select.trigger(placeholder="Choose a connection", id=element_id, width="100%"),
+        rx.select.trigger(placeholder="Choose a connection", id=element_id, width="100%",
+                          custom_attrs={"aria-label": "Connection"}),
         rx.select.content(rx.foreach(options, lambda o: rx.select.item(o["label"], value=o["id"]))),
         value=value, on_change=on_change, disabled=disabled,
     )
@@ -34,27 +44,33 @@ def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Call
     """`on_field(key, value)` sets one text field of the slot; `on_connection(id)` picks a connection
     (the state also sets the provider from it). `prefix` (a str or a Var) makes element ids unique."""
     controls: list[rx.Component] = [
-        _labelled("Provider", rx.select(PROVIDERS, value=slot.provider, on_change=lambda v: on_field("provider", v),
-                                        placeholder="Provider", disabled=read_only, id=f"{prefix}-provider",
-                                        width="100%"),
-                  width="12em"),
+        _labelled("Provider", rx.select.root(
+            rx.select.trigger(placeholder="Provider", id=f"{prefix}-provider", width="100%",
+                              custom_attrs={"aria-label": "Provider"}),
+            rx.select.content(*[rx.select.item(p, value=p) for p in PROVIDERS]),
+            value=slot.provider, on_change=lambda v: on_field("provider", v), disabled=read_only),
+                  width="12em", html_for=f"{prefix}-provider"),
         _labelled("Connection", connection_picker(slot.connection_id, connections, on_connection,
                                                   element_id=f"{prefix}-connection", disabled=read_only),
-                  width="14em"),
+                  width="14em", html_for=f"{prefix}-connection"),
         _labelled("Model", rx.input(value=slot.model, on_change=lambda v: on_field("model", v),
                                     placeholder="gpt-4o-mini", id=f"{prefix}-model", disabled=read_only,
-                                    width="100%"), width="14em"),
+                                    width="100%", custom_attrs={"list": "models-" + slot.connection_id.to(str),
+                                                                "autoComplete": "off"}),
+                  width="14em", html_for=f"{prefix}-model"),
         _labelled("Max retries", rx.input(value=slot.max_retries, on_change=lambda v: on_field("max_retries", v),
                                           type="number", min=0, max=10, id=f"{prefix}-max-retries",
-                                          disabled=read_only, width="6em")),
+                                          disabled=read_only, width="6em"), html_for=f"{prefix}-max-retries"),
         _labelled("Timeout (ms)", rx.input(value=slot.timeout_ms, on_change=lambda v: on_field("timeout_ms", v),
                                            type="number", min=100, max=600000, placeholder="none",
-                                           id=f"{prefix}-timeout-ms", disabled=read_only, width="8em")),
+                                           id=f"{prefix}-timeout-ms", disabled=read_only, width="8em"),
+                  html_for=f"{prefix}-timeout-ms"),
     ]
     if traffic:
         controls.append(_labelled("Traffic %", rx.input(value=slot.traffic, on_change=lambda v: on_field("traffic", v),
                                                         type="number", min=0, max=100, placeholder="100",
-                                                        id=f"{prefix}-traffic", disabled=read_only, width="6em")))
+                                                        id=f"{prefix}-traffic", disabled=read_only, width="6em"),
+                                  html_for=f"{prefix}-traffic"))
     buttons: list[rx.Component] = []
     if on_up is not None:
         buttons.append(rx.icon_button(rx.icon("arrow-up", size=14), on_click=on_up, variant="ghost", type="button",
@@ -66,7 +82,8 @@ def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Call
     return rx.hstack(
         *controls,
         rx.cond(slot.connection_name != "",
-                rx.badge(rx.text("by name: ", slot.connection_name), color_scheme="amber"), rx.fragment()),
+                rx.badge(rx.text("by name: ", slot.connection_name), color_scheme="amber",
+                         high_contrast=True), rx.fragment()),
         rx.hstack(*buttons, spacing="1", align="end", padding_bottom="0.4em") if buttons else rx.fragment(),
         spacing="3", align="end", wrap="wrap", width="100%",
     )

@@ -15,6 +15,8 @@ from typing import Any
 
 import reflex as rx
 
+from vmx_app.components.fields import formatted_text
+
 
 @dataclasses.dataclass
 class ConfigField:
@@ -58,7 +60,7 @@ def _field(field: rx.Var, values: rx.Var, on_change: Any, read_only: Any, remoun
                               spacing="1", align="center"),
                     html_for=f"config-{field.key}"),
         rx.cond(field.secret, secret_input, plain_input),
-        rx.text(field.description, size="1", color_scheme="gray"),
+        formatted_text(field.description, size="1", color=rx.color("gray", 11)),
         spacing="1", width="100%",
     )
 

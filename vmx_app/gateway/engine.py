@@ -123,12 +123,17 @@ class Engine:
         return GatewayResponse(200, ctx.headers(), result.body)
 
     async def authenticate(self, ctx: RequestContext, req: GatewayRequest) -> ApiKeySnapshot:
-        """The request's API key; 401 without one. A key of another environment is not resolved."""
+        """The request's API key; 401 without one. A key of another environment is not resolved.
+
+        Ids that name no environment answer 404 instead: a mistyped URL then says so rather than
+        blaming a good key. The environment is looked up only on this failure path."""
         if not req.key_hash:
+            await self._check_environment(req)
             raise GatewayError(401, "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
                                code="invalid_api_key", type="authentication_error")
         key = await self.deps.config.get_api_key_by_hash(req.key_hash)
         if key is None or key.environment_id != req.environment_id or key.workspace_id != req.workspace_id:
+            await self._check_environment(req)
             raise GatewayError(401, "invalid API key", code="invalid_api_key", type="authentication_error")
         ctx.api_key = key  # from here on every outcome is audited
         if not key.enabled:
@@ -136,6 +141,11 @@ class Engine:
         if key.expires_at is not None and key.expires_at <= time.time():
             raise GatewayError(401, "API key has expired", code="invalid_api_key", type="authentication_error")
         return key
+
+    async def _check_environment(self, req: GatewayRequest) -> None:
+        if not await self.deps.config.environment_exists(req.workspace_id, req.environment_id):
+            raise GatewayError(404, f"environment not found: no environment {req.environment_id} in workspace "
+                               f"{req.workspace_id}", code="environment_not_found", type="not_found_error")
 
     async def resolve_resource(self, ctx: RequestContext, key: ApiKeySnapshot,
                                body: dict[str, Any]) -> ResourceSnapshot:

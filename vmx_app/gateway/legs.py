@@ -68,6 +68,8 @@ class ConfigSource(Protocol):
 
     async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None: ...
 
+    async def environment_exists(self, workspace_id: str, environment_id: str) -> bool: ...
+
 
 @dataclass
 class EngineDeps:

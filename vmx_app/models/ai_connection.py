@@ -30,6 +30,9 @@ class AIConnection(IdMixin, TimestampsMixin, table=True):
     capacity: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     allowed_models: list[str] = Field(default_factory=list, sa_type=JSONType)
     discovered_capacity: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # The last test of the current credentials: {ok, message, testedAt, models}; None = not tested since
+    # they were set. The console says "ok" only from this, never from the secrets merely decrypting.
+    last_test: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
 
 
 # ---- API schemas (camelCase JSON) ------------------------------------------------------------------
@@ -59,6 +62,7 @@ class AIConnectionCreate(EchoedReadOnly):
     allowed_models: list[ModelName] = PydanticField(default_factory=list)
     discovered_capacity: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
     credentials_status: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
+    last_test: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
 
 
 class AIConnectionUpdate(EchoedReadOnly):
@@ -72,6 +76,7 @@ class AIConnectionUpdate(EchoedReadOnly):
     allowed_models: list[ModelName] | None = None
     discovered_capacity: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
     credentials_status: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
+    last_test: Any = PydanticField(default=None, exclude=True)  # read-only: ignored
 
 
 class AIConnectionPublic(CamelModel):
@@ -87,6 +92,8 @@ class AIConnectionPublic(CamelModel):
     discovered_capacity: dict[str, Any]
     # "ok", or "unreadable" when the stored secrets no longer decrypt (wrong key, tampered or moved data).
     credentials_status: str = "ok"
+    # The last test of the current credentials: {ok, message, testedAt, models}; null = not tested since set.
+    last_test: dict[str, Any] | None = None
     created_at: datetime
     updated_at: datetime
     created_by: uuid.UUID | None = None

@@ -28,6 +28,10 @@ _PAGE_MODULES = (
     # Audit trail and usage analytics (issue 11).
     "audit",
     "usage",
+    # The way in (issue 13).
+    "connect",
+    "playground",
+    "not_found",
 )
 
 

@@ -1,139 +1,30 @@
-"""API keys of the current environment: listed masked; a new key is shown once, with a copy button."""
+"""API keys of the current environment: listed masked; edited in a dialog; a new or regenerated key is
+shown once, with a copy button and the Connect page's snippets filled with it."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, datetime, time
-from typing import Any
-
 import reflex as rx
-from pydantic import ValidationError
-from reflex.event import EventSpec
 
-from vmx_app.auth.policy import module_resource
 from vmx_app.components.budget_editor import budget_fields
-from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
-from vmx_app.components.forms import text_field
+from vmx_app.components.capacity_editor import capacity_editor
+from vmx_app.components.crud import (
+    create_button,
+    create_dialog,
+    delete_action,
+    edit_action,
+    edit_dialog,
+    first_item_button,
+    list_page,
+)
+from vmx_app.components.fields import labelled
+from vmx_app.components.forms import confirm_dialog, icon_action
 from vmx_app.components.nav import NavItem, register_nav_item
+from vmx_app.components.snippets import copy_button, snippet_tabs
 from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
-from vmx_app.errors import DomainError, Invalid
-from vmx_app.models.api_key import ApiKeyCreate, ApiKeyUpdate
-from vmx_app.services import api_key_admin, audit_admin
-from vmx_app.state.access import Principal, allowed
-from vmx_app.state.crud import CrudPageMixin
-from vmx_app.state.format import csv_list, when
-from vmx_app.state.live_usage import budget_texts, budgets_of
-from vmx_app.state.messages import error_text
-from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
+from vmx_app.state.api_keys import ApiKeyRow, ApiKeysState, ResourceChoice
 
 ROUTE = "/api-keys"
-MODULE = "api-key"
-
-
-@dataclasses.dataclass
-class ApiKeyRow:
-    id: str = ""
-    name: str = ""
-    description: str = ""
-    masked_key: str = ""
-    enabled: bool = True
-    labels: str = ""
-    expires: str = ""
-    last_used: str = ""
-    spend: str = ""  # spent this month, from the audit rows
-    can_update: bool = False
-    can_delete: bool = False
-    budget_spend: str = ""  # live spend of each budget's current window
-
-
-def _end_of_day(value: str) -> datetime | None:
-    """`2027-01-31` from a date input → the end of that day, UTC; "" → no expiry."""
-    if not value:
-        return None
-    try:
-        return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(23, 59, 59), tzinfo=UTC)
-    except ValueError as exc:
-        raise Invalid("expiresAt: not a date", details=[{"field": "expiresAt", "message": "not a date"}]) from exc
-
-
-class ApiKeysState(CrudPageMixin, WorkspaceState):
-    rows: list[ApiKeyRow] = []
-    # The one time the key's value exists outside the caller's hands; cleared when the dialog closes.
-    new_key: str = ""
-    new_key_name: str = ""
-
-    @rx.event
-    async def load(self) -> EventSpec | None:
-        self._forget_new_key()
-        return await super().load()
-
-    def _forget_new_key(self) -> None:
-        self.new_key = ""
-        self.new_key_name = ""
-
-    async def _refresh(self, principal: Principal) -> None:
-        await self.load_context(principal)
-        self.rows, self.list_error, self.can_create = [], "", False
-        if not self.environment_id:
-            return
-        base = module_resource(self.workspace_name, self.environment_name, MODULE)
-        self.can_create = allowed(principal, "api-key:create", base)
-        try:
-            keys = await api_key_admin.list_keys_as(principal, self.workspace_id, self.environment_id,
-                                                    limit=MAX_OPTIONS)
-        except DomainError as exc:
-            self.list_error = error_text(exc)
-            return
-        month = await audit_admin.key_spend_this_month_as(principal, self.workspace_id, self.environment_id)
-        rows = []
-        for k in keys:
-            _, budget_spend = await budget_texts("api-key", k)
-            rows.append(ApiKeyRow(
-                id=str(k.id), name=k.name, description=k.description or "", masked_key=k.masked_key,
-                enabled=k.enabled, labels=", ".join(k.labels), expires=when(k.expires_at, never="never"),
-                last_used=when(k.last_used_at, never="never"),
-                spend="—" if month is None else f"${month.get(str(k.id), 0.0):,.4f}",
-                can_update=allowed(principal, "api-key:update", f"{base}:{k.name}"),
-                can_delete=allowed(principal, "api-key:delete", f"{base}:{k.name}"), budget_spend=budget_spend))
-        self.rows = rows
-
-    @rx.event
-    def set_create_open(self, value: bool) -> None:
-        super().set_create_open(value)
-        if not value:
-            self._forget_new_key()
-
-    @rx.event
-    async def create(self, form: dict[str, Any]) -> EventSpec | None:
-        async def change(principal: Principal) -> None:
-            data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
-                                labels=csv_list(str(form.get("labels", ""))),
-                                expires_at=_end_of_day(str(form.get("expires_at", ""))),
-                                budgets=budgets_of(form))
-            created = await api_key_admin.create_key_as(principal, self.workspace_id, self.environment_id, data)
-            # The dialog stays open and shows the key instead of the form (no toast).
-            self.form_error = ""
-            self.new_key = created.api_key_value
-            self.new_key_name = created.name
-
-        return await self._save_form(change)
-
-    @rx.event
-    async def set_enabled(self, key_id: str, enabled: bool) -> EventSpec | None:
-        async def change(principal: Principal) -> str:
-            key = await api_key_admin.update_key_as(principal, self.workspace_id, self.environment_id, key_id,
-                                                    ApiKeyUpdate(enabled=enabled))
-            return f"Key {key.name} {'enabled' if enabled else 'disabled'}"
-
-        return await self._change_row(change, errors=(DomainError, ValidationError))
-
-    @rx.event
-    async def delete(self, key_id: str) -> EventSpec | None:
-        async def change(principal: Principal) -> str:
-            name = await api_key_admin.delete_key_as(principal, self.workspace_id, self.environment_id, key_id)
-            return f"Key {name} deleted"
-
-        return await self._change_row(change)
+S = ApiKeysState
 
 
 def _row(row: ApiKeyRow) -> rx.Component:
@@ -143,20 +34,27 @@ def _row(row: ApiKeyRow) -> rx.Component:
         cell(mono(row.masked_key)),
         cell(rx.hstack(
             rx.cond(row.can_update,
-                    rx.switch(checked=row.enabled, size="1",
-                              on_change=lambda value: ApiKeysState.set_enabled(row.id, value),
+                    rx.switch(checked=row.enabled, size="1", on_change=lambda value: S.set_enabled(row.id, value),
                               custom_attrs={"aria-label": "Enabled " + row.name}),
                     rx.fragment()),
             enabled_badge(row.enabled), align="center", spacing="2")),
+        cell(row.scope),
         cell(row.labels),
         cell(row.expires),
         cell(row.last_used),
         cell(row.spend),
         cell(rx.text(row.budget_spend, size="1", color_scheme="gray", custom_attrs={"data-spend": row.name})),
         actions_cell(
+            edit_action(row.can_update, "Edit " + row.name, S.open_edit(row.id)),
+            rx.cond(row.can_update,
+                    confirm_dialog(icon_action("refresh_cw", "Regenerate " + row.name),
+                                   title="Regenerate API key " + row.name + "?",
+                                   message="A new value is shown once; the current value stops working at once.",
+                                   confirm_label="Regenerate", on_confirm=S.regenerate(row.id)),
+                    rx.fragment()),
             delete_action(row.can_delete, "Delete " + row.name, title="Delete API key " + row.name + "?",
                           message="Clients using it are refused from now on.",
-                          confirm_label="Delete key", on_confirm=ApiKeysState.delete(row.id)),
+                          confirm_label="Delete key", on_confirm=S.delete(row.id)),
         ),
         custom_attrs={"data-row": row.name},
     )
@@ -165,52 +63,131 @@ def _row(row: ApiKeyRow) -> rx.Component:
 def _new_key_view() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("API key " + ApiKeysState.new_key_name + " created"),
+            rx.dialog.title("API key " + S.new_key_name + " " + S.new_key_verb),
             rx.vstack(
                 rx.callout("Copy the key now: it is not shown again. Only a masked form is kept.",
-                           icon="triangle_alert", color_scheme="amber", size="1"),
+                           icon="triangle_alert", color_scheme="amber", size="1", width="100%"),
                 rx.hstack(
-                    rx.code(ApiKeysState.new_key, size="2", custom_attrs={"data-testid": "new-api-key"},
+                    rx.code(S.new_key, size="2", custom_attrs={"data-testid": "new-api-key"},
                             style={"word_break": "break-all"}),
-                    rx.icon_button(rx.icon("copy", size=14), variant="soft", size="2",
-                                   on_click=[rx.set_clipboard(ApiKeysState.new_key), rx.toast.info("Copied")],
-                                   custom_attrs={"aria-label": "Copy key"}, title="Copy key"),
+                    copy_button(S.new_key, "Copy key", test_id="new-api-key-copy"),
                     align="center", width="100%",
                 ),
+                rx.cond(S.resources.length() > 1,  # type: ignore[attr-defined]
+                        rx.hstack(rx.el.label(rx.text("Snippets for", size="2"), html_for="new-key-resource"),
+                                  rx.select.root(
+                                      rx.select.trigger(id="new-key-resource",
+                                                        custom_attrs={"aria-label": "Snippets for"}),
+                                      rx.select.content(rx.foreach(S.resources, lambda r: rx.select.item(
+                                          r.name, value=r.name))),
+                                      value=S.new_key_resource, on_change=S.set_new_key_resource),
+                                  align="center", spacing="2"),
+                        rx.fragment()),
+                snippet_tabs(S.new_key_snippets, prefix="new-key-snippet"),
                 rx.hstack(rx.dialog.close(rx.button("Done")), justify="end", width="100%"),
                 spacing="3", width="100%",
             ),
-            max_width="560px",
+            max_width="760px",
         ),
-        open=ApiKeysState.new_key != "",
-        on_open_change=ApiKeysState.set_create_open,
+        open=S.new_key != "",
+        on_open_change=S.close_new_key,
     )
 
 
+def _scope_choice(choice: ResourceChoice) -> rx.Component:
+    return rx.el.label(
+        rx.hstack(rx.checkbox(checked=choice.selected, on_change=lambda v: S.toggle_resource(choice.id, v),
+                              id="scope-" + choice.name),
+                  rx.text(choice.name, size="2"), spacing="2", align="center"),
+        html_for="scope-" + choice.name,
+    )
+
+
+def _scope_field() -> rx.Component:
+    return rx.vstack(
+        rx.text("AI resources", size="2", weight="medium"),
+        rx.cond(S.resources.length() > 0,  # type: ignore[attr-defined]
+                rx.flex(rx.foreach(S.resources, _scope_choice), wrap="wrap", gap="3"),
+                rx.text("This environment has no AI resources yet.", size="2", color=rx.color("gray", 10))),
+        rx.text("None ticked: the key may call every AI resource of the environment.", size="1",
+                color=rx.color("gray", 10)),
+        spacing="1", width="100%",
+    )
+
+
+def _capacity_field() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.switch(checked=S.edit_enforce_capacity, id="key-enforce-capacity",
+                            on_change=lambda v: S.set_edit_field("enforce_capacity", v)),
+                  rx.el.label(rx.text("Enforce capacity limits", size="2"), html_for="key-enforce-capacity"),
+                  spacing="2", align="center"),
+        capacity_editor(S.capacity, prefix="key-capacity", on_add=S.add_capacity, on_change=S.set_capacity,
+                        on_remove=S.remove_capacity),
+        rx.cond((S.capacity.length() > 0) & ~S.edit_enforce_capacity,  # type: ignore[attr-defined]
+                rx.callout("These limits are not applied while enforcement is off.", icon="triangle_alert",
+                           color_scheme="amber", size="1", id="key-capacity-warning"),
+                rx.fragment()),
+        spacing="2", width="100%",
+    )
+
+
+def _edit_fields() -> list[rx.Component]:
+    e = S.errors
+    return [
+        labelled("Name", "edit-key-name", rx.input(id="edit-key-name", value=S.edit_name, required=True,
+                                                   on_change=lambda v: S.set_edit_field("name", v)),
+                 e.get("name", ""), required=True),
+        labelled("Description", "edit-key-description", rx.input(
+            id="edit-key-description", value=S.edit_description,
+            on_change=lambda v: S.set_edit_field("description", v)), e.get("description", "")),
+        labelled("Labels", "edit-key-labels", rx.input(id="edit-key-labels", value=S.edit_labels,
+                                                       on_change=lambda v: S.set_edit_field("labels", v)),
+                 e.get("labels", ""), hint="Comma-separated; they show up in the audit log."),
+        labelled("Expires on", "edit-key-expires", rx.input(id="edit-key-expires", type="date", value=S.edit_expires,
+                                                            on_change=lambda v: S.set_edit_field("expires", v)),
+                 e.get("expires_at", ""), hint="Empty: never. The key stops working at the end of that day (UTC)."),
+        rx.hstack(rx.switch(checked=S.edit_enabled, id="edit-key-enabled",
+                            on_change=lambda v: S.set_edit_field("enabled", v)),
+                  rx.el.label(rx.text("Enabled", size="2"), html_for="edit-key-enabled"), spacing="2"),
+        _scope_field(),
+        _capacity_field(),
+    ]
+
+
 def api_keys_page() -> rx.Component:
-    s = ApiKeysState
+    e = S.errors
     return list_page(
         "API Keys", "Keys that clients send to call this environment's AI resources.",
-        create_button("New API key", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Key", "Status", "Labels", "Expires", "Last used", "Spend this month",
-                    "Budgets (spent now)", ""], s.rows, _row,
-                   empty="No API keys in this environment yet.", test_id="api-keys-table"),
-        create_dialog(s, "New API key",
-                      text_field("Name", "name", required=True, placeholder="backend-service", field_id="key-name"),
-                      text_field("Description", "description", field_id="key-description"),
-                      text_field("Labels", "labels", placeholder="team-a, batch", field_id="key-labels",
-                                 hint="Comma-separated; they show up in the audit log."),
-                      text_field("Expires on", "expires_at", type="date", field_id="key-expires",
-                                 hint="Optional; the key stops working at the end of that day (UTC)."),
+        create_button("New API key", S.can_create, on_click=S.set_create_open(True), id="new-api-key"),
+        S.list_error,
+        data_table(["Name", "Key", "Status", "Resources", "Labels", "Expires", "Last used", "Spend this month",
+                    "Budgets (spent now)", ""], S.rows, _row,
+                   empty="No API keys in this environment yet. Your code sends one to call the resources.",
+                   test_id="api-keys-table",
+                   empty_action=first_item_button("Create an API key", S.can_create,
+                                                  on_click=S.set_create_open(True), test_id="first-api-key")),
+        create_dialog(S, "New API key",
+                      labelled("Name", "key-name", rx.input(name="name", id="key-name", required=True,
+                                                            placeholder="backend-service"),
+                               e.get("name", ""), required=True),
+                      labelled("Description", "key-description", rx.input(name="description", id="key-description"),
+                               e.get("description", "")),
+                      labelled("Labels", "key-labels", rx.input(name="labels", id="key-labels",
+                                                                placeholder="team-a, batch"),
+                               e.get("labels", ""), hint="Comma-separated; they show up in the audit log."),
+                      labelled("Expires on", "key-expires", rx.input(name="expires_at", id="key-expires", type="date"),
+                               e.get("expires_at", ""),
+                               hint="Optional; the key stops working at the end of that day (UTC)."),
                       budget_fields("key", "", "", ""),
-                      open=s.create_open & (s.new_key == ""), on_submit=s.create, submit_label="Create key",
-                      description="Environment " + s.environment_name + " of " + s.workspace_name
-                      + ". The key may call every AI resource of the environment."),
+                      open=S.create_open & (S.new_key == ""), on_submit=S.create, submit_label="Create key",
+                      description="Environment " + S.environment_name + " of " + S.workspace_name
+                      + ". The key may call every AI resource of the environment; narrow it by editing it."),
+        edit_dialog(S, "Edit API key", *_edit_fields(), on_submit=S.save_edit, submit_label="Save key"),
         _new_key_view(),
-        needs=s.has_environment, needs_hint="Pick an environment (or create one) first.",
+        needs=S.has_environment, needs_hint="Pick an environment (or create one) first.",
     )
 
 
 def register(app: rx.App) -> None:
     register_nav_item(NavItem("API Keys", ROUTE, "key_round", order=40))
-    app.add_page(api_keys_page, route=ROUTE, on_load=ApiKeysState.load, title="API Keys · VM-X")
+    app.add_page(api_keys_page, route=ROUTE, on_load=S.load, title="API Keys · VM-X")

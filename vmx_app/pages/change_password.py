@@ -64,7 +64,7 @@ def change_password_page() -> rx.Component:
                     rx.vstack(
                         text_field("Current password", "current_password", type="password", required=True),
                         text_field("New password", "new_password", type="password", required=True,
-                                   hint="At least 8 characters."),
+                                   hint="At least 12 characters, and not a common password."),
                         text_field("Repeat the new password", "confirm_password", type="password", required=True),
                         notice(ChangePasswordState.error),
                         rx.hstack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vmx_app.components.capacity_editor import capacity_editor
-from vmx_app.components.crud import create_button, delete_action, list_page
+from vmx_app.components.crud import create_button, delete_action, first_item_button, list_page
 from vmx_app.components.forms import icon_action
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -25,9 +25,16 @@ EDIT_ROUTE = "/ai-connections/edit"
 NO_ENV = "Choose a workspace and an environment (top left) to see its AI connections."
 
 
-def _credentials_badge(status: rx.Var[str]) -> rx.Component:
-    return rx.cond(status == "ok", rx.badge("ok", color_scheme="green"),
-                   rx.badge("unreadable: enter again", color_scheme="red"))
+def _credentials_badge(row: ConnectionRow) -> rx.Component:
+    """What is known about the credentials: unreadable, or the last test's result, or not tested."""
+    return rx.cond(
+        row.credentials != "ok", rx.badge("unreadable: enter again", color_scheme="red", high_contrast=True),
+        rx.match(row.test_status,
+                 ("ok", rx.badge("ok", color_scheme="green", high_contrast=True, title=row.test_message)),
+                 ("failed", rx.tooltip(rx.badge("failed", color_scheme="red", high_contrast=True),
+                                       content=row.test_message)),
+                 rx.badge("not tested", color_scheme="gray", high_contrast=True)),
+    )
 
 
 def _row(row: ConnectionRow) -> rx.Component:
@@ -36,7 +43,7 @@ def _row(row: ConnectionRow) -> rx.Component:
         cell(rx.badge(row.provider_name, variant="soft")),
         cell(rx.text(row.limits, size="2")),
         cell(rx.text(row.allowed_models, size="2")),
-        cell(_credentials_badge(row.credentials)),
+        cell(_credentials_badge(row)),
         actions_cell(
             rx.link(icon_action("pencil", f"Edit {row.name}"), href=f"{EDIT_ROUTE}?id={row.id}"),
             delete_action(ConnectionsState.can_delete, f"Delete {row.name}", title="Delete connection?",
@@ -53,7 +60,11 @@ def connections_page() -> rx.Component:
         "AI Connections", "Provider credentials, capacity and allowed models.",
         create_button("New connection", s.can_create, href=EDIT_ROUTE, id="new-connection"), s.list_error,
         data_table(["Name", "Provider", "Capacity", "Allowed models", "Credentials", ""], s.rows, _row,
-                   empty="No AI connections in this environment yet.", test_id="connections-table"),
+                   empty="No AI connections in this environment yet. A connection holds a provider's "
+                         "credentials (an OpenAI or Anthropic API key, a Bedrock role…).",
+                   test_id="connections-table",
+                   empty_action=first_item_button("Add a connection", s.can_create, href=EDIT_ROUTE,
+                                                  test_id="first-connection")),
         needs=WorkspaceState.has_environment, needs_hint=NO_ENV,
     )
 
@@ -76,7 +87,7 @@ def _labelled(label: str, control: rx.Component) -> rx.Component:
 
 def _provider_select() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(id="connection-provider", width="100%"),
+        rx.select.trigger(id="connection-provider", width="100%", custom_attrs={"aria-label": "Provider"}),
         rx.select.content(*[rx.select.item(p.name, value=p.type) for p in PROVIDER_OPTIONS]),
         value=ConnectionEditorState.provider, on_change=ConnectionEditorState.set_provider,
         disabled=~ConnectionEditorState.can_save,
@@ -136,7 +147,7 @@ def connection_editor_page() -> rx.Component:
             columns="2", spacing="4", width="100%"),
             _labelled("Description", rx.input(value=s.description, on_change=s.set_description,
                                               id="connection-description", disabled=~s.can_save,
-                                              width="100%")),
+                                              width="100%", custom_attrs={"aria-label": "Description"})),
             rx.text(s.provider_description, size="2", color_scheme="gray")),
         _section("Credentials and endpoint",
                  "Secrets are encrypted before they are stored and shown masked; leave a masked value as it is "
@@ -144,6 +155,9 @@ def connection_editor_page() -> rx.Component:
                  rx.cond(s.credentials != "ok", rx.callout(
                      "The stored credentials cannot be decrypted: enter them again.", icon="triangle_alert",
                      color_scheme="red", size="1"), rx.fragment()),
+                 rx.cond(~s.is_new, rx.text("Credentials: ", s.last_test_text, size="2", id="connection-last-test",
+                                            color=rx.cond(s.last_test_status == "failed", rx.color("red", 11),
+                                                          rx.color("gray", 11))), rx.fragment()),
                  schema_form(s.fields, s.config, on_change=s.set_config, read_only=~s.can_save, remount=s.provider),
                  rx.hstack(rx.button(rx.icon("plug-zap", size=14), "Test connection",
                                      on_click=rx.call_script(SECRETS_SCRIPT, callback=s.test),

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import environment_resource
 from vmx_app.components.budget_editor import budget_fields
-from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
+from vmx_app.components.crud import (
+    create_button,
+    create_dialog,
+    delete_action,
+    edit_action,
+    edit_dialog,
+    first_item_button,
+    list_page,
+)
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table
+from vmx_app.components.tables import actions_cell, cell, data_table, setup_link
 from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environment_admin
@@ -44,6 +52,7 @@ class EnvironmentRow:
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
     rows: list[EnvironmentRow] = []
 
     @rx.var
@@ -129,6 +138,13 @@ def _row(row: EnvironmentRow) -> rx.Component:
 
 
 def _audit_fields(store: Any, days: Any) -> rx.Component:
+    return rx.vstack(_audit_switches(store, days), rx.text(
+        "Payloads are the request as sent to the provider and its response, kept on each call's audit row "
+        "(size-capped). Turn them off when prompts hold data that must not be stored: tokens, cost, timings "
+        "and metadata are still recorded.", size="1", color=rx.color("gray", 11)), spacing="1", width="100%")
+
+
+def _audit_switches(store: Any, days: Any) -> rx.Component:
     return rx.hstack(
         rx.el.label(rx.hstack(rx.switch(name="store_payloads", default_checked=store),
                               rx.text("Keep request/response payloads in the audit log", size="2"),
@@ -145,15 +161,18 @@ def _dialogs() -> rx.Component:
     s, editing = EnvironmentsState, EnvironmentsState.editing
     return rx.fragment(
         create_dialog(s, "Create environment",
-                      text_field("Name", "name", required=True, placeholder="production", field_id="env-name"),
-                      text_field("Description", "description", field_id="env-description"),
+                      text_field("Name", "name", required=True, placeholder="production", field_id="env-name",
+                                 error=s.field_errors.get("name", "")),
+                      text_field("Description", "description", field_id="env-description",
+                                 error=s.field_errors.get("description", "")),
                       _audit_fields(True, "90"),
                       budget_fields("env", "", "", ""),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
-                    text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name"),
+                    text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name",
+                               error=s.field_errors.get("name", "")),
                     text_field("Description", "description", default_value=editing.description,
-                               field_id="env-edit-description"),
+                               field_id="env-edit-description", error=s.field_errors.get("description", "")),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string()),
                     budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime),
                     on_submit=s.save),
@@ -166,9 +185,13 @@ def environments_page() -> rx.Component:
         "Environments", "Isolated sets of connections, resources and keys inside a workspace.",
         create_button("New environment", s.can_create, on_click=s.set_create_open(True)), s.list_error,
         data_table(["Name", "Description", "Audit", "Retention", "Created", "Budgets (spent now)", ""], s.rows, _row,
-                   empty="No environments in this workspace yet.", test_id="environments-table"),
+                   empty="No environments in this workspace yet. Each one has its own connections, resources "
+                         "and keys (e.g. production, staging).", test_id="environments-table",
+                   empty_action=first_item_button("Create an environment", s.can_create,
+                                                  on_click=s.set_create_open(True), test_id="first-environment")),
         _dialogs(),
         needs=s.has_workspace, needs_hint="Create or pick a workspace first.",
+        needs_action=setup_link("Go to workspaces", "/workspaces"),
     )
 
 

@@ -11,12 +11,13 @@ from reflex.event import EventSpec
 
 from vmx_app.auth.policy import workspace_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
-from vmx_app.components.forms import select_field, text_field
+from vmx_app.components.forms import field
+from vmx_app.components.labels import MEMBER_ROLES, enum_select, enum_text
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.errors import DomainError
 from vmx_app.models import MemberRole
-from vmx_app.services import workspace_admin
+from vmx_app.services import user_admin, workspace_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
 from vmx_app.state.format import when
@@ -25,6 +26,12 @@ from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/members"
 ROLES = [MemberRole.OWNER.value, MemberRole.MEMBER.value]
+
+
+@dataclasses.dataclass
+class UserChoice:
+    email: str = ""
+    label: str = ""  # "Ada Lovelace (ada@example.com)"
 
 
 @dataclasses.dataclass
@@ -38,6 +45,7 @@ class MemberRow:
 
 class MembersState(CrudPageMixin, WorkspaceState):
     rows: list[MemberRow] = []
+    candidates: list[UserChoice] = []  # the add dialog's searchable list: users who are not members
     # Owners (and admins) with the policy's permission (`can_create` adds a member); the server checks
     # both again on every change.
     can_change_role: bool = False
@@ -61,6 +69,12 @@ class MembersState(CrudPageMixin, WorkspaceState):
         self.can_remove = owner and allowed(principal, "workspace:unassign", resource)
         self.rows = [MemberRow(user_id=str(m.user_id), email=m.email, name=m.name, role=m.role,
                                since=when(m.created_at)) for m in members]
+        self.candidates = []
+        if self.can_create and allowed(principal, "user:list", "user"):
+            users, _ = await user_admin.list_users_as(principal, offset=0, limit=MAX_OPTIONS)
+            taken = {r.email for r in self.rows}
+            self.candidates = [UserChoice(email=u.email, label=f"{u.name} ({u.email})" if u.name else u.email)
+                               for u in users if u.email not in taken and u.state != "INACTIVE"]
 
     @rx.event
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
@@ -94,10 +108,10 @@ class MembersState(CrudPageMixin, WorkspaceState):
 def _role_cell(row: MemberRow) -> rx.Component:
     return cell(rx.cond(
         MembersState.can_change_role,
-        rx.select(ROLES, value=row.role, size="1",
-                  on_change=lambda value: MembersState.change_role(row.user_id, value),
-                  custom_attrs={"aria-label": "Role of " + row.email}),
-        rx.badge(row.role.lower()),
+        enum_select(MEMBER_ROLES, value=row.role, size="1",
+                    on_change=lambda value: MembersState.change_role(row.user_id, value),
+                    aria_label="Role of " + row.email),
+        rx.badge(enum_text(row.role, MEMBER_ROLES)),
     ))
 
 
@@ -125,10 +139,17 @@ def members_page() -> rx.Component:
         data_table(["Email", "Name", "Role", "Member since", ""], s.rows, _row,
                    empty="No members.", test_id="members-table"),
         create_dialog(s, "Add member",
-                      text_field("Email", "email", type="email", required=True, field_id="member-email",
-                                 hint="The user must exist already (Users page, or first SSO login)."),
-                      select_field("Role", "role", ROLES, default_value=MemberRole.MEMBER.value,
-                                   field_id="member-role"),
+                      field("User", rx.fragment(
+                          rx.input(name="email", id="member-email", type="search", required=True, width="100%",
+                                   placeholder="Type a name or an email", auto_complete="off",
+                                   custom_attrs={"list": "member-candidates"}),
+                          rx.el.datalist(rx.foreach(s.candidates, lambda u: rx.el.option(u.label, value=u.email)),
+                                         id="member-candidates")),
+                            html_for="member-email",
+                            hint="Users who are not members yet; someone new signs in once (SSO) or is "
+                                 "created on the Users page first."),
+                      field("Role", enum_select(MEMBER_ROLES, name="role", default_value=MemberRole.MEMBER.value,
+                                                field_id="member-role", aria_label="Role"), html_for="member-role"),
                       on_submit=s.create, submit_label="Add", description="To workspace " + s.workspace_name),
         needs=s.has_workspace, needs_hint="Create or pick a workspace first.",
     )

@@ -72,8 +72,10 @@ def pricing_page() -> rx.Component:
                     add),
         notice(S.list_error),
         rx.hstack(
-            rx.select(S.provider_choices, value=S.provider_filter, on_change=S.set_provider_filter,
-                      id="price-filter-provider"),
+            rx.select.root(
+                rx.select.trigger(id="price-filter-provider", custom_attrs={"aria-label": "Provider"}),
+                rx.select.content(rx.foreach(S.provider_choices, lambda p: rx.select.item(p, value=p))),
+                value=S.provider_filter, on_change=S.set_provider_filter),
             rx.input(value=S.search, on_change=S.set_search, placeholder="Search models", id="price-search",
                      width="18em"),
             rx.text(S.visible.length(), " of ", S.rows.length(), " models", size="2",  # type: ignore[attr-defined]

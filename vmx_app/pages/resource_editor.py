@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vmx_app.components.layout import console_layout, page_header
+from vmx_app.components.model_slot import model_datalists
 from vmx_app.components.tables import notice, requires_selection
 from vmx_app.pages.resource_editor_state import EDIT_ROUTE, LIST_ROUTE, ResourceEditorState
 from vmx_app.pages.resource_editor_tabs import (
@@ -37,6 +38,7 @@ def _editor() -> rx.Component:
             rx.button("Save", on_click=S.save, disabled=~S.can_save, id="resource-save"),
             spacing="2", justify="end", width="100%",
         ),
+        model_datalists(S.connections),  # the model fields' suggestions, per connection
         spacing="4", width="100%",
     )
 

@@ -25,6 +25,7 @@ from vmx_app.pages.resource_editor_form import (
     editable_shape,
     form_to_api,
 )
+from vmx_app.pages.resource_editor_keys import ResourceKeysMixin, key_option
 from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
 from vmx_app.services import resource_admin
@@ -42,17 +43,7 @@ SLOT_LISTS = ("secondary_models", "fallback_models")
 MAX_KEYS = 500
 
 
-@dataclasses.dataclass
-class KeyOption:
-    id: str = ""
-    name: str = ""
-    masked: str = ""
-    assigned: bool = False  # already lists this resource (unassign on the API keys page)
-    every_resource: bool = False  # an empty `resources` list already reaches every resource
-    selected: bool = False  # to be assigned on save
-
-
-class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
+class ResourceEditorState(ResourceKeysMixin, RoutingConditionsMixin, WorkspaceState):
     resource_id: str = ""
     loaded: bool = False
     can_save: bool = False
@@ -76,8 +67,6 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     json_text: str = ""
     json_error: str = ""
     connections: list[dict[str, str]] = []
-    api_keys: list[KeyOption] = []
-    keys_note: str = ""
 
     @rx.var
     def is_new(self) -> bool:
@@ -133,11 +122,10 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
             return None
         row, base = ctx.row, ctx.base
         item = f"{MODULE}:{row.name}" if row is not None else MODULE
-        self.connections = options_of(ctx.connections)
+        self.connections = options_of(ctx.connections, ctx.models)
         if ctx.api_keys is not None:
-            self.api_keys = [KeyOption(id=str(k.id), name=k.name, masked=k.masked_key,
-                                       assigned=row is not None and str(row.id) in k.resources,
-                                       every_resource=not k.resources) for k in ctx.api_keys]
+            self.api_keys = [key_option(str(k.id), k.name, k.masked_key, k.resources,
+                                        str(row.id) if row is not None else "") for k in ctx.api_keys]
         else:
             self.keys_note = "You may not list this environment's API keys."
         if row is not None:
@@ -263,10 +251,6 @@ class ResourceEditorState(RoutingConditionsMixin, WorkspaceState):
     @rx.event
     def set_budget(self, index: int, key: str, value: Any) -> None:
         self.budgets = [dataclasses.replace(r, **{key: value}) if i == index else r for i, r in enumerate(self.budgets)]
-
-    @rx.event
-    def toggle_key(self, key_id: str, selected: bool) -> None:
-        self.api_keys = [dataclasses.replace(k, selected=selected) if k.id == key_id else k for k in self.api_keys]
 
     # ---- JSON view ---------------------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from vmx_app.components.json_editor import json_editor
 from vmx_app.components.model_slot import model_slot
 from vmx_app.components.routing_builder import RoutingHandlers, routing_builder
 from vmx_app.components.tables import mono
-from vmx_app.pages.resource_editor_state import KeyOption, ResourceEditorState
+from vmx_app.pages.resource_editor_keys import KeyOption
+from vmx_app.pages.resource_editor_state import ResourceEditorState
 from vmx_app.pages.routing_test_panel import routing_test_panel
 
 S = ResourceEditorState
@@ -23,8 +24,10 @@ def _labelled(label: str, control: rx.Component, hint: str = "") -> rx.Component
 
 
 def _switch(label: str, checked: rx.Var, on_change: object, element_id: str) -> rx.Component:
-    return rx.hstack(rx.switch(checked=checked, on_change=on_change, id=element_id, disabled=READ_ONLY),
-                     rx.text(label, size="2", weight="medium"), align="center", spacing="2")
+    return rx.hstack(rx.switch(checked=checked, on_change=on_change, id=element_id, disabled=READ_ONLY,
+                               custom_attrs={"aria-label": label}),
+                     rx.el.label(rx.text(label, size="2", weight="medium"), html_for=element_id),
+                     align="center", spacing="2")
 
 
 def _slot_list(name: str, prefix: str, add_label: str, *, ordered: bool) -> rx.Component:
@@ -51,7 +54,8 @@ def general_tab() -> rx.Component:
                                        disabled=READ_ONLY, width="100%"),
                       "What applications send as `model`; no spaces."),
             _labelled("Description", rx.input(value=S.description, on_change=S.set_description,
-                                              id="resource-description", disabled=READ_ONLY, width="100%")),
+                                              id="resource-description", disabled=READ_ONLY, width="100%",
+                                              custom_attrs={"aria-label": "Description"})),
             columns="2", spacing="4", width="100%",
         ),
         rx.heading("Primary model", size="3"),
@@ -91,6 +95,11 @@ def routing_tab() -> rx.Component:
     )
     return rx.vstack(
         _switch("Routing enabled", S.routing_enabled, S.set_routing_enabled, "resource-routing-enabled"),
+        rx.cond(~S.routing_enabled & (S.conditions.length() > 0),  # type: ignore[attr-defined]
+                rx.callout("Routing is disabled: these conditions are kept but not applied; every request "
+                           "goes to the primary model.", icon="triangle_alert", color_scheme="amber", size="1",
+                           id="routing-disabled-warning"),
+                rx.fragment()),
         routing_builder(S.conditions, connections=S.connections, handlers=handlers, on_add=S.add_condition,
                         read_only=READ_ONLY),
         routing_test_panel(),
@@ -103,6 +112,10 @@ def capacity_tab() -> rx.Component:
         _switch("Enforce capacity", S.enforce_capacity, S.set_enforce_capacity, "resource-enforce-capacity"),
         rx.text("When enforced, these limits apply to this resource's requests (connection limits always apply).",
                 size="2", color_scheme="gray"),
+        rx.cond(~S.enforce_capacity & (S.capacity.length() > 0),  # type: ignore[attr-defined]
+                rx.callout("Enforcement is off: these limits are not applied to this resource's requests.",
+                           icon="triangle_alert", color_scheme="amber", size="1", id="capacity-disabled-warning"),
+                rx.fragment()),
         capacity_editor(S.capacity, prefix="res-capacity", on_add=S.add_capacity, on_change=S.set_capacity,
                         on_remove=S.remove_capacity, read_only=READ_ONLY),
         rx.heading("Spend budgets", size="3"),
@@ -117,14 +130,18 @@ def capacity_tab() -> rx.Component:
 def _key_row(key: KeyOption) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.checkbox(checked=key.assigned | key.selected, on_change=lambda v: S.toggle_key(key.id, v),
-                                  disabled=key.assigned | READ_ONLY, id=f"key-{key.id}")),
+                                  disabled=key.only_this | READ_ONLY, id=f"key-{key.id}",
+                                  custom_attrs={"aria-label": "Assign " + key.name})),
         rx.table.cell(rx.text(key.name, weight="medium")),
         rx.table.cell(mono(key.masked)),
         rx.table.cell(rx.cond(
-            key.assigned, rx.badge("assigned", color_scheme="green"),
+            key.assigned, rx.cond(key.only_this,
+                                  rx.badge("its only resource", color_scheme="green", high_contrast=True),
+                                  rx.badge("assigned", color_scheme="green", high_contrast=True)),
             rx.cond(key.every_resource,
                     rx.cond(key.selected,
-                            rx.badge("will reach only the resources assigned to it", color_scheme="amber"),
+                            rx.badge("will reach only the resources assigned to it", color_scheme="amber",
+                                     high_contrast=True),
                             rx.badge("reaches every resource", color_scheme="gray")),
                     rx.fragment()))),
     )
@@ -132,8 +149,12 @@ def _key_row(key: KeyOption) -> rx.Component:
 
 def api_keys_tab() -> rx.Component:
     return rx.vstack(
-        rx.text("Checked keys get this resource added to their list when you save. A key with no resources "
-                "reaches every resource; unassign keys on the API keys page.", size="2", color_scheme="gray"),
+        rx.cond(S.is_new,
+                rx.text("Checked keys get this resource added to their list when you save. A key with no "
+                        "resources reaches every resource.", size="2", color_scheme="gray"),
+                rx.text("Ticking assigns a key to this resource at once; unticking unassigns it. A key with no "
+                        "resources reaches every resource, so a key's only resource cannot be unticked here.",
+                        size="2", color_scheme="gray")),
         rx.cond(S.keys_note != "", rx.text(S.keys_note, size="2", color_scheme="amber"), rx.fragment()),
         rx.cond(S.api_keys.length() > 0,  # type: ignore[attr-defined]
                 rx.table.root(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vmx_app.components.crud import create_button, delete_action, list_page
+from vmx_app.components.crud import create_button, delete_action, first_item_button, list_page
 from vmx_app.components.forms import icon_action
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
@@ -37,7 +37,10 @@ def resources_page() -> rx.Component:
         "AI Resources", "The endpoints applications call by name: model, fallback, routing, capacity.",
         create_button("New resource", s.can_create, href=EDIT_ROUTE, id="new-resource"), s.list_error,
         data_table(["Name", "Primary model", "Fallback", "Routing", ""], s.rows, _row,
-                   empty="No AI resources in this environment yet.", test_id="resources-table"),
+                   empty="No AI resources in this environment yet. A resource is what your code calls by "
+                         "name: a model on a connection, with fallback and routing.", test_id="resources-table",
+                   empty_action=first_item_button("Create a resource", s.can_create, href=EDIT_ROUTE,
+                                                  test_id="first-resource")),
         needs=WorkspaceState.has_environment,
         needs_hint="Choose a workspace and an environment (top left) to see its resources.",
     )

@@ -11,14 +11,16 @@ from reflex.event import EventSpec
 
 from vmx_app.auth.policy import MODULES, role_resource
 from vmx_app.components.crud import create_button, delete_action, list_page
-from vmx_app.components.forms import icon_action, text_field, textarea_field
+from vmx_app.components.forms import icon_action, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, notice
 from vmx_app.errors import Invalid
 from vmx_app.models.role import RoleCreate
+from vmx_app.pages.role_statements import policy_editor
 from vmx_app.services import role_admin
 from vmx_app.state.access import Principal, allowed, parse_id
 from vmx_app.state.crud import EditDialogMixin
+from vmx_app.state.role_statements import RoleStatementsMixin
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
 
 ROUTE = "/roles"
@@ -39,19 +41,7 @@ class RoleRow:
     can_delete: bool = False
 
 
-def parse_policy_text(text: str) -> dict[str, Any]:
-    """The editor's text as a JSON object; the error says where it breaks."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Invalid(f"The policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-                      code="invalid_policy") from exc
-    if not isinstance(value, dict):
-        raise Invalid('The policy must be a JSON object: {"statements": [...]}', code="invalid_policy")
-    return value
-
-
-class RolesState(EditDialogMixin, WorkspaceState):
+class RolesState(RoleStatementsMixin, EditDialogMixin, WorkspaceState):
     # One dialog both creates (`edit_id` "") and edits, so the mixin's create dialog stays unused here.
     rows: list[RoleRow] = []
 
@@ -66,6 +56,12 @@ class RolesState(EditDialogMixin, WorkspaceState):
             return "New role"
         row = self.editing
         return f"Role {row.name}" if not row.can_edit else f"Edit role {row.name}"
+
+    @rx.event
+    def start_edit(self, item_id: str) -> None:
+        super().start_edit(item_id)
+        row = next((r for r in self.rows if r.id == item_id), None)
+        self._open_policy(row.policy if row is not None else NEW_POLICY)
 
     async def _refresh(self, principal: Principal) -> None:
         await self.load_context(principal)
@@ -85,9 +81,13 @@ class RolesState(EditDialogMixin, WorkspaceState):
     @rx.event
     async def save(self, form: dict[str, Any]) -> EventSpec | None:
         name = str(form.get("name", ""))
+        try:
+            policy = self._current_policy()
+        except Invalid as exc:
+            self.policy_error, self.form_error = exc.message, ""  # shown under the policy, once
+            return None
 
         async def change(principal: Principal) -> str:
-            policy = parse_policy_text(str(form.get("policy", "")))
             description = form.get("description") or None
             if self.edit_id:
                 await role_admin.edit_role_as(principal, parse_id(self.edit_id, "Role"), name=name,
@@ -146,10 +146,7 @@ def _editor() -> rx.Component:
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="role-name"),
                     text_field("Description", "description", default_value=editing.description,
                                field_id="role-description"),
-                    textarea_field("Policy (JSON)", "policy", default_value=editing.policy, rows="10",
-                                   monospace=True, field_id="role-policy",
-                                   hint="Statements {effect: allow|deny, actions[], resources[]}; * and ? match "
-                                        "the whole string; a deny in any role wins; no match denies."),
+                    policy_editor(RolesState, ~editing.can_edit),
                     _action_reference(),
                     notice(RolesState.form_error),
                     rx.hstack(

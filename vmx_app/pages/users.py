@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import user_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
-from vmx_app.components.forms import field, select_field, text_field
+from vmx_app.components.forms import field, text_field
+from vmx_app.components.labels import USER_STATES, enum_select
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, state_badge
 from vmx_app.models.user import UserCreate, UserUpdate
@@ -43,6 +44,7 @@ def _checked_roles(form: dict[str, Any]) -> list[str]:
 
 
 class UsersState(EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"email", "name", "password"})
     rows: list[UserRow] = []
     role_names: list[str] = []
 
@@ -131,19 +133,27 @@ def _dialogs() -> rx.Component:
     s, editing = UsersState, UsersState.editing
     return rx.fragment(
         create_dialog(s, "Create user",
-                      text_field("Email", "email", type="email", required=True, field_id="user-email"),
-                      text_field("Name", "name", field_id="user-name"),
+                      text_field("Email", "email", type="email", required=True, field_id="user-email",
+                                 error=s.field_errors.get("email", "")),
+                      text_field("Name", "name", field_id="user-name", error=s.field_errors.get("name", "")),
                       text_field("Password", "password", type="password", required=True, field_id="user-password",
-                                 hint="At least 8 characters."),
-                      select_field("State", "state", ["ACTIVE", "CHANGE_PASSWORD"], default_value="CHANGE_PASSWORD",
-                                   field_id="user-state", hint="CHANGE_PASSWORD makes them pick their own at login."),
+                                 hint="At least 12 characters, and not a common password.",
+                                 error=s.field_errors.get("password", "")),
+                      field("State", enum_select({k: USER_STATES[k] for k in ("ACTIVE", "CHANGE_PASSWORD")},
+                                                 name="state", default_value="CHANGE_PASSWORD", field_id="user-state",
+                                                 aria_label="State"),
+                            html_for="user-state", hint="Change password: they pick their own at first login."),
                       _role_checkboxes(),
                       on_submit=s.create, submit_label="Create user"),
         edit_dialog(s, "Edit user",
-                    text_field("Name", "name", default_value=editing.name, field_id="user-edit-name"),
-                    select_field("State", "state", STATES, default_value=editing.state, field_id="user-edit-state"),
+                    text_field("Name", "name", default_value=editing.name, field_id="user-edit-name",
+                               error=s.field_errors.get("name", "")),
+                    field("State", enum_select(USER_STATES, name="state", default_value=editing.state,
+                                               field_id="user-edit-state", aria_label="State"),
+                          html_for="user-edit-state"),
                     text_field("New password", "password", type="password", field_id="user-edit-password",
-                               hint="Leave empty to keep it. Setting one ends the user's sessions."),
+                               hint="Leave empty to keep it. Setting one ends the user's sessions.",
+                               error=s.field_errors.get("password", "")),
                     _role_checkboxes(editing.roles),
                     on_submit=s.save, description=editing.email),
     )

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import workspace_resource
-from vmx_app.components.crud import create_button, create_dialog, delete_action, edit_action, edit_dialog, list_page
+from vmx_app.components.crud import (
+    create_button,
+    create_dialog,
+    delete_action,
+    edit_action,
+    edit_dialog,
+    first_item_button,
+    list_page,
+)
 from vmx_app.components.forms import text_field
+from vmx_app.components.labels import MEMBER_ROLES, enum_text
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.models import MemberRole
 from vmx_app.models.workspace import WorkspaceCreate, WorkspaceUpdate
+from vmx_app.pages.getting_started import getting_started_card
 from vmx_app.services import workspace_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import EditDialogMixin
@@ -36,6 +46,7 @@ class WorkspaceRow:
 
 
 class WorkspacesState(EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
     rows: list[WorkspaceRow] = []
 
     @rx.var
@@ -98,7 +109,7 @@ def _row(row: WorkspaceRow) -> rx.Component:
     return rx.table.row(
         cell(rx.text(row.name, weight="medium")),
         cell(row.description),
-        cell(rx.cond(row.member_role != "", rx.badge(row.member_role.lower()), rx.text("—"))),
+        cell(rx.cond(row.member_role != "", rx.badge(enum_text(row.member_role, MEMBER_ROLES)), rx.text("—"))),
         cell(row.created),
         actions_cell(
             edit_action(row.can_edit, "Rename " + row.name, WorkspacesState.start_edit(row.id)),
@@ -115,14 +126,16 @@ def _dialogs() -> rx.Component:
     s = WorkspacesState
     return rx.fragment(
         create_dialog(s, "Create workspace",
-                      text_field("Name", "name", required=True, placeholder="acme", field_id="workspace-name"),
-                      text_field("Description", "description", field_id="workspace-description"),
+                      text_field("Name", "name", required=True, placeholder="acme", field_id="workspace-name",
+                                 error=s.field_errors.get("name", "")),
+                      text_field("Description", "description", field_id="workspace-description",
+                                 error=s.field_errors.get("description", "")),
                       on_submit=s.create, description="You become its owner."),
         edit_dialog(s, "Rename workspace",
                     text_field("Name", "name", required=True, default_value=s.editing.name,
-                               field_id="workspace-edit-name"),
+                               field_id="workspace-edit-name", error=s.field_errors.get("name", "")),
                     text_field("Description", "description", default_value=s.editing.description,
-                               field_id="workspace-edit-description"),
+                               field_id="workspace-edit-description", error=s.field_errors.get("description", "")),
                     on_submit=s.rename),
     )
 
@@ -132,8 +145,14 @@ def workspaces_page() -> rx.Component:
     return list_page(
         "Workspaces", "Workspaces group environments and their members.",
         create_button("New workspace", s.can_create, on_click=s.set_create_open(True)), s.list_error,
-        data_table(["Name", "Description", "Your role", "Created", ""], s.rows, _row,
-                   empty="No workspaces yet.", test_id="workspaces-table"),
+        rx.vstack(
+            getting_started_card(),
+            data_table(["Name", "Description", "Your role", "Created", ""], s.rows, _row,
+                       empty="No workspaces yet. A workspace holds environments and the people who use them.",
+                       test_id="workspaces-table",
+                       empty_action=first_item_button("Create a workspace", s.can_create,
+                                                      on_click=s.set_create_open(True), test_id="first-workspace")),
+            spacing="4", width="100%"),
         _dialogs(),
     )
 

@@ -25,6 +25,7 @@ from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionPublic,
 from vmx_app.models.base import utcnow
 from vmx_app.services.ai_resources import iter_slots, slots_using, stored_config
 from vmx_app.services.config_events import publish_change
+from vmx_app.services.connection_tests import credentials_changed, record_test
 from vmx_app.services.providers import clean_config, masked_secret_errors, secret_fields, validate_config
 from vmx_app.vault import MASK, VaultError, is_masked, token_provider
 from vmx_app.vault.runtime import connection_context, decrypt_secret, encrypt_secret
@@ -83,7 +84,8 @@ async def to_public(row: AIConnection) -> dict[str, Any]:
         id=row.id, workspace_id=row.workspace_id, environment_id=row.environment_id, name=row.name,
         description=row.description, provider=row.provider, config=masked_config(row), capacity=row.capacity,
         allowed_models=row.allowed_models, discovered_capacity=row.discovered_capacity or {},
-        credentials_status=await credentials_status(row), created_at=row.created_at, updated_at=row.updated_at,
+        credentials_status=await credentials_status(row), last_test=row.last_test,
+        created_at=row.created_at, updated_at=row.updated_at,
         created_by=row.created_by, updated_by=row.updated_by,
     )
     return public.model_dump(by_alias=True, mode="json")
@@ -184,6 +186,8 @@ async def update_connection(*, session: AsyncSession, row: AIConnection, data: A
         row.description = data.description
     allowed = list(dict.fromkeys(data.allowed_models)) if data.allowed_models is not None else row.allowed_models
     await _check_users(session, row, provider, allowed)
+    if credentials_changed(row.provider, row.config, data.config, provider_changed):
+        row.last_test = None  # the last test was of other credentials: not tested any more
     if data.config is not None:
         # Secrets of another provider's form are not kept: a masked value then has nothing to stand for.
         row.config = await _stored_config(provider, data.config, row.id, None if provider_changed else row.config)
@@ -272,8 +276,10 @@ async def check_unsaved_edit(*, row: AIConnection, provider: str | None,
     if config is None:
         if not same:
             raise Invalid("config: required when the provider changes")
-        return await check_connection(workspace_id=row.workspace_id, environment_id=row.environment_id,
-                                      provider=provider, stored=row.config, connection_id=row.id, name=row.name)
+        result = await check_connection(workspace_id=row.workspace_id, environment_id=row.environment_id,
+                                        provider=provider, stored=row.config, connection_id=row.id, name=row.name)
+        await record_test(row.id, result)  # a test of the stored credentials is the connection's status
+        return result
     errors = validate_config(provider, config)
     masked = [k for k, v in config.items() if k in secret_fields(provider) and is_masked(v)]
     if masked:
@@ -289,8 +295,11 @@ async def check_unsaved_edit(*, row: AIConnection, provider: str | None,
         except CredentialsUnreadable:
             return {"ok": False, "error": {"code": "credentials_unreadable", "message": UNREADABLE_MESSAGE}}
         plain.update({k: current[k] for k in masked})
-    return await check_connection(workspace_id=row.workspace_id, environment_id=row.environment_id,
-                                  provider=provider, plain=plain, connection_id=row.id, name=row.name)
+    result = await check_connection(workspace_id=row.workspace_id, environment_id=row.environment_id,
+                                    provider=provider, plain=plain, connection_id=row.id, name=row.name)
+    if not credentials_changed(row.provider, row.config, config, not same):
+        await record_test(row.id, result)  # the form holds the stored credentials: their status
+    return result
 
 
 async def check_new_config(*, workspace_id: uuid.UUID, environment_id: uuid.UUID, provider: str,

@@ -113,6 +113,20 @@ async def update_key(session: AsyncSession, *, key: ApiKey, env: Environment, da
     return key
 
 
+async def regenerate_key(session: AsyncSession, *, key: ApiKey, actor_id: uuid.UUID) -> ApiKeyCreated:
+    """A new value for the same key (name, scope, labels, capacity kept); the old value stops working
+    at once: its hash is gone from the row and every gateway drops the cached entry of this key id."""
+    value = generate_api_key()
+    key.key_hash = hash_api_key(value)
+    key.masked_key = mask_api_key(value)
+    key.updated_at = datetime.now(UTC)
+    key.updated_by = actor_id
+    session.add(key)
+    await session.commit()
+    await publish_key_change(key)
+    return ApiKeyCreated(**ApiKeyPublic.of(key).model_dump(), api_key_value=value)
+
+
 async def delete_key(session: AsyncSession, *, key: ApiKey) -> None:
     await session.delete(key)
     await session.commit()

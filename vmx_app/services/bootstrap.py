@@ -71,25 +71,49 @@ async def create_admin(*, email: str, password: str | None) -> tuple[bool, str |
     return True, generated
 
 
-async def ensure_first_admin() -> None:
+async def ensure_first_admin() -> str:
+    """Create the first admin on an empty user table; answers what happened, for the start-up line."""
     from vmx_app.settings import get_settings
 
     settings = get_settings()
+    email = settings.vmx_admin_email.strip().lower()
     async with session_scope() as session:
         if (await session.exec(select(User.id).limit(1))).first() is not None:
-            return
+            exists = (await session.exec(select(User.id).where(User.email == email))).first() is not None
+            return f"admin {email} already exists" if exists else "users already exist"
     created, generated = await create_admin(email=settings.vmx_admin_email, password=settings.vmx_admin_password)
     if created and generated:
         # Printed once, on purpose: the operator needs it for the first login (forced change).
         print(f"VM-X first admin: {settings.vmx_admin_email} / {generated} (change it at first login)",
               flush=True)
+        return f"admin {email} created with the password printed above"
+    if created:
+        return f"admin {email} created with the password from VMX_ADMIN_PASSWORD"
+    return f"admin {email} already exists"
 
 
-async def bootstrap() -> None:
+def public_url() -> str:
+    """Where this process is reached: VMX_BASE_URL, else its own host and port (a wildcard host is
+    reached as localhost)."""
+    from vmx_app.settings import get_settings
+
+    settings = get_settings()
+    if settings.vmx_base_url:
+        return settings.vmx_base_url.rstrip("/")
+    host = "localhost" if settings.vmx_host in ("0.0.0.0", "::", "") else settings.vmx_host
+    return f"http://{host}:{settings.vmx_port}"
+
+
+async def bootstrap(*, console: bool = True) -> None:
     from vmx_app.services.model_pricing import seed_pricing
     from vmx_app.vault.runtime import get_vault
 
     get_vault()  # embedded profile: generates ./data/encryption.key (0600) at first start
     await seed_roles()
-    await ensure_first_admin()
+    admin = await ensure_first_admin()
     await seed_pricing()
+    url = public_url()
+    if console:
+        print(f"VM-X console: sign in at {url}/login ({admin})", flush=True)
+    else:
+        print(f"VM-X gateway: serving {url}/v1 (no console in this mode; {admin})", flush=True)

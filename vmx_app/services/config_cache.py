@@ -94,7 +94,8 @@ class ConfigCache:
         self._connections: dict[str, _Slot] = {}
         self._connection_ids: dict[tuple[str, str], _Slot] = {}  # (env, name) -> id | None
         self._api_keys = BoundedTable(get_settings().vmx_api_key_cache_size, self.ttl_s)
-        self._environments: dict[str, _Slot] = {}
+        # Environments by id: bounded like the keys, so a flood of random ids in URLs costs no memory.
+        self._environments = BoundedTable(get_settings().vmx_api_key_cache_size, self.ttl_s)
         self._inflight: dict[Hashable, asyncio.Future[Any]] = {}
         # Bumped by every invalidation: a load that started before it must not store what it read.
         self._generation = 0
@@ -150,10 +151,15 @@ class ConfigCache:
 
     async def get_environment(self, env_id: Any) -> EnvironmentSnapshot | None:
         key = str(env_id)
-        slot = self._environments.get(key)
+        slot = self._environments.hit(key)
         if slot is not None and slot.expires > time.monotonic():
             return slot.value  # type: ignore[no-any-return]
         return await self._load(("e", key), self._environments, key, lambda: _load_environment(key))
+
+    async def environment_exists(self, workspace_id: Any, environment_id: Any) -> bool:
+        """Whether the ids name an environment of that workspace (asked only when a key fails)."""
+        env = await self.get_environment(environment_id)
+        return env is not None and env.workspace_id == str(workspace_id)
 
     async def _load(self, flight: Hashable, table: dict[Any, _Slot], key: Any,
                     loader: Callable[[], Awaitable[Any]], negative_ttl_s: float = NEGATIVE_TTL_S) -> Any:
@@ -354,3 +360,7 @@ async def get_api_key_by_hash(key_hash: str) -> ApiKeySnapshot | None:
 
 async def get_environment(env_id: Any) -> EnvironmentSnapshot | None:
     return await get_cache().get_environment(env_id)
+
+
+async def environment_exists(workspace_id: Any, environment_id: Any) -> bool:
+    return await get_cache().environment_exists(workspace_id, environment_id)

@@ -13,6 +13,7 @@ from vmx_app.models import AIConnection, Environment, Workspace
 from vmx_app.models.ai_connection import AIConnectionCreate, AIConnectionUpdate
 from vmx_app.services import ai_connections as service
 from vmx_app.services.access import item_or_module_for
+from vmx_app.services.connection_tests import test_record
 from vmx_app.services.module_admin import requested_name, save_in_environment_as
 from vmx_app.services.unit_of_work import use_session
 
@@ -32,17 +33,26 @@ async def open_editor_as(principal: Principal, workspace_id: str, environment_id
 
 
 async def save_connection_as(principal: Principal, workspace_id: str, environment_id: str, connection_id: str,
-                             body: dict[str, Any]) -> str:
-    """Update the connection (`ai-connection:update`) or create one (`:create`); returns its name."""
+                             body: dict[str, Any], *, tested: dict[str, Any] | None = None) -> str:
+    """Update the connection (`ai-connection:update`) or create one (`:create`); returns its name.
+    `tested`: the result of a test of exactly this config (the editor's), kept as the connection's status."""
+
+    async def keep(s: AsyncSession, row: AIConnection) -> str:
+        if tested is not None:
+            row.last_test = test_record(tested)
+            s.add(row)
+        return row.name
 
     async def update(s: AsyncSession, row: AIConnection) -> str:
         data = AIConnectionUpdate.model_validate(body)
-        return (await service.update_connection(session=s, row=row, data=data, user_id=principal.user_id)).name
+        return await keep(s, await service.update_connection(session=s, row=row, data=data,
+                                                             user_id=principal.user_id))
 
     async def create(s: AsyncSession, workspace: Workspace, environment: Environment) -> str:
         data = AIConnectionCreate.model_validate(body)
-        return (await service.create_connection(session=s, workspace_id=workspace.id, environment_id=environment.id,
-                                                data=data, user_id=principal.user_id)).name
+        return await keep(s, await service.create_connection(session=s, workspace_id=workspace.id,
+                                                             environment_id=environment.id, data=data,
+                                                             user_id=principal.user_id))
 
     return await save_in_environment_as(principal, workspace_id, environment_id, connection_id, MODULE,
                                         AIConnection, update, create, new_name=requested_name(body))

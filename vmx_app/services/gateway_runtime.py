@@ -67,6 +67,9 @@ class CacheConfigSource:
     async def get_environment(self, environment_id: str) -> EnvironmentSnapshot | None:
         return await config_cache.get_environment(environment_id)
 
+    async def environment_exists(self, workspace_id: str, environment_id: str) -> bool:
+        return await config_cache.environment_exists(workspace_id, environment_id)
+
     async def list_resources(self, environment_id: str) -> list[ResourceRef]:
         """Off the hot path (GET …/models): a read of the resources' names."""
         try:

@@ -15,8 +15,9 @@ from vmx_app.models.ai_resource import AIResourceCreate, AIResourcePublic, AIRes
 from vmx_app.models.api_key import ApiKeyPublic
 from vmx_app.services import ai_connections as connections_service
 from vmx_app.services import ai_resources as service
-from vmx_app.services.access import item_or_module_for
+from vmx_app.services.access import env_module_for, item_or_module_for
 from vmx_app.services.api_keys import list_keys
+from vmx_app.services.model_suggestions import suggested_models
 from vmx_app.services.module_admin import requested_name, save_in_environment_as
 from vmx_app.services.unit_of_work import use_session
 
@@ -32,6 +33,7 @@ class EditorContext:
     row: AIResource | None
     connections: list[AIConnection]
     api_keys: list[ApiKeyPublic] | None  # None: the principal may not list the environment's keys
+    models: dict[str, list[str]]  # connection id → model names the model fields suggest
 
 
 async def open_editor_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str, *,
@@ -42,11 +44,12 @@ async def open_editor_as(principal: Principal, workspace_id: str, environment_id
         workspace, environment, row = await item_or_module_for(
             s, principal, workspace_id, environment_id, resource_id, action, MODULE, AIResource)
         connections = await connections_service.list_connections(session=s, environment_id=environment.id)
+        models = await suggested_models(s, connections)
         base = f"workspace:{workspace.name}:environment:{environment.name}"
         keys = None
         if allowed(principal, "api-key:list", f"{base}:api-key"):
             keys, _ = await list_keys(s, env=environment, offset=0, limit=max_keys)
-    return EditorContext(base=base, row=row, connections=connections, api_keys=keys)
+    return EditorContext(base=base, row=row, connections=connections, api_keys=keys, models=models)
 
 
 async def save_resource_as(principal: Principal, workspace_id: str, environment_id: str, resource_id: str,
@@ -76,3 +79,11 @@ async def routing_test_scope_as(principal: Principal, workspace_id: str, environ
         _, environment, row = await item_or_module_for(
             s, principal, workspace_id, environment_id, resource_id, action, MODULE, AIResource)
     return str(environment.id), row.name if row is not None else None
+
+
+async def resource_names_as(principal: Principal, workspace_id: str, environment_id: str) -> list[str]:
+    """The environment's AI resource names (`ai-resource:list`), for the Connect page and the playground."""
+    async with use_session(None, readonly=True) as s:
+        _, environment = await env_module_for(s, principal, workspace_id, environment_id, f"{MODULE}:list", MODULE)
+        rows = await service.list_resources(session=s, environment_id=environment.id)
+    return [r.name for r in rows]

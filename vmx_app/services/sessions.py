@@ -16,6 +16,7 @@ from vmx_app.db import session_scope
 from vmx_app.errors import Invalid, Unauthenticated
 from vmx_app.models import AuthSession, User, UserState
 from vmx_app.services import login_throttle
+from vmx_app.services.playground import revoke_session_keys
 from vmx_app.settings import get_settings
 
 INVALID_CREDENTIALS = "Invalid email or password"
@@ -112,3 +113,4 @@ async def change_password(*, user_id: uuid.UUID, session_id: uuid.UUID | None, c
         session.add(user)
         # Whoever may have learnt the old password loses their sessions; this one stays.
         await revoke_user_sessions(session, user_id, keep=session_id)
+    await revoke_session_keys(user_id=user_id, keep_session=session_id)  # and those sessions' playground keys

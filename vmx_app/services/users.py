@@ -15,6 +15,7 @@ from vmx_app.auth.passwords import hash_password_async
 from vmx_app.errors import Conflict, Invalid, not_found
 from vmx_app.models import Role, RoleAssignment, User, UserState
 from vmx_app.models.user import UserCreate, UserPublic, UserUpdate
+from vmx_app.services.playground import revoke_session_keys
 from vmx_app.services.sessions import revoke_user_sessions
 
 ADMIN_ROLE = "admin"
@@ -125,6 +126,7 @@ async def update_user(session: AsyncSession, *, user: User, data: UserUpdate, ac
     if revoke:
         # A reset password or a deactivation must end the user's open sessions.
         await revoke_user_sessions(session, user.id)
+        await revoke_session_keys(user_id=user.id, session=session)  # and those sessions' playground keys
     await session.flush()
     return user
 

@@ -19,6 +19,7 @@ from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, Environment
 from vmx_app.services import ai_connections as service
 from vmx_app.services import connection_admin
+from vmx_app.services.connection_tests import config_digest
 from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import allowed
 from vmx_app.state.crud import EnvModuleListMixin
@@ -40,6 +41,19 @@ class ConnectionRow:
     limits: str = ""
     allowed_models: str = ""
     credentials: str = "ok"
+    test_status: str = "untested"  # untested | ok | failed: the last test of the current credentials
+    test_message: str = ""
+
+
+def test_status(public: dict[str, Any]) -> tuple[str, str]:
+    """(status, words) from a connection's `lastTest`: what is known, nothing more."""
+    last = public.get("lastTest")
+    if not last:
+        return "untested", "not tested since the credentials were set"
+    when = str(last.get("testedAt") or "")[:16].replace("T", " ")
+    if last.get("ok"):
+        return "ok", f"ok, tested {when} UTC"
+    return "failed", f"failed {when} UTC: {last.get('message') or 'no reason given'}"
 
 
 @dataclasses.dataclass
@@ -103,17 +117,19 @@ def connection_row(public: dict[str, Any]) -> ConnectionRow:
                          provider=public["provider"], provider_name=info.name if info else public["provider"],
                          limits=limits_summary(public.get("capacity") or []),
                          allowed_models=", ".join(public.get("allowedModels") or []) or "any",
-                         credentials=public.get("credentialsStatus") or "ok")
+                         credentials=public.get("credentialsStatus") or "ok",
+                         test_status=test_status(public)[0], test_message=test_status(public)[1])
 
 
 async def connection_options(session: Any, environment_id: Any) -> list[dict[str, str]]:
-    """The environment's connections for a picker: {"id", "label", "provider", "name"}."""
+    """The environment's connections for a picker: {"id", "label", "provider", "name", "models"}."""
     return options_of(await service.list_connections(session=session, environment_id=environment_id))
 
 
-def options_of(rows: list[AIConnection]) -> list[dict[str, str]]:
-    return [{"id": str(r.id), "label": f"{r.name} ({r.provider})", "provider": r.provider, "name": r.name}
-            for r in rows]
+def options_of(rows: list[AIConnection], models: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
+    """`models`: connection id → the model names to suggest (sent comma-separated)."""
+    return [{"id": str(r.id), "label": f"{r.name} ({r.provider})", "provider": r.provider, "name": r.name,
+             "models": ",".join((models or {}).get(str(r.id), []))} for r in rows]
 
 
 class ConnectionsState(EnvModuleListMixin, WorkspaceState):
@@ -157,6 +173,8 @@ class ConnectionEditorState(WorkspaceState):
     model_draft: str = ""
     discovered: list[DiscoveredRow] = []
     credentials: str = "ok"
+    last_test_status: str = "untested"
+    last_test_text: str = ""
     can_save: bool = False
     can_test: bool = False
     loaded: bool = False
@@ -165,6 +183,9 @@ class ConnectionEditorState(WorkspaceState):
     test_result: str = ""  # "", "ok" or "error"
     test_models: list[str] = []
     test_error: str = ""
+    # What the last test in this form checked (a digest, never the secrets) and its result: saving exactly
+    # that config keeps the result as the connection's status.
+    _tested: tuple[str, dict[str, Any]] | None = None
 
     @rx.var
     def is_new(self) -> bool:
@@ -179,7 +200,8 @@ class ConnectionEditorState(WorkspaceState):
         self.name = self.description = self.error = self.model_draft = ""
         self.provider, self.stored_provider, self.credentials = DEFAULT_PROVIDER, "", "ok"
         self.config, self.capacity, self.allowed_models, self.discovered = {}, [], [], []
-        self.test_result, self.test_models, self.test_error = "", [], ""
+        self.test_result, self.test_models, self.test_error, self._tested = "", [], "", None
+        self.last_test_status, self.last_test_text = "untested", ""
         self.testing = self.loaded = False
         self._set_fields(DEFAULT_PROVIDER)
 
@@ -197,6 +219,7 @@ class ConnectionEditorState(WorkspaceState):
         self.allowed_models = list(public.get("allowedModels") or [])
         self.discovered = discovered_rows(public.get("discoveredCapacity"))
         self.credentials = public.get("credentialsStatus") or "ok"
+        self.last_test_status, self.last_test_text = test_status(public)
 
     @rx.event
     async def load(self) -> EventSpec | None:
@@ -306,8 +329,10 @@ class ConnectionEditorState(WorkspaceState):
         self.error = ""
         body = self._body(secrets if isinstance(secrets, dict) else {})
         try:
+            tested = self._tested[1] if self._tested is not None and \
+                self._tested[0] == config_digest(self.provider, body["config"]) else None
             name = await connection_admin.save_connection_as(principal, self.workspace_id, self.environment_id,
-                                                             self.connection_id, body)
+                                                             self.connection_id, body, tested=tested)
         except (DomainError, ValidationError) as exc:
             self.error = problem_text(exc)
             return None
@@ -329,6 +354,8 @@ class ConnectionEditorState(WorkspaceState):
             result = {"ok": False, "error": {"message": problem_text(exc)}}
         async with self:
             self.testing = False
+            self._tested = (config_digest(provider, config), result) if "error" not in result or \
+                result["error"].get("code") != "invalid_config" else None
             if result.get("ok"):
                 self.test_result, self.test_models = "ok", list(result.get("models") or [])
             else:

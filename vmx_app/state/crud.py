@@ -32,6 +32,7 @@ from vmx_app.errors import DomainError
 from vmx_app.models import Environment
 from vmx_app.services import module_admin
 from vmx_app.state.access import allowed
+from vmx_app.state.field_errors import field_errors, refusal_field, snake
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
@@ -72,12 +73,16 @@ class CrudPageMixin(ListPageMixin, mixin=True):
     """A table that is read again after each change, and the dialog that creates a row."""
 
     form_error: str = ""  # why the open dialog's save was refused; the dialog stays open
+    field_errors: dict[str, str] = {}  # field (snake_case) → what is wrong with it, in plain words
+    # The fields the page's dialogs show; errors about others stay in the banner.
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset()
     create_open: bool = False
 
     @rx.event
     def set_create_open(self, value: bool) -> None:
         self.create_open = value
         self.form_error = ""
+        self.field_errors = {}
 
     async def _save_form(self, change: Change) -> EventSpec | None:
         """A dialog's submit: a refusal stays in the dialog; success (the change closes the dialog
@@ -88,10 +93,20 @@ class CrudPageMixin(ListPageMixin, mixin=True):
         try:
             message = await change(principal)
         except (DomainError, ValidationError) as exc:
-            self.form_error = error_text(exc)
+            self._refused(exc)
             return None
+        self.field_errors = {}
         await self._refresh(principal)
         return rx.toast.success(message) if message is not None else None
+
+    def _refused(self, exc: DomainError | ValidationError) -> None:
+        """Errors about fields the form shows go next to them, in plain words; the rest (and a refusal
+        that names no field) in the dialog's banner. Nothing is said twice."""
+        found = field_errors(exc) if isinstance(exc, ValidationError) else refusal_field(exc.details)
+        if isinstance(exc, DomainError) and exc.field:
+            found.setdefault(snake(exc.field.split(".")[0]), exc.message)
+        self.field_errors = {k: v for k, v in found.items() if k in self.FORM_FIELDS}
+        self.form_error = "" if self.field_errors and len(self.field_errors) == len(found) else error_text(exc)
 
     async def _change_row(self, change: Change,
                           errors: tuple[type[Exception], ...] = (DomainError,)) -> EventSpec | None:
@@ -119,11 +134,13 @@ class EditDialogMixin(CrudPageMixin, mixin=True):
     def set_edit_open(self, value: bool) -> None:
         self.edit_open = value
         self.form_error = ""
+        self.field_errors = {}
 
     @rx.event
     def start_edit(self, item_id: str) -> None:
         self.edit_id = item_id
         self.form_error = ""
+        self.field_errors = {}
         self.edit_open = True
 
 

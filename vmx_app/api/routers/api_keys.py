@@ -55,6 +55,12 @@ async def update_key(ctx: UpdateCtx, body: ApiKeyUpdate, session: DbSession) -> 
     return ApiKeyPublic.of(key)
 
 
+@router.post("/{ws}/{env}/{id}/regenerate", response_model=ApiKeyCreated)
+async def regenerate_key(ctx: UpdateCtx, session: DbSession) -> ApiKeyCreated:
+    """A new value for the key, shown once in `apiKeyValue`; the old value is refused from now on."""
+    return await keys_service.regenerate_key(session, key=ctx.item, actor_id=ctx.principal.user_id)
+
+
 @router.delete("/{ws}/{env}/{id}", status_code=204)
 async def delete_key(ctx: DeleteCtx, session: DbSession) -> Response:
     await keys_service.delete_key(session, key=ctx.item)

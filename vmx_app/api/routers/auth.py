@@ -12,7 +12,7 @@ from vmx_app.api.request_ip import request_source_ip
 from vmx_app.db import session_scope
 from vmx_app.errors import Unauthenticated
 from vmx_app.models.user import ChangePasswordRequest, LoginRequest, LoginResponse
-from vmx_app.services import authz, oidc, sessions
+from vmx_app.services import authz, oidc, playground, sessions
 from vmx_app.settings import get_settings
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -41,6 +41,8 @@ async def login(body: LoginRequest, request: Request, response: Response) -> Log
 @router.post("/logout", status_code=204)
 async def logout(principal: SelfService, session: DbSession) -> Response:
     if principal.session_id is not None:
+        # Its playground keys end too; first, in their own transaction (SQLite allows one writer at a time).
+        await playground.revoke_session_keys(session_id=principal.session_id)
         await sessions.revoke_session(session, principal.session_id)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
