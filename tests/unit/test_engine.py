@@ -22,9 +22,9 @@ from vmx_app.gateway.adapters import close_all, get_adapter
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.gateway.capacity.gate import AllowAllGate
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
+from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse
 from vmx_app.gateway.fallback import CircuitBreaker
-from vmx_app.gateway.legs import EngineDeps
 from vmx_app.gateway.metrics import ErrorRateCounters
 
 WS, ENV = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"

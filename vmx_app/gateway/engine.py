@@ -19,12 +19,13 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
+from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
 from vmx_app.gateway.ids import new_request_id
 from vmx_app.gateway.leg_spans import end_provider_span, start_span
-from vmx_app.gateway.legs import CallState, EngineDeps, LegResult, run_legs
+from vmx_app.gateway.legs import CallState, LegResult, run_legs
 from vmx_app.gateway.merge import EnvelopeError, VmxEnvelope, apply_overrides, merge_request, split_vmx_envelope
 from vmx_app.gateway.routing import evaluate_routing, routing_input_from_body
 from vmx_app.gateway.stream import StreamBridge

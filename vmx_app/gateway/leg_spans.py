@@ -10,7 +10,8 @@ from vmx_app.gateway.dispatch import GENAI_SYSTEM
 from vmx_app.gateway.types import Usage
 
 if TYPE_CHECKING:
-    from vmx_app.gateway.legs import CallState, EngineDeps
+    from vmx_app.gateway.deps import EngineDeps
+    from vmx_app.gateway.legs import CallState
 
 
 def start_span(deps: EngineDeps, st: CallState, name: str, attributes: dict[str, Any]) -> Any:

@@ -23,9 +23,9 @@ from vmx_app.gateway.capacity.enforcing import CapacityGate
 from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
 from vmx_app.gateway.capacity.redis_counters import RedisCounters
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
+from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.engine import Engine
 from vmx_app.gateway.fallback import CircuitBreaker
-from vmx_app.gateway.legs import EngineDeps
 from vmx_app.gateway.metrics import ErrorRateCounters, ErrorRateSource
 from vmx_app.gateway.types import Usage
 from vmx_app.models import AIResource, Environment
@@ -183,6 +183,7 @@ class BackgroundRefreshed:
                 self._payloads[str(change.id)] = (False, 0.0)
         if change.kind in ("model-pricing", "all"):
             self._lookup_at = 0.0
+            self._spawn("pricing", self._refresh_pricing())  # now, not on the next request's cost
 
 
 _engine: Engine | None = None
