@@ -13,6 +13,7 @@ from tests.support import profile
 from tests.support.servers import free_port, gateway_command, running
 
 _ENV: dict[str, str] = {}
+BATCH_CALLBACK_SECRET = "callback-secret-for-tests"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,8 +46,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("logs") / "gateway.log"
     url = f"http://127.0.0.1:{port}"
     # As behind a proxy on the same host: tests give failed logins an X-Forwarded-For of their own, so
-    # they never throttle 127.0.0.1 (the other tests' address).
-    env = {**os.environ, "TRUSTED_PROXIES": "127.0.0.1/32"}
+    # they never throttle 127.0.0.1 (the other tests' address). Batch callbacks may reach the tests' local
+    # receivers, signed with a known secret.
+    env = {**os.environ, "TRUSTED_PROXIES": "127.0.0.1/32", "VMX_BATCH_CALLBACK_ALLOW_PRIVATE": "true",
+           "VMX_BATCH_CALLBACK_SECRET": BATCH_CALLBACK_SECRET}
     with running(gateway_command(port), ready_url=f"{url}/readyz", env=env, log=log):
         yield url
 

@@ -53,6 +53,7 @@ async def lifespan(console: bool = True) -> AsyncIterator[None]:
     from vmx_app.audit.writer import get_audit_writer
     from vmx_app.gateway.adapters import close_all
     from vmx_app.services import audit_retention, config_events
+    from vmx_app.services.batch_worker import start_batch_worker, stop_batch_worker
     from vmx_app.services.bootstrap import bootstrap
     from vmx_app.services.error_rates_shared import SharedErrorRates
     from vmx_app.services.gateway_runtime import get_engine
@@ -72,12 +73,16 @@ async def lifespan(console: bool = True) -> AsyncIterator[None]:
     error_rates = get_engine().deps.error_rates
     if isinstance(error_rates, SharedErrorRates):  # production: errorRate counters synced through Redis
         background.append(asyncio.create_task(error_rates.run(), name="vmx-error-rate-sync"))
+    batch_worker = start_batch_worker()  # batch completions: claims queued items (issue 14)
     tune_gc()
     shutdown.reset()
     shutdown.install_drain_handlers(get_settings().vmx_shutdown_drain_delay_seconds)  # readyz 503 first
     try:
         yield
     finally:
+        await stop_batch_worker()  # items in flight finish (or are retaken after their lease)
+        if batch_worker is not None:
+            background.append(batch_worker)
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

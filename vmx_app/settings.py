@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     capacity_on_redis_error: Literal["allow", "deny"] = "allow"
     vmx_budget_default_max_output_tokens: int = Field(default=4096, ge=1)
 
+    # Batch completions (issue 14)
+    batch_queue_visibility_timeout: int = Field(default=120_000, ge=100)  # ms a claimed item stays leased
+    vmx_batch_max_items: int = Field(default=50_000, ge=1)
+    vmx_batch_max_body_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    vmx_batch_workers: int = Field(default=16, ge=0)  # items one process runs at once; 0: no batch worker
+    vmx_batch_concurrency_per_connection: int = Field(default=8, ge=1)
+    vmx_batch_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    vmx_batch_max_attempts: int = Field(default=5, ge=1)  # retryable failures (429, 5xx) before FAILED
+    vmx_batch_callback_secret: str | None = None  # HMAC-SHA256 key of the callback signature
+    vmx_batch_callback_allow_private: bool = False
+    vmx_batch_callback_max_attempts: int = Field(default=5, ge=1)
+    vmx_batch_callback_timeout_seconds: float = Field(default=10.0, gt=0)
+
     # Telemetry: the standard OTEL_* variables; OTEL_ENABLED is a shortcut for "export to the endpoint"
     otel_enabled: bool = False
     otel_sdk_disabled: bool = False

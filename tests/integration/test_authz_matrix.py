@@ -32,7 +32,8 @@ PUBLIC = {  # route → status an anonymous caller gets (the app under test has 
 SELF_SERVICE = {("POST", "/v1/auth/logout"), ("POST", "/v1/auth/change-password"), ("GET", "/v1/auth/me")}
 ADMIN_ONLY_PREFIXES = ("/v1/internal/",)
 # Values for path parameters that are not ids of something the fixture creates.
-PARAM_VALUES = {"provider": "openai", "name": "matrix-res", "resource_id": "00000000-0000-4000-8000-000000000001"}
+PARAM_VALUES = {"provider": "openai", "name": "matrix-res", "resource_id": "00000000-0000-4000-8000-000000000001",
+                "item_id": "00000000-0000-4000-8000-000000000000"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -31,7 +31,8 @@ from vmx_app.gateway.ids import UuidPool
 TABLE = "request_audit"
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AuditRecord))
 COLUMNS: tuple[str, ...] = ("id", *RECORD_FIELDS)
-UUID_FIELDS = frozenset({"workspace_id", "environment_id", "resource_id", "connection_id", "api_key_id", "user_id"})
+UUID_FIELDS = frozenset({"workspace_id", "environment_id", "resource_id", "connection_id", "api_key_id", "user_id",
+                         "batch_id"})
 JSON_FIELDS = frozenset({"request_metadata", "events", "cost", "request_payload", "response_payload"})
 
 

@@ -25,6 +25,7 @@ class AuditRecord:
     api_key_id: str | None = None
     api_key_name: str | None = None
     user_id: str | None = None
+    batch_id: str | None = None  # the batch an item belongs to (issue 14)
     provider: str | None = None
     model: str | None = None
     error_type: str | None = None

@@ -14,9 +14,10 @@ import orjson
 
 from vmx_app.gateway.adapters import AdapterConfigError, ProviderError, ProviderException
 from vmx_app.gateway.adapters.anthropic import AnthropicAdapter
+from vmx_app.gateway.body import parse_body
 from vmx_app.gateway.config import ConnectionSnapshot
 from vmx_app.gateway.context import RequestContext, header_safe
-from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse, parse_body
+from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse
 from vmx_app.gateway.errors import GatewayError, bad_request, error_body
 from vmx_app.gateway.merge import EnvelopeError, merge_request, split_vmx_envelope
 from vmx_app.gateway.tokens import estimate_tokens

@@ -75,6 +75,8 @@ class RequestContext:
     status: int = 200
     error: GatewayError | None = None
     rate_headers: dict[str, str] | None = None  # x-ratelimit-* of the last gate decision
+    batch_id: str | None = None  # a batch item's batch (issue 14)
+    user_id: str | None = None  # the console user who submitted that batch
 
     # ---- events ---------------------------------------------------------------------------------
 
@@ -158,7 +160,8 @@ class RequestContext:
             connection_name=conn.name if conn is not None else None,
             api_key_id=key.id if key is not None else None,
             api_key_name=key.name if key is not None else None,
-            user_id=key.user_id if key is not None else None,
+            user_id=self.user_id or (key.user_id if key is not None else None),
+            batch_id=self.batch_id,
             provider=self.provider,
             model=self.model,
             error_type=err.error_type if err is not None else None,

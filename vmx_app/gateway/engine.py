@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from vmx_app.gateway.audit import AuditRecord
+from vmx_app.gateway.body import parse_body
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.deps import EngineDeps
@@ -49,6 +50,9 @@ class GatewayRequest:
     source_ip: str | None = None
     anthropic_beta: str | None = None
     body_limit: int = 0  # for the 413 message
+    # A batch item (issue 14): its batch, and the console user who submitted it without an API key.
+    batch_id: str | None = None
+    user_id: str | None = None
     max_json_depth: int = 64  # deeper bodies are refused: they could not be forwarded nor audited
     traceparent: str | None = None  # the client's W3C trace context: our spans join its trace
 
@@ -60,6 +64,7 @@ class GatewayResponse:
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
     media_type: str = JSON
+    record: AuditRecord | None = None  # the audit record of a non-streamed answer (batch totals read it)
 
 
 class Engine:
@@ -69,7 +74,8 @@ class Engine:
     # ---- completion -------------------------------------------------------------------------------
 
     async def complete(self, req: GatewayRequest) -> GatewayResponse:
-        ctx = RequestContext(new_request_id(), req.workspace_id, req.environment_id, req.endpoint, req.source_ip)
+        ctx = RequestContext(new_request_id(), req.workspace_id, req.environment_id, req.endpoint, req.source_ip,
+                             batch_id=req.batch_id, user_id=req.user_id)
         span = self._request_span(ctx, req.traceparent)
         try:
             return await self._complete(ctx, req, span)
@@ -120,14 +126,17 @@ class Engine:
             return self._stream_response(ctx, st, result, span)
         ctx.usage = result.usage
         ctx.response_payload, ctx.response_bytes = result.payload, len(result.body)
-        self._finish(ctx, span)
-        return GatewayResponse(200, ctx.headers(), result.body)
+        record = self._finish(ctx, span)
+        return GatewayResponse(200, ctx.headers(), result.body, record=record)
 
-    async def authenticate(self, ctx: RequestContext, req: GatewayRequest) -> ApiKeySnapshot:
+    async def authenticate(self, ctx: RequestContext, req: GatewayRequest) -> ApiKeySnapshot | None:
         """The request's API key; 401 without one. A key of another environment is not resolved.
+        None only for a batch item a console user submitted (authorized when the batch was accepted).
 
         Ids that name no environment answer 404 instead: a mistyped URL then says so rather than
         blaming a good key. The environment is looked up only on this failure path."""
+        if not req.key_hash and req.batch_id and req.user_id:
+            return None
         if not req.key_hash:
             await self._check_environment(req)
             raise GatewayError(401, "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
@@ -148,7 +157,7 @@ class Engine:
             raise GatewayError(404, f"environment not found: no environment {req.environment_id} in workspace "
                                f"{req.workspace_id}", code="environment_not_found", type="not_found_error")
 
-    async def resolve_resource(self, ctx: RequestContext, key: ApiKeySnapshot,
+    async def resolve_resource(self, ctx: RequestContext, key: ApiKeySnapshot | None,
                                body: dict[str, Any]) -> ResourceSnapshot:
         name = body.get("model")
         if not isinstance(name, str) or not name:
@@ -163,13 +172,13 @@ class Engine:
             raise GatewayError(404, f"AI resource {name!r} not found in this environment", code="model_not_found",
                                type="not_found_error", param="model")
         ctx.resource = resource
-        if key.resources and resource.id not in key.resources:
+        if key is not None and key.resources and resource.id not in key.resources:
             raise GatewayError(403, f"API key is not allowed to use AI resource {name!r}",
                                code="api_key_resource_not_authorized", type="permission_error")
         return resource
 
     async def _override(self, resource: ResourceSnapshot, overrides: dict[str, Any],
-                        key: ApiKeySnapshot) -> ResourceSnapshot:
+                        key: ApiKeySnapshot | None) -> ResourceSnapshot:
         """`vmx.resourceConfigOverrides` merged in, every changed slot's connection resolved and allowed
         (400 naming the slot): the resource must allow overrides, and a slot may only name a connection
         the resource already uses unless the key carries the label `overrides:any` (DESIGN §11)."""
@@ -182,7 +191,7 @@ class Engine:
             raise bad_request(str(exc), param=exc.field) from None
         before = dict(resource_slots(resource))
         used = {s.connection_id for _, s in before.items() if s.connection_id}
-        any_connection = OVERRIDES_ANY in key.labels
+        any_connection = key is not None and OVERRIDES_ANY in key.labels
         for path, slot in resource_slots(patched):
             old = before.get(path)
             if old is not None and (old.connection_id, old.connection_name) == (slot.connection_id,
@@ -216,7 +225,8 @@ class Engine:
                               param=f"{where}.connectionName")
         return conn
 
-    def _plan(self, ctx: RequestContext, st: CallState, key: ApiKeySnapshot, envelope: VmxEnvelope) -> list[Leg]:
+    def _plan(self, ctx: RequestContext, st: CallState, key: ApiKeySnapshot | None,
+              envelope: VmxEnvelope) -> list[Leg]:
         resource = st.resource
         if envelope.secondary_model_index is not None:
             try:
@@ -229,7 +239,8 @@ class Engine:
         t = time.perf_counter()
         span = self.deps.tracer.start_span("vmx.routing", context=st.trace) if st.trace is not None else None
         primary = resource.model
-        inp = routing_input_from_body(st.merged, ctx.endpoint, envelope.metadata, key.name,
+        key_name = key.name if key is not None else None
+        inp = routing_input_from_body(st.merged, ctx.endpoint, envelope.metadata, key_name,
                                       request_tokens=st.tokens())
         decision = evaluate_routing(routing, inp, self.deps.primary_error_rate(resource), self.deps.rand)
         ctx.routing_s = time.perf_counter() - t
@@ -287,13 +298,14 @@ class Engine:
         ctx.error = err
         headers = ctx.headers()
         headers.update(err.headers)
-        if ctx.api_key is not None:
-            self._finish(ctx, span)
+        record = None
+        if ctx.api_key is not None or ctx.batch_id is not None:
+            record = self._finish(ctx, span)
         elif span is not None:
             span.end()
-        return GatewayResponse(err.status, headers, error_body(ctx.endpoint, err))
+        return GatewayResponse(err.status, headers, error_body(ctx.endpoint, err), record=record)
 
-    def _finish(self, ctx: RequestContext, span: Any) -> None:
+    def _finish(self, ctx: RequestContext, span: Any) -> AuditRecord | None:
         deps = self.deps
         if span is not None:
             _end_request_span(span, ctx)
@@ -302,14 +314,18 @@ class Engine:
             record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id),
                                       cap=deps.payload_cap_bytes)
             deps.audit.submit(record)
+            return record
         except Exception:  # noqa: BLE001 - auditing must not turn an answered request into an error
             log.exception("audit record for %s could not be queued; kept without payloads", ctx.request_id)
             # Every answered request has its row: without the client's payloads and metadata.
             ctx.metadata = ctx.request_payload = ctx.response_payload = None
             try:
-                deps.audit.submit(ctx.audit_record(pricing=None, store_payloads=False))
+                record = ctx.audit_record(pricing=None, store_payloads=False)
+                deps.audit.submit(record)
+                return record
             except Exception:  # noqa: BLE001
                 log.exception("audit record for %s could not be queued", ctx.request_id)
+                return None
         if record is not None and deps.observe is not None:  # metrics and the log line, from the same record
             deps.observe(record, span)
 
@@ -362,31 +378,3 @@ def resource_slots(resource: ResourceSnapshot) -> list[tuple[str, ModelSlot]]:
         slots += [(f"routing.conditions[{i}].then", c.then) for i, c in enumerate(resource.routing.conditions)
                   if c.then is not None]
     return slots
-
-
-def parse_body(req: GatewayRequest) -> dict[str, Any]:
-    if req.body is None:
-        raise GatewayError(413, f"request body exceeds the limit of {req.body_limit} bytes",
-                           code="request_too_large", type="request_too_large")
-    try:
-        body = orjson.loads(req.body)
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"request body is not valid JSON: {exc}", code="invalid_json") from None
-    if not isinstance(body, dict):
-        raise bad_request("request body must be a JSON object", code="invalid_json")
-    if nested_deeper_than(body, req.max_json_depth):
-        raise bad_request(f"request body nests deeper than {req.max_json_depth} levels", code="invalid_json")
-    return body
-
-
-def nested_deeper_than(value: dict[str, Any] | list[Any], limit: int) -> bool:
-    """Do JSON containers nest more than `limit` levels? Iterative: no recursion on hostile input."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
-    return False

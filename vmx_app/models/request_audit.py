@@ -21,6 +21,7 @@ class RequestAudit(SQLModel, table=True):
         Index("ix_request_audit_env_apikey_time", "environment_id", "api_key_id", "created_at"),
         Index("ix_request_audit_ws_time", "workspace_id", "created_at"),
         Index("ix_request_audit_correlation", "environment_id", "correlation_id"),
+        Index("ix_request_audit_batch", "batch_id"),
     )
 
     # (id, created_at): on Postgres the table is partitioned by month of created_at, and a partitioned
@@ -34,6 +35,7 @@ class RequestAudit(SQLModel, table=True):
     connection_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None  # set on the rows of batch items (issue 14)
     resource_name: str | None = Field(default=None, max_length=100)
     connection_name: str | None = Field(default=None, max_length=100)
     api_key_name: str | None = Field(default=None, max_length=100)

@@ -13,6 +13,7 @@ from vmx_app.api.routers import (
     budget_status,
     completion,
     completion_audit,
+    completion_batch,
     completion_usage,
     environments,
     health,
@@ -27,6 +28,7 @@ from vmx_app.api.routers import (
 def all_routers() -> list[APIRouter]:
     return [
         completion.router,  # the completion routes' OpenAPI entries (requests take CompletionFastPath)
+        completion_batch.router,
         health.router,
         auth.router,
         users.router,

@@ -1,0 +1,212 @@
+"""The batch worker of one process (issue 14): claims items from the durable queue, runs each through
+the same engine entry point as a live request (routing, fallback, the capacity gate, budgets, audit with
+`batchId`), and records the result under its lease.
+
+Low priority: at most VMX_BATCH_WORKERS items at once per process, and per AI connection only what
+`BatchHeadroom` allows (it shrinks on 429s from the gate or the provider). Retryable failures (429,
+408, 5xx) go back to the queue with a backoff until VMX_BATCH_MAX_ATTEMPTS. Leases of running items are
+renewed, so only a process that died loses its items, which are retaken after the visibility timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from vmx_app.db import session_scope
+from vmx_app.gateway.batch_headroom import BatchHeadroom
+from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
+from vmx_app.models.completion_batch import BatchStatus, CompletionBatch
+from vmx_app.services import batch_queue, config_cache
+from vmx_app.services.batch_callbacks import CallbackSender
+from vmx_app.services.batch_queue import ClaimedItem, ItemOutcome
+from vmx_app.services.batches import batch_json, get_batch_row, item_json_by_id
+from vmx_app.services.gateway_runtime import ready_engine
+from vmx_app.settings import get_settings
+
+log = logging.getLogger("vmx.batch")
+RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCaller:
+    """What an item needs from its batch: who submitted it, and where updates go."""
+
+    workspace_id: str
+    environment_id: str
+    api_key_hash: str | None
+    user_id: str | None
+    callback: dict[str, Any] | None
+
+
+def outcome_of(resp: GatewayResponse) -> ItemOutcome:
+    try:
+        body = orjson.loads(resp.body) if resp.body else None
+    except orjson.JSONDecodeError:
+        body = {"raw": resp.body[:2000].decode("utf-8", "replace")}
+    rec = resp.record
+    ok = resp.status == 200
+    cost = rec.cost.get("total", 0.0) if rec is not None and rec.cost else 0.0
+    return ItemOutcome(
+        status=BatchStatus.COMPLETED.value if ok else BatchStatus.FAILED.value, status_code=resp.status,
+        result=body if ok else None, error=None if ok else body,
+        request_id=resp.headers.get("x-vmx-request-id"),
+        prompt_tokens=rec.prompt_tokens if rec else 0, completion_tokens=rec.completion_tokens if rec else 0,
+        total_tokens=rec.total_tokens if rec else 0, cost=float(cost or 0.0))
+
+
+def _retry_after(resp: GatewayResponse) -> float | None:
+    value = resp.headers.get("retry-after") or resp.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+class BatchWorker:
+    def __init__(self, *, slots: int | None = None, headroom: BatchHeadroom | None = None,
+                 sender: CallbackSender | None = None) -> None:
+        settings = get_settings()
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.slots = settings.vmx_batch_workers if slots is None else slots
+        self.headroom = headroom or BatchHeadroom(settings.vmx_batch_concurrency_per_connection)
+        self.sender = sender or CallbackSender()
+        self.lease_s = settings.batch_queue_visibility_timeout / 1000.0
+        self.poll_s = settings.vmx_batch_poll_interval_seconds
+        self.max_attempts = settings.vmx_batch_max_attempts
+        self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._callers: dict[uuid.UUID, BatchCaller] = {}
+        self._stopping = False
+
+    async def run(self) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(), name="vmx-batch-lease-heartbeat")
+        try:
+            # Claims come in chunks (a quarter of the slots at least): one claim per finished item
+            # would cost a queue scan per item.
+            chunk = max(1, self.slots // 4)
+            while not self._stopping:
+                free = self.slots - len(self._running)
+                claimed: list[ClaimedItem] = []
+                if free >= chunk or not self._running:
+                    try:
+                        claimed = await batch_queue.claim(self.owner, free, self.lease_s)
+                    except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+                        log.exception("batch claim failed")
+                for item in claimed:
+                    task = asyncio.create_task(self._run_item(item), name=f"vmx-batch-item-{item.id}")
+                    self._running[item.id] = task
+                    task.add_done_callback(lambda _t, i=item.id: self._running.pop(i, None))
+                if claimed and len(self._running) < self.slots:
+                    continue  # the queue has more: fill the free slots now
+                if self._running:
+                    await asyncio.wait(set(self._running.values()), timeout=self.poll_s,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    await asyncio.sleep(self.poll_s)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop claiming; items in flight get `grace_s` to finish, the rest are retaken after their lease."""
+        self._stopping = True
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running.values()), timeout=grace_s)
+            for task in pending:
+                task.cancel()
+        await self.sender.close()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.05, self.lease_s / 3))
+            with contextlib.suppress(Exception):
+                await batch_queue.extend(self.owner, list(self._running), self.lease_s)
+
+    async def _caller(self, batch_id: uuid.UUID) -> BatchCaller:
+        caller = self._callers.get(batch_id)
+        if caller is None:
+            async with session_scope(readonly=True) as s:
+                b = await s.get(CompletionBatch, batch_id)
+            assert b is not None  # items cascade with their batch
+            caller = self._callers[batch_id] = BatchCaller(
+                str(b.workspace_id), str(b.environment_id), b.api_key_hash,
+                str(b.user_id) if b.user_id else None, b.callback)
+        return caller
+
+    async def _connection_key(self, caller: BatchCaller, item: ClaimedItem) -> str:
+        resource = await config_cache.get_resource(caller.environment_id, item.resource_name)
+        if resource is not None and resource.model.connection_id:
+            return resource.model.connection_id
+        return f"resource:{item.resource_name}"
+
+    async def _run_item(self, item: ClaimedItem) -> None:
+        try:
+            caller = await self._caller(item.batch_id)
+            key = await self._connection_key(caller, item)
+            await self.headroom.acquire(key)
+            outcome_kind = "error"
+            retry_after = None
+            try:
+                if not await batch_queue.is_active(item.batch_id):
+                    await batch_queue.requeue(item, 0.0)  # the batch was cancelled: records it CANCELLED
+                    return
+                engine = await ready_engine()
+                resp = await engine.complete(GatewayRequest(
+                    workspace_id=caller.workspace_id, environment_id=caller.environment_id,
+                    endpoint=item.endpoint,  # type: ignore[arg-type]
+                    body=orjson.dumps(item.request), key_hash=caller.api_key_hash,
+                    batch_id=str(item.batch_id), user_id=caller.user_id))
+                outcome_kind = "throttled" if resp.status == 429 else ("ok" if resp.status == 200 else "error")
+                retry_after = _retry_after(resp)
+            finally:
+                self.headroom.release(key, outcome_kind, retry_after)  # type: ignore[arg-type]
+            await self._record(item, caller, resp, retry_after)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the lease runs out and another attempt picks the item up
+            log.exception("batch item %s failed unexpectedly", item.id)
+
+    async def _record(self, item: ClaimedItem, caller: BatchCaller, resp: GatewayResponse,
+                      retry_after: float | None) -> None:
+        if resp.status in RETRYABLE and item.attempts < self.max_attempts:
+            delay = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (item.attempts - 1))
+            await batch_queue.requeue(item, delay)
+            return
+        written, final = await batch_queue.finish(item, outcome_of(resp))
+        if not written or caller.callback is None:
+            return
+        events = caller.callback.get("events", "all")
+        if events in ("item_update", "all"):
+            self.sender.send(caller.callback, {"event": "item_update",
+                                               "item": await item_json_by_id(item.id)})
+        if final is not None and events in ("batch_update", "all"):
+            self.sender.send(caller.callback, {"event": "batch_update",
+                                               "batch": batch_json(await get_batch_row(item.batch_id))})
+
+
+_worker: BatchWorker | None = None
+
+
+def start_batch_worker() -> asyncio.Task[None] | None:
+    """The process's worker as a background task (lifecycle); None when VMX_BATCH_WORKERS=0."""
+    global _worker
+    if get_settings().vmx_batch_workers <= 0:
+        return None
+    _worker = BatchWorker()
+    return asyncio.create_task(_worker.run(), name="vmx-batch-worker")
+
+
+async def stop_batch_worker() -> None:
+    global _worker
+    if _worker is not None:
+        await _worker.stop()
+        _worker = None
