@@ -81,6 +81,7 @@ def test_submission_validation_names_the_field() -> None:
         ({"items": [ITEM], "callback": {"url": "ftp://x"}}, "callback.url"),
         ({"items": [ITEM], "callback": {"url": "https://x", "events": "some"}}, "callback.events"),
         ({"items": [ITEM], "capacity": [{"period": "minute", "requests": -1}]}, "capacity[0].requests"),
+        ({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5}]}, "capacity"),  # not enforced: refused
     ]
     for body, field in cases:
         with pytest.raises(Invalid) as exc:

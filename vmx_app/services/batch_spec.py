@@ -129,7 +129,12 @@ def _capacity(raw: Any) -> list[dict[str, Any]]:
         first = exc.errors()[0]
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise Invalid(f"capacity{loc}: {first['msg']}", field=f"capacity{loc}") from None
-    return [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries]
+    dumped = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries]
+    if any(e.get("enabled", True) and (e.get("requests") or e.get("tokens")) for e in dumped):
+        # Accepting limits that nothing applies would claim a cap the batch does not have.
+        raise Invalid("capacity: a batch's own limits are not enforced yet; the connections', resources' and "
+                      "API keys' limits apply to every item. Send the batch without `capacity`.", field="capacity")
+    return dumped
 
 
 def _callback(raw: Any, *, required: bool) -> CallbackSpec | None:
