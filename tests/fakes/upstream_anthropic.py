@@ -90,11 +90,14 @@ def parse_messages(body: Any, *, bedrock_model: str | None = None) -> RequestVie
     if isinstance(fmt, dict):
         view.json_schema = fmt.get("schema") or {"type": "object"}
     choice = body.get("tool_choice") or {}
+    schemas = {t.get("name"): t.get("input_schema") or {} for t in body.get("tools") or [] if isinstance(t, dict)}
     if choice.get("type") == "tool":
-        schemas = {t.get("name"): t.get("input_schema") or {} for t in body.get("tools") or [] if isinstance(t, dict)}
         if choice.get("name") not in schemas:
             raise BadRequest(f"tool_choice: tool {choice.get('name')!r} not found in tools")
         view.forced_tool = (choice["name"], schemas[choice["name"]])
+    elif choice.get("type") == "any" and schemas:  # some tool must be called: the first one
+        name = next(iter(schemas))
+        view.forced_tool = (name, schemas[name])
     return view
 
 

@@ -103,10 +103,13 @@ def response_schema(fmt: Any) -> dict[str, Any] | None:
 
 def _forced_tool(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     choice = body.get("tool_choice")
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    if choice == "required" and tools:  # some tool must be called: the first one
+        return tools[0]["function"]["name"], tools[0]["function"].get("parameters") or {}
     if not isinstance(choice, dict) or choice.get("type") != "function":
         return None
     name = (choice.get("function") or {}).get("name")
-    for tool in body.get("tools") or []:
+    for tool in tools:
         fn = (tool.get("function") or {}) if isinstance(tool, dict) else {}
         if fn.get("name") == name:
             return name, fn.get("parameters") or {}
