@@ -76,6 +76,7 @@ class Behaviour:
     stop_reason: StopReason | None = None
     usage: dict[str, int] | None = None  # keys: input_tokens, output_tokens, cached_tokens, ...
     error_message: str | None = None
+    when: str | None = None  # scripted only: applies to the first request whose last user text contains it
 
     def __post_init__(self) -> None:
         if self.usage:
