@@ -72,7 +72,8 @@ def parse_chat(body: Any) -> RequestView:
         texts += parts
         if msg["role"] in ("system", "developer"):
             system += parts
-    last = messages[-1]
+    # System messages after the user's (Claude Code's mid-conversation system turns) do not end the turn.
+    last = next((m for m in reversed(messages) if m.get("role") not in ("system", "developer")), messages[-1])
     tools = [
         t["function"]["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"
     ]
