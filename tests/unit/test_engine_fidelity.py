@@ -30,7 +30,6 @@ SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "temp": {
 async def _close_adapters() -> AsyncIterator[None]:
     yield
     await close_all()
-    await catalog.close()
 
 
 @pytest.fixture
