@@ -142,16 +142,20 @@ class BackgroundRefreshed:
         self._lookup = await model_pricing.get_pricing_lookup()
         self._lookup_at = time.monotonic()
 
+    def _catalog(self) -> model_pricing.PricingLookup | None:
+        """The catalog in memory; a stale one is reloaded in the background (requests never wait)."""
+        if self._lookup is None or time.monotonic() - self._lookup_at > _REFRESH_S:
+            self._spawn("pricing", self._refresh_pricing())
+        return self._lookup
+
     def capabilities(self, provider: str, model: str) -> ModelCapabilities | None:
         """The catalog entry's capability flags (None: not in the catalog, or no flags set)."""
-        lookup = self._lookup
+        lookup = self._catalog()
         entry = lookup.find(provider, model) if lookup is not None else None
         return entry.capabilities if entry is not None else None
 
     def pricing(self, provider: str, model: str, usage: Usage) -> dict[str, Any] | None:
-        if self._lookup is None or time.monotonic() - self._lookup_at > _REFRESH_S:
-            self._spawn("pricing", self._refresh_pricing())
-        lookup = self._lookup
+        lookup = self._catalog()
         return model_pricing.compute_cost(lookup.find(provider, model) if lookup is not None else None, usage)
 
     def price_of(self, provider: str, model: str) -> tuple[float, float] | None:
