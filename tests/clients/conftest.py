@@ -4,6 +4,7 @@ every client runs text, streaming, a tool round trip, structured output and reas
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import httpx
@@ -23,7 +24,7 @@ BACKENDS = ["oai", "claude"]  # what every client case runs against
 
 @pytest.fixture(scope="session")
 def clients_env(app_url: str, admin_client: httpx.Client, fake_upstream: FakeUpstream) -> Iterator[Env]:
-    ws = check(admin_client.post("/v1/workspace", json={"name": "clients"}))["id"]
+    ws = check(admin_client.post("/v1/workspace", json={"name": f"clients-{secrets.token_hex(3)}"}))["id"]
     env_id = check(admin_client.post(f"/v1/environment/{ws}", json={"name": "clients"}))["id"]
     created = check(admin_client.post(f"/v1/api-key/{ws}/{env_id}", json={"name": "clients"}))
     env = Env(app_url, admin_client, fake_upstream, str(ws), str(env_id), created["apiKeyValue"], str(created["id"]))
