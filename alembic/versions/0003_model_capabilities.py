@@ -1,8 +1,8 @@
 """Model capabilities on the pricing catalog: whether a model takes reasoning parameters and has
 native structured output (None: the gateway guesses from the model's name).
 
-Revision ID: 0002_model_capabilities
-Revises: 0001
+Revision ID: 0003_model_capabilities
+Revises: 0002_allow_overrides
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0002_model_capabilities"
-down_revision: str | None = "0001"
+revision: str = "0003_model_capabilities"
+down_revision: str | None = "0002_allow_overrides"
 branch_labels = None
 depends_on = None
 
