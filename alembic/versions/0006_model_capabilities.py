@@ -1,8 +1,8 @@
 """Model capabilities on the pricing catalog: whether a model takes reasoning parameters and has
 native structured output (None: the gateway guesses from the model's name).
 
-Revision ID: 0003_model_capabilities
-Revises: 0002_allow_overrides
+Revision ID: 0006_model_capabilities
+Revises: 0005_connection_last_test
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0003_model_capabilities"
-down_revision: str | None = "0002_allow_overrides"
+revision: str = "0006_model_capabilities"
+down_revision: str | None = "0005_connection_last_test"
 branch_labels = None
 depends_on = None
 
