@@ -26,6 +26,10 @@ if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -f tests/e2e/axe/node_modules/axe-
   # The browser tests inject axe-core into every console page: npm's axe-core, pinned by its package-lock.
   npm ci --silent --no-audit --no-fund --prefix tests/e2e/axe >/dev/null
 fi
+if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -d tests/clients/node/node_modules/ai ]; then
+  # The client-compatibility suite's Node clients (openai, @anthropic-ai/sdk, the AI SDK), pinned.
+  npm ci --silent --no-audit --no-fund --prefix tests/clients/node >/dev/null
+fi
 if [ "${VMX_SETUP_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   # Browser tests drive Debian's Chromium (no browser downloads here).
   if [ "$(id -u)" = "0" ]; then

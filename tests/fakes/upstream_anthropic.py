@@ -17,6 +17,7 @@ from tests.fakes.upstream_behaviour import (
     split_text,
     sse,
 )
+from tests.fakes.upstream_strict import check_messages, sign
 
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "Invalid request."),
@@ -31,7 +32,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
 }
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
-SIGNATURE = "ZmFrZS1zaWduYXR1cmU="
+SIGNATURE = "ZmFrZS1zaWduYXR1cmU="  # Bedrock Converse reasoning (not checked)
 
 
 def default_headers() -> dict[str, str]:
@@ -82,8 +83,21 @@ def parse_messages(body: Any, *, bedrock_model: str | None = None) -> RequestVie
         model = bedrock_model
     if not isinstance(body.get("max_tokens"), int):
         raise BadRequest("max_tokens: Field required")
+    check_messages(body, model)
     view = _view(body, model)
     view.stream = bool(body.get("stream"))
+    fmt = (body.get("output_config") or {}).get("format")
+    if isinstance(fmt, dict):
+        view.json_schema = fmt.get("schema") or {"type": "object"}
+    choice = body.get("tool_choice") or {}
+    schemas = {t.get("name"): t.get("input_schema") or {} for t in body.get("tools") or [] if isinstance(t, dict)}
+    if choice.get("type") == "tool":
+        if choice.get("name") not in schemas:
+            raise BadRequest(f"tool_choice: tool {choice.get('name')!r} not found in tools")
+        view.forced_tool = (choice["name"], schemas[choice["name"]])
+    elif choice.get("type") == "any" and schemas:  # some tool must be called: the first one
+        name = next(iter(schemas))
+        view.forced_tool = (name, schemas[name])
     return view
 
 
@@ -142,7 +156,7 @@ def message_usage(u: Usage) -> dict[str, Any]:
 def _blocks(answer: Answer) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if answer.thinking is not None:
-        blocks.append({"type": "thinking", "thinking": answer.thinking, "signature": SIGNATURE})
+        blocks.append({"type": "thinking", "thinking": answer.thinking, "signature": sign(answer.thinking)})
     if answer.text is not None:
         blocks.append({"type": "text", "text": answer.text})
     if answer.tool_call:
@@ -196,7 +210,7 @@ def message_events(answer: Answer, *, ping: bool = True) -> list[dict[str, Any]]
         elif kind == "thinking":
             start = {"type": "thinking", "thinking": "", "signature": ""}
             deltas = [{"type": "thinking_delta", "thinking": p} for p in split_text(block["thinking"])]
-            deltas.append({"type": "signature_delta", "signature": SIGNATURE})
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
         else:
             start = {**block, "input": {}}
             deltas = [{"type": "input_json_delta", "partial_json": p} for p in split_json(answer.arguments_json)]

@@ -56,12 +56,13 @@ class UpstreamState:
         with self._lock:
             return len(self._scripts.get(model, ()))
 
-    def next_behaviour(self, model: str) -> Behaviour:
+    def next_behaviour(self, model: str, last_user_text: str | None = None) -> Behaviour:
         with self._lock:
             for key in (model, "*"):
-                queue = self._scripts.get(key)
-                if queue:
-                    return queue.popleft()
+                for i, behaviour in enumerate(self._scripts.get(key) or ()):
+                    if behaviour.when is None or behaviour.when in (last_user_text or ""):
+                        del self._scripts[key][i]
+                        return behaviour
             return self._defaults.get(model) or self._defaults.get("*") or DEFAULT_BEHAVIOUR
 
     @property
@@ -245,7 +246,7 @@ async def _complete(
     except BadRequest as exc:
         return _error(route.family, 400, str(exc), base)
     stream = view.stream if route.forced_stream is None else route.forced_stream
-    behaviour = state.next_behaviour(view.model)
+    behaviour = state.next_behaviour(view.model, view.last_user_text)
     headers = {**base, **behaviour.headers}
     if behaviour.delay_s:
         await asyncio.sleep(behaviour.delay_s)

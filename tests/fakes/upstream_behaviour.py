@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 import orjson
 
+from tests.fakes.upstream_schema import instance
+
 StopReason = Literal["stop", "length", "tool"]
 
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cached_tokens", "cache_creation_tokens", "reasoning_tokens")
@@ -74,6 +76,7 @@ class Behaviour:
     stop_reason: StopReason | None = None
     usage: dict[str, int] | None = None  # keys: input_tokens, output_tokens, cached_tokens, ...
     error_message: str | None = None
+    when: str | None = None  # scripted only: applies to the first request whose last user text contains it
 
     def __post_init__(self) -> None:
         if self.usage:
@@ -116,6 +119,8 @@ class RequestView:
     tool_names: list[str] = field(default_factory=list)
     thinking_requested: bool = False
     include_usage: bool = False
+    json_schema: dict[str, Any] | None = None  # structured output asked for ({"type": "object"}: JSON mode)
+    forced_tool: tuple[str, dict[str, Any]] | None = None  # tool_choice naming a tool: (name, input schema)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ def plan_answer(view: RequestView, behaviour: Behaviour, body: Any) -> Answer:
     last = view.last_user_text.strip() if view.last_user_text is not None else None
     tool_call = behaviour.tool_call if isinstance(behaviour.tool_call, ToolCall) else None
     wants_tool = last is not None and "weather" in last.lower()
+    if tool_call is None and behaviour.text is None and view.forced_tool is not None:
+        tool_call = ToolCall(view.forced_tool[0], instance(view.forced_tool[1]) or {})
     if tool_call is None and behaviour.text is None and view.tool_names and wants_tool:
         tool_call = ToolCall()
     if tool_call is not None and tool_call.name is None:
@@ -164,6 +171,8 @@ def plan_answer(view: RequestView, behaviour: Behaviour, body: Any) -> Answer:
         text = view.system
     elif last == "echo-request":
         text = json.dumps(body)
+    elif view.json_schema is not None:
+        text = json.dumps(instance(view.json_schema))
     else:
         text = f"Hello from {view.model}"
 

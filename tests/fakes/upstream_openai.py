@@ -16,6 +16,7 @@ from tests.fakes.upstream_behaviour import (
     split_text,
     sse,
 )
+from tests.fakes.upstream_strict import check_chat
 
 DEFAULT_HEADERS = {
     "x-ratelimit-limit-requests": "10000",
@@ -59,6 +60,7 @@ def require(body: Any, key: str, kind: type | tuple[type, ...]) -> Any:
 def parse_chat(body: Any) -> RequestView:
     model = require(body, "model", str)
     messages = require(body, "messages", list)
+    check_chat(body)
     if not messages:
         raise BadRequest("'messages' must contain at least one message.")
     system: list[str] = []
@@ -70,7 +72,8 @@ def parse_chat(body: Any) -> RequestView:
         texts += parts
         if msg["role"] in ("system", "developer"):
             system += parts
-    last = messages[-1]
+    # System messages after the user's (Claude Code's mid-conversation system turns) do not end the turn.
+    last = next((m for m in reversed(messages) if m.get("role") not in ("system", "developer")), messages[-1])
     tools = [
         t["function"]["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"
     ]
@@ -82,7 +85,36 @@ def parse_chat(body: Any) -> RequestView:
         texts=texts,
         tool_names=tools,
         include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
+        json_schema=response_schema(body.get("response_format")),
+        forced_tool=_forced_tool(body),
     )
+
+
+def response_schema(fmt: Any) -> dict[str, Any] | None:
+    """The schema of a chat `response_format` (or a Responses `text.format`); None for plain text."""
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("json_schema", "json_object"):
+        return None
+    if fmt["type"] == "json_object":
+        return {"type": "object"}
+    spec = fmt.get("json_schema") if "json_schema" in fmt else fmt  # Responses puts the schema inline
+    if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict) or not spec.get("name"):
+        raise BadRequest("response_format.json_schema needs a `name` and a `schema`.")
+    return spec["schema"]  # type: ignore[no-any-return]
+
+
+def _forced_tool(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    choice = body.get("tool_choice")
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    if choice == "required" and tools:  # some tool must be called: the first one
+        return tools[0]["function"]["name"], tools[0]["function"].get("parameters") or {}
+    if not isinstance(choice, dict) or choice.get("type") != "function":
+        return None
+    name = (choice.get("function") or {}).get("name")
+    for tool in tools:
+        fn = (tool.get("function") or {}) if isinstance(tool, dict) else {}
+        if fn.get("name") == name:
+            return name, fn.get("parameters") or {}
+    raise BadRequest(f"tool_choice names function {name!r}, which is not among the tools.")
 
 
 def chat_usage(u: Usage) -> dict[str, Any]:

@@ -16,12 +16,14 @@ from tests.fakes.upstream_behaviour import (
     split_text,
     sse,
 )
-from tests.fakes.upstream_openai import require
+from tests.fakes.upstream_openai import require, response_schema
+from tests.fakes.upstream_strict import check_responses
 
 
 def parse_responses(body: Any) -> RequestView:
     model = require(body, "model", str)
     items = require(body, "input", (str, list))
+    check_responses(body)
     if isinstance(items, str):
         items = [{"role": "user", "content": items}]
     instructions = body.get("instructions")
@@ -45,6 +47,7 @@ def parse_responses(body: Any) -> RequestView:
         texts=texts,
         tool_names=tools,
         thinking_requested=bool((body.get("reasoning") or {}).get("summary")),
+        json_schema=response_schema((body.get("text") or {}).get("format")),
     )
 
 

@@ -119,6 +119,9 @@ def test_masked_secret_on_update_keeps_the_stored_value(admin_client: httpx.Clie
     ({"apiKey": "k", "baseUrl": "ftp://x"}, "config.baseUrl"),
     ({"apiKey": 42}, "config.apiKey"),
     ({"apiKey": MASK}, "config.apiKey"),  # nothing stored to keep on create
+    ({"apiKey": "k", "modelCapabilities": ["gpt-4o"]}, "config.modelCapabilities"),
+    ({"apiKey": "k", "modelCapabilities": {"gpt-4o": {"reasoning": "maybe"}}}, "config.modelCapabilities.gpt-4o"),
+    ({"apiKey": "k", "modelCapabilities": {"gpt-4o": {"vision": True}}}, "config.modelCapabilities.gpt-4o"),
 ])
 def test_config_is_validated_against_the_provider_schema(admin_client: httpx.Client, env: tuple[str, str],
                                                          config: dict[str, Any], field: str) -> None:
@@ -127,6 +130,14 @@ def test_config_is_validated_against_the_provider_schema(admin_client: httpx.Cli
     assert response.json()["error"]["code"] == "invalid_request"
     assert field in _fields(response)
     assert response.json()["error"]["message"].startswith(field)
+
+
+def test_model_capabilities_override_is_kept(admin_client: httpx.Client, env: tuple[str, str]) -> None:
+    caps = {"my-finetune": {"reasoning": True, "structuredOutput": False}}
+    created = admin_client.post(_base(env), json={"name": "caps", "provider": "openai-compatible", "config": {
+        "baseUrl": "http://127.0.0.1:9/v1", "modelCapabilities": caps}})
+    assert created.status_code == 201, created.text
+    assert created.json()["config"]["modelCapabilities"] == caps
 
 
 def test_bedrock_config_rules(admin_client: httpx.Client, env: tuple[str, str]) -> None:

@@ -40,6 +40,20 @@ def test_catalog_is_seeded_with_list_prices(admin_client: httpx.Client) -> None:
     assert only_groq and {r["provider"] for r in only_groq} == {"groq"}
 
 
+def test_catalog_carries_capability_flags(admin_client: httpx.Client) -> None:
+    rows = {(r["provider"], r["model"]): r for r in
+            admin_client.get("/v1/model-pricing", params={"pageSize": 1000}).json()["data"]}
+    assert rows[("openai", "gpt-4o")]["reasoning"] is False and rows[("openai", "o3")]["reasoning"] is True
+    assert rows[("anthropic", "claude-3-5-haiku")]["structuredOutput"] is False
+    assert rows[("anthropic", "claude-sonnet-4-5")]["structuredOutput"] is True
+    created = admin_client.post("/v1/model-pricing", json={"provider": "openai-compatible", "model": "qwq-local",
+                                                           "reasoning": True})
+    assert created.status_code == 201 and created.json()["reasoning"] is True
+    updated = admin_client.put(f"/v1/model-pricing/{created.json()['id']}", json={"reasoning": None})
+    assert updated.status_code == 200 and updated.json()["reasoning"] is None  # back to the name-based guess
+    assert admin_client.delete(f"/v1/model-pricing/{created.json()['id']}").status_code in (200, 204)
+
+
 async def test_seed_runs_once() -> None:
     assert await seed_pricing() == 0  # the app seeded at start; a catalog with rows is left alone
 

@@ -67,8 +67,8 @@ CASES: list[tuple[str, Callable[[], CanonicalRequest], Callable[[CanonicalReques
     ("chat audio output to claude", lambda: chat(modalities=["text", "audio"]), to_claude, "'modalities'"),
     ("previous_response_id to claude", lambda: responses(previous_response_id="resp_1"), to_claude,
      "previous_response_id"),
-    ("json schema to claude", lambda: chat(response_format={"type": "json_schema", "json_schema": {"name": "x"}}),
-     to_claude, "response_format"),
+    ("unknown output_config key to chat", lambda: claude(output_config={"task_budget": 5}), to_chat,
+     "output_config"),
     ("json mode to converse", lambda: chat(response_format={"type": "json_object"}), to_converse, "response_format"),
     ("anthropic image in tool result to chat", lambda: claude(messages=[
         USER, {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "shot", "input": {}}]},
@@ -112,7 +112,7 @@ def test_malformed_chat_bodies_are_invalid_requests(body: dict[str, Any]) -> Non
 
 def test_malformed_anthropic_and_responses_bodies() -> None:
     with pytest.raises(InvalidRequest):
-        anthropic.parse_request({"model": "r", "messages": [{"role": "system", "content": "x"}]})
+        anthropic.parse_request({"model": "r", "messages": [{"role": "tool", "content": "x"}]})
     with pytest.raises(InvalidRequest):
         openai_responses.parse_request({"model": "r", "input": 42})
 

@@ -117,7 +117,8 @@ async def test_secondary_model_index_zero_skips_routing_keeps_fallback(h: Harnes
 
 
 async def test_merge_precedence_default_args_body_provider_args(h: Harness) -> None:
-    h.resource("res", h.slot("openai", "gpt-4o"), defaultArgs={
+    # Perplexity: search_recency_filter is its own parameter (OpenAI itself refuses unknown ones).
+    h.resource("res", h.slot("perplexity", "sonar"), defaultArgs={
         "temperature": 0.2, "top_p": 0.5, "metadata": {"a": "default", "b": "default"}, "seed": 1})
     body = chat(text="echo-request", temperature=0.9, metadata={"b": "body"},
                 vmx={"providerArgs": {"seed": 42, "metadata": {"c": "provider"}, "search_recency_filter": "week"}})
@@ -125,7 +126,7 @@ async def test_merge_precedence_default_args_body_provider_args(h: Harness) -> N
     sent = json.loads(r.json()["choices"][0]["message"]["content"])
     assert sent["temperature"] == 0.9 and sent["top_p"] == 0.5 and sent["seed"] == 42
     assert sent["metadata"] == {"a": "default", "b": "body", "c": "provider"}
-    assert sent["search_recency_filter"] == "week" and "vmx" not in sent and sent["model"] == "gpt-4o"
+    assert sent["search_recency_filter"] == "week" and "vmx" not in sent and sent["model"] == "sonar"
     rec = r.record
     assert rec is not None and rec.request_payload is not None and rec.request_payload["seed"] == 42
 

@@ -27,6 +27,7 @@ from vmx_app.gateway.types import Endpoint
 _COUNT_KEYS = ("messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
 _COUNT_TIMEOUT_S = 30.0
 log = logging.getLogger("vmx.gateway")
+COUNT_SOURCE_HEADER = "x-vmx-token-count-source"
 
 
 async def list_models(engine: Engine, req: GatewayRequest, shape: Endpoint = "chat") -> GatewayResponse:
@@ -78,7 +79,9 @@ async def count_tokens(engine: Engine, req: GatewayRequest) -> GatewayResponse:
                             "x-vmx-connection-id": conn.id})
             counted = await _forward(engine, conn, merged, slot.model, req.anthropic_beta)
             if counted is not None:
+                headers[COUNT_SOURCE_HEADER] = "provider"
                 return GatewayResponse(200, headers, orjson.dumps({"input_tokens": counted}))
+        headers[COUNT_SOURCE_HEADER] = "estimate"  # no Anthropic count to ask for: say it is ours
         return GatewayResponse(200, headers, orjson.dumps({"input_tokens": estimate_tokens(merged)}))
     except GatewayError as err:
         headers.update(err.headers)

@@ -158,6 +158,14 @@ class EnvironmentSnapshot(CamelModel):
     pools: list[PoolConfig] = Field(default_factory=list)
 
 
+class ModelCapabilities(CamelModel):
+    """What a model takes, when the name-based guess is wrong: set on a model pricing (catalog) entry
+    and overridable per connection (`config.modelCapabilities: {"<model>": {...}}`). None = no opinion."""
+
+    reasoning: bool | None = None  # takes reasoning_effort / thinking
+    structured_output: bool | None = None  # Anthropic: native output_config.format (else a forced tool)
+
+
 class ConnectionSnapshot(CamelModel):
     """An AI Connection as the gateway sees it: credentials decrypted, in memory only."""
 
@@ -171,6 +179,7 @@ class ConnectionSnapshot(CamelModel):
     config: dict[str, Any]
     capacity: list[CapacityEntry] = Field(default_factory=list)
     allowed_models: list[str] = Field(default_factory=list)
+    model_capabilities: dict[str, ModelCapabilities] = Field(default_factory=dict)
 
 
 class ApiKeySnapshot(CamelModel):

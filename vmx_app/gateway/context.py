@@ -97,6 +97,11 @@ class RequestContext:
             "attempts": attempts,
         })
 
+    def add_conversion_event(self, *, provider: str, model: str, note: str) -> None:
+        """Something the client asked for that the model cannot take, left out (never silently)."""
+        self.events.append({"type": "conversion", "timestamp": _now_iso(), "provider": provider,
+                            "model": model, "note": note})
+
     # ---- outputs --------------------------------------------------------------------------------
 
     def headers(self) -> dict[str, str]:
@@ -124,6 +129,9 @@ class RequestContext:
                 h[p + "fallback-failed-provider"] = header_safe(ev["provider"])
                 h[p + "fallback-failure-reason"] = ev["failureReason"]
                 h[p + "fallback-status-code"] = str(ev["statusCode"])
+            elif ev["type"] == "conversion":
+                h[p + "conversion-model"] = header_safe(ev["model"])
+                h[p + "conversion-note"] = header_safe(ev["note"])
             else:
                 h[p + "routing-original-provider"] = header_safe(ev["originalProvider"])
                 h[p + "routing-original-model"] = header_safe(ev["originalModel"])

@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from vmx_app.gateway.adapters import ProviderAdapter
@@ -17,6 +17,7 @@ from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, Environme
 from vmx_app.gateway.context import PricingFn
 from vmx_app.gateway.fallback import CircuitBreaker
 from vmx_app.gateway.metrics import ErrorRateSource
+from vmx_app.gateway.thinking_store import InProcessThinkingStore, ThinkingStore
 
 
 class ConfigSource(Protocol):
@@ -56,6 +57,8 @@ class EngineDeps:
     tracer: Any = None  # an OpenTelemetry tracer; spans only when the request span records
     observe_limits: Callable[[ConnectionSnapshot, str, Mapping[str, str]], None] | None = None
     observe: Callable[[AuditRecord, Any], None] | None = None  # metrics + log line of a finished request
+    capabilities: Callable[[str, str], Any] | None = None  # the catalog's ModelCapabilities of (provider, model)
+    thinking: ThinkingStore | None = field(default_factory=InProcessThinkingStore)  # see conversion.py
 
     def primary_error_rate(self, resource: ResourceSnapshot) -> Callable[[int, str | int], float]:
         """`errorRate(window, status)` as routing reads it: the failure rate of the resource's primary model."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from vmx_app.gateway.adapters import WireFormat
 from vmx_app.gateway.convert import registry
+from vmx_app.gateway.convert.capabilities import ModelCaps
 from vmx_app.gateway.errors import GatewayError, bad_request
 from vmx_app.gateway.types import CanonicalRequest, Endpoint, InvalidRequest, UnsupportedContent
 
@@ -123,9 +124,10 @@ def passthrough_body(plan: WirePlan, merged: dict[str, Any], model: str, provide
     return body
 
 
-def converted_body(plan: WirePlan, canonical: CanonicalRequest, model: str, provider: str) -> dict[str, Any]:
+def converted_body(plan: WirePlan, canonical: CanonicalRequest, model: str, provider: str,
+                   caps: ModelCaps | None = None, notes: list[str] | None = None) -> dict[str, Any]:
     try:
-        return registry.build_provider_request(plan.shape, canonical, model, provider)
+        return registry.build_provider_request(plan.shape, canonical, model, provider, caps, notes)
     except (InvalidRequest, UnsupportedContent) as exc:
         raise invalid(exc) from None
 

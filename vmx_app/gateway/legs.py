@@ -23,14 +23,13 @@ from vmx_app.gateway.adapters import (
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.config import ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
+from vmx_app.gateway.conversion import ThinkingKeeper, leg_body, remember
 from vmx_app.gateway.convert import registry
 from vmx_app.gateway.convert.usage import usage_from_passthrough
 from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.dispatch import (
     ENDPOINT_SHAPE,
     WirePlan,
-    converted_body,
-    parse_canonical,
     passthrough_body,
     wire_plan,
 )
@@ -89,6 +88,7 @@ class LegResult:
     bridge: StreamBridge | None = None
     first: bytes = b""  # stream: the first bytes, already read (fallback was possible until then)
     span: Any = None  # the provider-call span (streams end it when they end)
+    content: list[Any] | None = None  # non-stream, converted: the answer's canonical parts
 
 
 class LegFailed(Exception):
@@ -118,7 +118,7 @@ async def _open_stream(adapter: ProviderAdapter, call: UpstreamCall, st: CallSta
     upstream = await adapter.stream(call)
     bridge = StreamBridge(upstream, endpoint=st.endpoint, plan=plan, model=call.model, canonical=st.canonical,
                           drop_usage_chunk=st.drop_usage_chunk, assemble=st.assemble, deadline=st.deadline,
-                          clock=deps.clock)
+                          clock=deps.clock, keeper=_keeper(deps, st, plan))
     try:
         return bridge, await bridge.prime()
     except BaseException:
@@ -182,12 +182,10 @@ async def _connection(deps: EngineDeps, st: CallState, leg: Leg) -> ConnectionSn
     return conn
 
 
-def _body(st: CallState, plan: WirePlan, model: str, provider: str) -> dict[str, Any]:
+async def _body(deps: EngineDeps, st: CallState, plan: WirePlan, conn: ConnectionSnapshot, slot: Any) -> dict[str, Any]:
     if plan.passthrough:
-        return passthrough_body(plan, st.merged, model, provider, st.stream)
-    if st.canonical is None:
-        st.canonical = parse_canonical(st.endpoint, st.merged)
-    return converted_body(plan, st.canonical, model, provider)
+        return passthrough_body(plan, st.merged, slot.model, conn.provider, st.stream)
+    return await leg_body(st, plan, conn, slot, deps.capabilities, deps.thinking)
 
 
 def _client_error(exc: ProviderError, plan: WirePlan, provider: str, model: str) -> GatewayError:
@@ -218,6 +216,14 @@ def _complete_body(st: CallState, plan: WirePlan, resp: UpstreamResponse, model:
     except Exception as exc:  # noqa: BLE001 - a malformed upstream answer is the upstream's failure
         raise ProviderError(502, f"unreadable provider response: {exc}", resp.headers, resp.raw) from exc
     result.body, result.payload, result.usage = orjson.dumps(rendered), rendered, canonical.usage
+    result.content = canonical.content
+
+
+def _keeper(deps: EngineDeps, st: CallState, plan: WirePlan) -> ThinkingKeeper | None:
+    """Converted streams from Anthropic keep their signed thinking for the client's next turn."""
+    if plan.passthrough or plan.shape != "anthropic" or deps.thinking is None:
+        return None
+    return ThinkingKeeper(deps.thinking, st.ctx.environment_id)
 
 
 async def _settle(deps: EngineDeps, gate_ctx: LegContext, verdict: GateResult, usage: Usage | None,
@@ -280,7 +286,7 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         raise LegFailed("config", 502, f"connection {conn.name!r}: {exc}") from None
     plan = wire_plan(st.endpoint, conn.provider)
     try:
-        body = _body(st, plan, slot.model, conn.provider)
+        body = await _body(deps, st, plan, conn, slot)
     except GatewayError as err:  # this provider cannot take the request: a failed leg, the chain goes on
         if err.status != 400:
             raise
@@ -313,6 +319,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
             else:
                 resp = await _within(adapter.send(call), limit)
                 _complete_body(st, plan, resp, slot.model, result)
+                if result.content is not None and plan.shape == "anthropic":
+                    await remember(deps.thinking, ctx.environment_id, result.content)
                 answered = resp.headers
             if deps.observe_limits is not None:  # discovered capacity: the provider's rate-limit headers
                 deps.observe_limits(conn, slot.model, answered)

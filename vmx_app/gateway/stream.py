@@ -143,7 +143,8 @@ def _passthrough_error(shape: str, name: str | None, obj: dict[str, Any]) -> tup
 class StreamBridge:
     def __init__(self, upstream: UpstreamStream, *, endpoint: Endpoint, plan: WirePlan, model: str,
                  canonical: CanonicalRequest | None, drop_usage_chunk: bool, assemble: bool,
-                 deadline: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 deadline: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 keeper: Any = None) -> None:
         self.upstream = upstream
         self.endpoint = endpoint
         self.plan = plan
@@ -156,6 +157,7 @@ class StreamBridge:
         self._deadline = deadline
         self._clock = clock
         self._emitted = False
+        self._keeper = keeper  # conversion.ThinkingKeeper: signed thinking kept for the next turn
         self._assembler = Assembler(model) if assemble else None
         self._parser = None
         self._renderer = None
@@ -320,6 +322,8 @@ class StreamBridge:
         async for ev in self._items(self.upstream.events):
             events = parser.feed(ev)
             self._observe(events)
+            if self._keeper is not None:
+                await self._keeper.feed(events)
             out = [b for e in events for b in renderer.render(e)]
             if out:
                 yield b"".join(out)

@@ -42,6 +42,7 @@ class ProviderResponseError(Exception):
 
 
 class Role(StrEnum):
+    SYSTEM = "system"  # a system turn inside the conversation (Anthropic mid-conversation system turns)
     USER = "user"
     ASSISTANT = "assistant"
     TOOL = "tool"

@@ -25,6 +25,9 @@ class ModelPricing(IdMixin, TimestampsMixin, table=True):
     cached_input_per_million: float | None = Field(default=None, ge=0)
     reasoning_per_million: float | None = Field(default=None, ge=0)
     currency: str = Field(default="USD", max_length=3)
+    # Capabilities the gateway's conversions need (None: guessed from the model's name).
+    reasoning: bool | None = Field(default=None)
+    structured_output: bool | None = Field(default=None)
 
 
 # ---- API schemas (camelCase JSON) ------------------------------------------------------------------
@@ -40,6 +43,8 @@ class ModelPricingCreate(EchoedReadOnly):
     cached_input_per_million: Price | None = None
     reasoning_per_million: Price | None = None
     currency: Literal["USD"] = "USD"
+    reasoning: bool | None = None
+    structured_output: bool | None = None
 
 
 class ModelPricingUpdate(EchoedReadOnly):
@@ -50,6 +55,8 @@ class ModelPricingUpdate(EchoedReadOnly):
     cached_input_per_million: Price | None = None
     reasoning_per_million: Price | None = None
     currency: Literal["USD"] | None = None
+    reasoning: bool | None = None
+    structured_output: bool | None = None
 
 
 class ModelPricingPublic(CamelModel):
@@ -61,6 +68,8 @@ class ModelPricingPublic(CamelModel):
     cached_input_per_million: float | None = None
     reasoning_per_million: float | None = None
     currency: str
+    reasoning: bool | None = None
+    structured_output: bool | None = None
     created_at: datetime
     updated_at: datetime
     created_by: uuid.UUID | None = None

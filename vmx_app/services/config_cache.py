@@ -279,7 +279,7 @@ async def _load_connection(conn_id: str) -> ConnectionSnapshot | ConnectionCrede
     return ConnectionSnapshot(
         id=str(row.id), workspace_id=str(row.workspace_id), environment_id=str(row.environment_id),
         name=row.name, provider=row.provider, config=config, capacity=row.capacity,  # type: ignore[arg-type]
-        allowed_models=row.allowed_models,
+        allowed_models=row.allowed_models, model_capabilities=config.get("modelCapabilities") or {},
     )
 
 

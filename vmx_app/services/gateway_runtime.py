@@ -22,11 +22,18 @@ from vmx_app.gateway.capacity.counters import CounterStore, MemoryCounters
 from vmx_app.gateway.capacity.enforcing import CapacityGate
 from vmx_app.gateway.capacity.gate import AllowAllGate, Gate
 from vmx_app.gateway.capacity.redis_counters import RedisCounters
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
+from vmx_app.gateway.config import (
+    ApiKeySnapshot,
+    ConnectionSnapshot,
+    EnvironmentSnapshot,
+    ModelCapabilities,
+    ResourceSnapshot,
+)
 from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.engine import Engine
 from vmx_app.gateway.fallback import CircuitBreaker
 from vmx_app.gateway.metrics import ErrorRateCounters, ErrorRateSource
+from vmx_app.gateway.thinking_store import InProcessThinkingStore, RedisThinkingStore, ThinkingStore
 from vmx_app.gateway.types import Usage
 from vmx_app.models import AIResource, Environment
 from vmx_app.observability.observer import make_observer
@@ -135,10 +142,20 @@ class BackgroundRefreshed:
         self._lookup = await model_pricing.get_pricing_lookup()
         self._lookup_at = time.monotonic()
 
-    def pricing(self, provider: str, model: str, usage: Usage) -> dict[str, Any] | None:
+    def _catalog(self) -> model_pricing.PricingLookup | None:
+        """The catalog in memory; a stale one is reloaded in the background (requests never wait)."""
         if self._lookup is None or time.monotonic() - self._lookup_at > _REFRESH_S:
             self._spawn("pricing", self._refresh_pricing())
-        lookup = self._lookup
+        return self._lookup
+
+    def capabilities(self, provider: str, model: str) -> ModelCapabilities | None:
+        """The catalog entry's capability flags (None: not in the catalog, or no flags set)."""
+        lookup = self._catalog()
+        entry = lookup.find(provider, model) if lookup is not None else None
+        return entry.capabilities if entry is not None else None
+
+    def pricing(self, provider: str, model: str, usage: Usage) -> dict[str, Any] | None:
+        lookup = self._catalog()
         return model_pricing.compute_cost(lookup.find(provider, model) if lookup is not None else None, usage)
 
     def price_of(self, provider: str, model: str) -> tuple[float, float] | None:
@@ -219,6 +236,15 @@ def capacity_gate(refreshed: BackgroundRefreshed) -> CapacityGate:
                         default_max_output=settings.vmx_budget_default_max_output_tokens)
 
 
+def _thinking_store() -> ThinkingStore:
+    """Signed thinking kept for clients that drop it: in Redis when configured (any pod serves the next
+    turn), else in-process."""
+    redis = get_redis()
+    if redis is None:
+        return InProcessThinkingStore()
+    return RedisThinkingStore(redis, get_settings().redis_key_prefix)
+
+
 def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | None = None) -> Engine:
     global _refreshed
     settings = get_settings()
@@ -233,6 +259,8 @@ def build_engine(*, gate: Gate | None = None, error_rates: ErrorRateSource | Non
         breaker=CircuitBreaker(),
         adapter_for=get_adapter,
         pricing=refreshed.pricing,
+        capabilities=refreshed.capabilities,
+        thinking=_thinking_store(),
         store_payloads=refreshed.store_payloads,
         payload_cap_bytes=get_settings().vmx_audit_max_payload_bytes,
         gate_active=not isinstance(gate, AllowAllGate),

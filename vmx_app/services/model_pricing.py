@@ -17,6 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.db import session_scope
 from vmx_app.errors import Conflict
+from vmx_app.gateway.config import ModelCapabilities
+from vmx_app.gateway.convert.capabilities import guess_caps
 from vmx_app.gateway.types import Usage
 from vmx_app.models import ModelPricing
 from vmx_app.models.base import utcnow
@@ -46,11 +48,15 @@ class PriceEntry:
     cached_input: float | None = None
     reasoning: float | None = None
     currency: str = "USD"
+    capabilities: ModelCapabilities | None = None
 
     @classmethod
     def of(cls, row: ModelPricing) -> PriceEntry:
+        caps = None
+        if row.reasoning is not None or row.structured_output is not None:
+            caps = ModelCapabilities(reasoning=row.reasoning, structured_output=row.structured_output)
         return cls(row.provider, row.model, row.input_per_million, row.output_per_million,
-                   row.cached_input_per_million, row.reasoning_per_million, row.currency)
+                   row.cached_input_per_million, row.reasoning_per_million, row.currency, caps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +208,11 @@ async def seed_pricing() -> int:
             if (await session.exec(select(func.count()).select_from(ModelPricing))).one():
                 return 0
             for provider, model, inp, out, cached, reasoning in SEED_PRICES:
+                caps = guess_caps(provider, model)  # explicit in the catalog, where admins can correct it
                 session.add(ModelPricing(provider=provider, model=model, input_per_million=inp,
                                          output_per_million=out, cached_input_per_million=cached,
-                                         reasoning_per_million=reasoning))
+                                         reasoning_per_million=reasoning, reasoning=caps.reasoning,
+                                         structured_output=caps.structured_output))
     except IntegrityError:
         return 0  # another process seeded it at the same moment
     log.info("seeded the model pricing catalog with %d models", len(SEED_PRICES))
@@ -237,6 +245,7 @@ async def create_pricing(*, session: AsyncSession, data: ModelPricingCreate,
                        output_per_million=data.output_per_million,
                        cached_input_per_million=data.cached_input_per_million,
                        reasoning_per_million=data.reasoning_per_million, currency=data.currency,
+                       reasoning=data.reasoning, structured_output=data.structured_output,
                        created_by=user_id, updated_by=user_id)
     session.add(row)
     await _commit(session, row.provider, row.model)
@@ -250,7 +259,8 @@ async def update_pricing(*, session: AsyncSession, row: ModelPricing, data: Mode
         if field in sent and getattr(data, field) is not None:
             value = getattr(data, field)
             setattr(row, field, value.strip() if isinstance(value, str) else value)
-    for field in ("cached_input_per_million", "reasoning_per_million"):  # null clears these
+    for field in ("cached_input_per_million", "reasoning_per_million", "reasoning",
+                  "structured_output"):  # null clears these
         if field in sent:
             setattr(row, field, getattr(data, field))
     row.updated_at = utcnow()

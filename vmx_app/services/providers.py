@@ -7,12 +7,15 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from vmx_app.gateway.adapters.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
 from vmx_app.gateway.adapters.openai import DEFAULT_BASE_URLS
-from vmx_app.gateway.config import PROVIDER_TYPES
+from vmx_app.gateway.config import PROVIDER_TYPES, ModelCapabilities
 from vmx_app.vault.masking import is_masked
 
 SECRET_FORMAT = "secret"
+CAPABILITIES_KEY = "modelCapabilities"  # not a form field: set through the API
 _ALL_ENDPOINTS = ["chat/completions", "responses", "anthropic/messages"]
 
 
@@ -182,6 +185,21 @@ def _type_error(prop: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+def _capabilities_errors(value: Any, path: str) -> list[str]:
+    """`{"<model>": {"reasoning": bool, "structuredOutput": bool}}`: per-connection capability overrides."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return [f"{path}: must be an object keyed by model"]
+    errors = []
+    for model, caps in value.items():
+        try:
+            ModelCapabilities.model_validate(caps)
+        except ValidationError as exc:
+            errors.append(f"{path}.{model}: {exc.errors()[0]['msg']}")
+    return errors
+
+
 def validate_config(provider: str, config: Any, *, prefix: str = "config") -> list[str]:
     """Errors of ``config`` against the provider's schema, each starting with the field path.
 
@@ -193,7 +211,9 @@ def validate_config(provider: str, config: Any, *, prefix: str = "config") -> li
         return [f"{prefix}: must be an object"]
     schema = info.config_schema
     props: dict[str, Any] = schema["properties"]
-    errors = [f"{prefix}.{key}: unknown field for provider {provider}" for key in config if key not in props]
+    errors = [f"{prefix}.{key}: unknown field for provider {provider}" for key in config
+              if key not in props and key != CAPABILITIES_KEY]
+    errors += _capabilities_errors(config.get(CAPABILITIES_KEY), f"{prefix}.{CAPABILITIES_KEY}")
     present = {k for k, v in config.items() if v not in (None, "")}
     errors += [f"{prefix}.{key}: required" for key in schema.get("required", []) if key not in present]
     for key in sorted(present & set(props)):

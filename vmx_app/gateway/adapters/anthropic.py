@@ -23,6 +23,13 @@ ANTHROPIC_VERSION = "2023-06-01"
 _WIRES: tuple[WireFormat, ...] = ("anthropic",)
 
 
+def api_base(config: dict[str, Any]) -> str:
+    """The API root ending in `/v1`: `baseUrl` is taken with or without it (the Anthropic SDK's own
+    convention is without, e.g. `https://api.anthropic.com`)."""
+    base = str(config.get("baseUrl") or DEFAULT_BASE_URL).rstrip("/")
+    return base if URL(base).path.rstrip("/").endswith("/v1") else base + "/v1"
+
+
 def _decoder() -> SSEWireDecoder:
     return SSEWireDecoder("anthropic")
 
@@ -35,7 +42,7 @@ class AnthropicAdapter:
     def __init__(self, config: dict[str, Any]) -> None:
         if not config.get("apiKey"):
             raise AdapterConfigError("an anthropic connection needs `apiKey`")
-        self._base = str(config.get("baseUrl") or DEFAULT_BASE_URL).rstrip("/")
+        self._base = api_base(config)
         self._url = URL(self._base + "/messages")  # parsed once
         self._count_url = URL(self._base + "/messages/count_tokens")
         self._headers = {

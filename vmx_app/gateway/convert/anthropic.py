@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmx_app.gateway.convert.anthropic_options import (
+    apply_options,
+    parse_thinking_and_output,
+    system_turn,
+    unwrap_structured,
+)
+from vmx_app.gateway.convert.capabilities import ModelCaps, guess_caps
 from vmx_app.gateway.convert.common import (
-    DEFAULT_MAX_TOKENS,
     arguments_object,
     dump_arguments,
-    effort_to_budget,
+    fold_system_turns,
     keep_thinking,
     merge_same_role,
     native_params,
@@ -33,7 +39,6 @@ from vmx_app.gateway.types import (
     Message,
     Part,
     RawPart,
-    Reasoning,
     Role,
     StopReason,
     TextPart,
@@ -48,11 +53,10 @@ SHAPE = "anthropic"
 BEDROCK_VERSION = "bedrock-2023-05-31"
 _CANONICAL_KEYS = frozenset(
     {"model", "messages", "system", "tools", "tool_choice", "max_tokens", "temperature", "top_p", "top_k",
-     "stop_sequences", "stream", "thinking", "anthropic_version", "vmx"}
+     "stop_sequences", "stream", "thinking", "anthropic_version", "output_config", "vmx"}
 )
 _NATIVE_KEYS = frozenset(
-    {"metadata", "service_tier", "container", "mcp_servers", "context_management", "output_config",
-     "inference_geo"}
+    {"metadata", "service_tier", "container", "mcp_servers", "context_management", "inference_geo"}
 )
 STOP_MAP = {
     "end_turn": StopReason.END_TURN,
@@ -142,8 +146,11 @@ def parse_request(body: dict[str, Any]) -> CanonicalRequest:
             req.system.append(part)
     for i, msg in enumerate(messages):
         where = f"messages[{i}]"
+        if isinstance(msg, dict) and msg.get("role") == "system":
+            req.messages.append(system_turn(msg.get("content"), where))
+            continue
         if not isinstance(msg, dict) or msg.get("role") not in ("user", "assistant"):
-            raise InvalidRequest(f"{where}.role must be 'user' or 'assistant'")
+            raise InvalidRequest(f"{where}.role must be 'user', 'assistant' or 'system'")
         parts = _content(msg.get("content"), where)
         if msg["role"] == "assistant":
             req.messages.append(Message(Role.ASSISTANT, parts))
@@ -177,15 +184,10 @@ def parse_request(body: dict[str, Any]) -> CanonicalRequest:
     req.stop = list(body.get("stop_sequences") or [])
     req.stream = bool(body.get("stream"))
     req.stream_include_usage = True
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict):
-        enabled = thinking.get("type") != "disabled"
-        req.reasoning = Reasoning(enabled=enabled, budget_tokens=thinking.get("budget_tokens"))
     user_id = (body.get("metadata") or {}).get("user_id")
     req.user = user_id if isinstance(user_id, str) else None
     req.native = {k: v for k, v in body.items() if k in _NATIVE_KEYS}
-    if isinstance(thinking, dict) and thinking.get("type") not in ("enabled", "disabled"):
-        req.native["thinking"] = thinking  # e.g. "adaptive": kept verbatim for Anthropic, effort elsewhere
+    parse_thinking_and_output(req, body)
     req.extra = {k: v for k, v in body.items() if k not in _CANONICAL_KEYS and k not in _NATIVE_KEYS}
     return req
 
@@ -231,32 +233,25 @@ def render_block(part: Part, target: str) -> dict[str, Any] | None:
 
 def build_messages(req: CanonicalRequest, target: str) -> list[dict[str, Any]]:
     turns = []
-    for msg in req.messages:
+    for msg in fold_system_turns([], req.messages)[1]:
         blocks = [b for b in (render_block(p, target) for p in msg.content) if b is not None]
         turns.append((turn_role(msg), blocks))
     return [{"role": role, "content": blocks} for role, blocks in merge_same_role(turns)]
 
 
-def build_request(req: CanonicalRequest, model: str, bedrock: bool = False) -> dict[str, Any]:
-    """Anthropic Messages body; `bedrock=True` gives the Bedrock InvokeModel body for Claude."""
+def build_request(req: CanonicalRequest, model: str, bedrock: bool = False, caps: ModelCaps | None = None,
+                  notes: list[str] | None = None) -> dict[str, Any]:
+    """Anthropic Messages body; `bedrock=True` gives the Bedrock InvokeModel body for Claude.
+    Parameters the model cannot take are left out and said in `notes` (the audit row's events)."""
     target = "bedrock-invoke" if bedrock else SHAPE
     body: dict[str, Any] = {"model": model}
-    if req.system:
-        if len(req.system) == 1 and not req.system[0].cache_control:
-            body["system"] = req.system[0].text
+    system = fold_system_turns(req.system, req.messages)[0]
+    if system:
+        if len(system) == 1 and not system[0].cache_control:
+            body["system"] = system[0].text
         else:
-            body["system"] = [_with_cache({"type": "text", "text": p.text}, p.cache_control) for p in req.system]
+            body["system"] = [_with_cache({"type": "text", "text": p.text}, p.cache_control) for p in system]
     body["messages"] = build_messages(req, target)
-    max_tokens = req.max_tokens or DEFAULT_MAX_TOKENS
-    if req.reasoning is not None:
-        if req.reasoning.enabled:
-            budget = req.reasoning.budget_tokens or effort_to_budget(req.reasoning.effort)
-            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
-            if max_tokens <= budget:  # Anthropic wants room for the answer after the thinking budget
-                max_tokens = budget + (req.max_tokens or DEFAULT_MAX_TOKENS)
-        elif req.native_shape == SHAPE:
-            body["thinking"] = {"type": "disabled"}
-    body["max_tokens"] = max_tokens
     if req.tools:
         body["tools"] = [_tool(t, target, req.native_shape == SHAPE) for t in req.tools]
     choice = _tool_choice(req)
@@ -267,11 +262,12 @@ def build_request(req: CanonicalRequest, model: str, bedrock: bool = False) -> d
             body[key] = value
     if req.stop:
         body["stop_sequences"] = req.stop
-    if req.response_format is not None:
-        raise unsupported(f"response_format '{req.response_format.get('type')}'", target)
+    apply_options(req, body, caps or guess_caps("anthropic", model), [] if notes is None else notes)
     if req.stream:
         body["stream"] = True
     native = native_params(req.native, req.native_shape, SHAPE)
+    for key in ("thinking", "effort", "output_config"):  # placed by apply_options
+        native.pop(key, None)
     if req.user and not bedrock:  # Bedrock rejects `metadata` as an extraneous key
         native["metadata"] = {**(native.get("metadata") or {}), "user_id": req.user}
     body.update(native)
@@ -317,11 +313,13 @@ def _tool_choice(req: CanonicalRequest) -> dict[str, Any] | None:
 
 def parse_response(body: dict[str, Any]) -> CanonicalResponse:
     content = [parse_block(b, f"content[{i}]") for i, b in enumerate(body.get("content") or [])]
+    stop = STOP_MAP.get(body.get("stop_reason") or "end_turn", StopReason.END_TURN)
+    content, stop = unwrap_structured(content, stop)
     return CanonicalResponse(
         id=body.get("id") or new_id("msg_"),
         model=body.get("model") or "",
         content=content,
-        stop_reason=STOP_MAP.get(body.get("stop_reason") or "end_turn", StopReason.END_TURN),
+        stop_reason=stop,
         stop_sequence=body.get("stop_sequence"),
         usage=anthropic_usage(body.get("usage")),
     )

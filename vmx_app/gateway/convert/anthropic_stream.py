@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmx_app.gateway.convert.anthropic import STOP_MAP, STOP_RENDER
-from vmx_app.gateway.convert.common import anthropic_error_type, new_id
+from vmx_app.gateway.convert.common import STRUCTURED_TOOL, anthropic_error_type, new_id
 from vmx_app.gateway.convert.sse import sse_event
 from vmx_app.gateway.convert.usage import anthropic_usage, render_anthropic_usage
 from vmx_app.gateway.error_types import status_for_error_type
@@ -128,6 +128,7 @@ class AnthropicStreamParser:
         self._usage = Usage()
         self._kinds: dict[int, str] = {}
         self._started = False
+        self._tools = False  # a tool call of the client's own (not the structured-output tool)
 
     def feed(self, event: dict[str, Any] | tuple[str, dict[str, Any]]) -> list[CanonicalStreamEvent]:
         name, data = event if isinstance(event, tuple) else (event.get("type"), event)
@@ -154,6 +155,8 @@ class AnthropicStreamParser:
                 self._usage = self._usage.merged(anthropic_usage(usage))
             delta = data.get("delta") or {}
             stop = STOP_MAP.get(delta.get("stop_reason") or "end_turn", StopReason.END_TURN)
+            if stop is StopReason.TOOL_USE and not self._tools and "json" in self._kinds.values():
+                stop = StopReason.END_TURN  # the structured-output call was the answer
             out.append(MessageDelta(stop, self._usage, delta.get("stop_sequence")))
         elif kind == "message_stop":
             out.append(MessageStop())
@@ -168,8 +171,12 @@ class AnthropicStreamParser:
         if kind == "text":
             self._kinds[index] = "text"
             return [TextDelta(index, block["text"])] if block.get("text") else []
+        if kind == "tool_use" and block.get("name") == STRUCTURED_TOOL:
+            self._kinds[index] = "json"  # its arguments stream out as the answer's text
+            return []
         if kind == "tool_use":
             self._kinds[index] = "tool"
+            self._tools = True
             return [ToolCallStart(index, block.get("id") or new_id("toolu_"), block.get("name") or "")]
         if kind == "thinking":
             self._kinds[index] = "thinking"
@@ -187,6 +194,8 @@ class AnthropicStreamParser:
         kind = delta.get("type")
         if kind == "text_delta":
             return [TextDelta(index, delta.get("text") or "")]
+        if kind == "input_json_delta" and self._kinds.get(index) == "json":
+            return [TextDelta(index, delta["partial_json"])] if delta.get("partial_json") else []
         if kind == "input_json_delta":
             return [ToolArgsDelta(index, delta.get("partial_json") or "")]
         if kind == "thinking_delta":

@@ -11,6 +11,7 @@ from typing import Any
 from vmx_app.gateway.convert.common import (
     dump_arguments,
     effort_to_budget,
+    fold_system_turns,
     keep_thinking,
     merge_same_role,
     native_params,
@@ -118,11 +119,12 @@ def build_request(req: CanonicalRequest, model: str) -> dict[str, Any]:
     """Converse body for `model` (a Bedrock model or inference-profile id, which goes in the URL)."""
     body: dict[str, Any] = {}
     system: list[dict[str, Any]] = []
-    for p in req.system:
+    system_parts, messages = fold_system_turns(req.system, req.messages)
+    for p in system_parts:
         system.extend(_blocks(p))
     if system:
         body["system"] = system
-    turns = [(turn_role(m), [b for p in m.content for b in _blocks(p)]) for m in req.messages]
+    turns = [(turn_role(m), [b for p in m.content for b in _blocks(p)]) for m in messages]
     body["messages"] = [{"role": r, "content": c} for r, c in merge_same_role(turns)]
     inference: dict[str, Any] = {}
     for key, value in (("maxTokens", req.max_tokens), ("temperature", req.temperature), ("topP", req.top_p)):

@@ -179,7 +179,7 @@ def openai_error_type(status: int) -> str:
 # them, so converting raises instead of quietly returning something else.
 _OUTPUT_CHANGING = frozenset(
     {"audio", "functions", "function_call", "web_search_options", "mcp_servers", "container",
-     "previous_response_id", "conversation", "prompt", "background"}
+     "previous_response_id", "conversation", "prompt", "background", "output_config"}
 )
 
 
@@ -201,3 +201,55 @@ def native_params(native: dict[str, Any], native_shape: str | None, target: str,
         ):
             raise unsupported(f"parameter '{key}'", target)
     return out
+
+
+# ---------------------------------------------------------------- system turns, structured output, effort
+
+# The tool that carries structured output to Anthropic models without native structured output;
+# its call comes back to the client as the answer's text.
+STRUCTURED_TOOL = "vmx_structured_output"
+ANY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}
+
+
+def fold_system_turns(system: list[TextPart], messages: list[Message]) -> tuple[list[TextPart], list[Message]]:
+    """For shapes with one system prompt: system turns inside the conversation are appended to it,
+    in order (they add instructions from that point on), and leave the message list."""
+    if not any(m.role is Role.SYSTEM for m in messages):
+        return system, messages
+    folded = list(system)
+    for m in messages:
+        if m.role is Role.SYSTEM:
+            folded.extend(p for p in m.content if isinstance(p, TextPart) and p.text)
+    return folded, [m for m in messages if m.role is not Role.SYSTEM]
+
+
+def output_schema(response_format: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """(name, JSON schema) of an OpenAI chat `response_format`; schema None for `json_object`."""
+    if response_format.get("type") == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        return str(spec.get("name") or "output"), spec.get("schema") or ANY_OBJECT_SCHEMA
+    if response_format.get("type") == "json_object":
+        return "output", None
+    raise UnsupportedContent(f"response_format type {response_format.get('type')!r} is not supported")
+
+
+def is_strict_schema(schema: Any) -> bool:
+    """Whether OpenAI's strict mode accepts the schema: every object closed and all its properties required."""
+    if isinstance(schema, list):
+        return all(is_strict_schema(s) for s in schema)
+    if not isinstance(schema, dict):
+        return True
+    if schema.get("type") == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        if schema.get("additionalProperties") is not False or set(schema.get("required") or []) != set(props):
+            return False
+    return all(is_strict_schema(v) for k, v in schema.items() if k not in ("required", "enum", "const"))
+
+
+def json_schema_format(schema: dict[str, Any], name: str = "output") -> dict[str, Any]:
+    """OpenAI chat `response_format` for a JSON schema (strict when the schema allows it)."""
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": is_strict_schema(schema)}}
+
+
+# Anthropic `output_config.effort` -> OpenAI reasoning effort.
+ANTHROPIC_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmx_app.gateway.convert.capabilities import ModelCaps, guess_caps
 from vmx_app.gateway.convert.common import (
     budget_to_effort,
     image_from_url,
@@ -221,6 +222,9 @@ def _messages(req: CanonicalRequest, target: str) -> list[dict[str, Any]]:
     if req.system:
         out.append({"role": "system", "content": "\n\n".join(p.text for p in req.system)})
     for msg in req.messages:
+        if msg.role is Role.SYSTEM:  # a system turn keeps its place: OpenAI takes system messages anywhere
+            out.append({"role": "system", "content": text_of(msg.content)})
+            continue
         results = [p for p in msg.content if isinstance(p, ToolResultPart)]
         for res in results:
             if any(not isinstance(c, TextPart) for c in res.content):
@@ -264,8 +268,10 @@ def build_tools(req: CanonicalRequest, target: str) -> list[dict[str, Any]]:
     return tools
 
 
-def build_request(req: CanonicalRequest, model: str, provider: str = "openai") -> dict[str, Any]:
-    """Chat Completions body for `provider` (openai, groq, gemini, perplexity, openai-compatible)."""
+def build_request(req: CanonicalRequest, model: str, provider: str = "openai", caps: ModelCaps | None = None,
+                  notes: list[str] | None = None) -> dict[str, Any]:
+    """Chat Completions body for `provider` (openai, groq, gemini, perplexity, openai-compatible).
+    Reasoning goes only to models that reason; otherwise it is left out and said in `notes`."""
     target = f"OpenAI Chat Completions ({provider})"
     body: dict[str, Any] = {"model": model, "messages": _messages(req, target)}
     if req.tools:
@@ -286,12 +292,9 @@ def build_request(req: CanonicalRequest, model: str, provider: str = "openai") -
         body["top_k"] = req.top_k
     if req.stop:
         body["stop"] = req.stop
-    if req.reasoning is not None:
-        r = req.reasoning
-        if r.enabled:
-            body["reasoning_effort"] = r.effort or budget_to_effort(r.budget_tokens)
-        elif r.effort == "none":  # only on request: older models reject the parameter altogether
-            body["reasoning_effort"] = "none"
+    effort = reasoning_effort(req, caps or guess_caps(provider, model), model, notes)
+    if effort is not None:
+        body["reasoning_effort"] = effort
     if req.stream:
         body["stream"] = True
         if provider != "perplexity":  # Perplexity reports usage in every chunk and has no stream_options
@@ -382,3 +385,15 @@ def render_response(resp: CanonicalResponse) -> dict[str, Any]:
     }
     out.update({k: v for k, v in resp.extra.items() if k in PROVIDER_EXTRAS})
     return out
+
+
+def reasoning_effort(req: CanonicalRequest, caps: ModelCaps, model: str, notes: list[str] | None) -> str | None:
+    """The OpenAI reasoning effort to send, or None (no reasoning asked, or a model that refuses it)."""
+    r = req.reasoning
+    if r is None or (not r.enabled and r.effort != "none"):  # "none" only on request: old models refuse it
+        return None
+    if not caps.reasoning:
+        if r.enabled and notes is not None:
+            notes.append(f"reasoning dropped: model {model!r} does not reason")
+        return None
+    return (r.effort or budget_to_effort(r.budget_tokens)) if r.enabled else "none"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vmx_app.gateway.convert.capabilities import ModelCaps, guess_caps
 from vmx_app.gateway.convert.common import (
     budget_to_effort,
     image_from_url,
@@ -201,6 +202,9 @@ def _items(req: CanonicalRequest, target: str) -> list[dict[str, Any]]:
         if msg.role is Role.USER:
             items.append({"type": "message", "role": "user", "content": _content(msg.content, target)})
             continue
+        if msg.role is Role.SYSTEM:  # a system turn keeps its place, as a developer message
+            items.append({"type": "message", "role": "developer", "content": text_of(msg.content)})
+            continue
         for p in msg.content:
             if isinstance(p, ToolResultPart):
                 output: Any = text_of(p.content)
@@ -224,7 +228,8 @@ def _items(req: CanonicalRequest, target: str) -> list[dict[str, Any]]:
     return items
 
 
-def build_request(req: CanonicalRequest, model: str) -> dict[str, Any]:
+def build_request(req: CanonicalRequest, model: str, caps: ModelCaps | None = None,
+                  notes: list[str] | None = None) -> dict[str, Any]:
     target = SHAPE
     body: dict[str, Any] = {"model": model}
     if req.system:
@@ -255,8 +260,11 @@ def build_request(req: CanonicalRequest, model: str) -> dict[str, Any]:
                        ("top_p", req.top_p), ("user", req.user)):
         if value is not None:
             body[key] = value
-    if req.reasoning is not None and req.reasoning.enabled:
-        r = req.reasoning
+    r = req.reasoning
+    if r is not None and r.enabled and not (caps or guess_caps("openai", model)).reasoning:
+        if notes is not None:
+            notes.append(f"reasoning dropped: model {model!r} does not reason")
+    elif r is not None and r.enabled:
         body["reasoning"] = {"effort": r.effort or budget_to_effort(r.budget_tokens)}
         if r.summary or r.budget_tokens is not None:  # thinking clients expect to see the reasoning
             body["reasoning"]["summary"] = r.summary or "auto"

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from vmx_app.gateway.convert import anthropic, bedrock_converse, openai_chat, openai_responses
 from vmx_app.gateway.convert.anthropic_stream import AnthropicStreamParser, AnthropicStreamRenderer
 from vmx_app.gateway.convert.bedrock_converse_stream import ConverseStreamParser
+from vmx_app.gateway.convert.capabilities import ModelCaps, guess_caps
 from vmx_app.gateway.convert.openai_chat_stream import ChatStreamParser, ChatStreamRenderer
 from vmx_app.gateway.convert.openai_responses_stream import ResponsesStreamParser, ResponsesStreamRenderer
 from vmx_app.gateway.types import CanonicalRequest, CanonicalResponse, CanonicalStreamEvent, Wire
@@ -70,13 +71,17 @@ def endpoint_stream_renderer(shape: str, model: str, request: CanonicalRequest |
     raise ValueError(f"unknown endpoint shape {shape!r}")
 
 
-def build_provider_request(wire: str, req: CanonicalRequest, model: str, provider: str) -> dict[str, Any]:
+def build_provider_request(wire: str, req: CanonicalRequest, model: str, provider: str,
+                           caps: ModelCaps | None = None, notes: list[str] | None = None) -> dict[str, Any]:
+    """The provider body. `caps` says what the model takes (a guess from its name when None); what it
+    cannot take is left out and said in `notes`."""
+    caps = caps or guess_caps(provider, model)
     if wire == "openai_chat":
-        return openai_chat.build_request(req, model, provider)
+        return openai_chat.build_request(req, model, provider, caps, notes)
     if wire == "openai_responses":
-        return openai_responses.build_request(req, model)
+        return openai_responses.build_request(req, model, caps, notes)
     if wire == "anthropic":
-        return anthropic.build_request(req, model, bedrock=provider == "bedrock-invoke")
+        return anthropic.build_request(req, model, bedrock=provider == "bedrock-invoke", caps=caps, notes=notes)
     if wire == "bedrock_converse":
         return bedrock_converse.build_request(req, model)
     raise ValueError(f"unknown wire {wire!r}")

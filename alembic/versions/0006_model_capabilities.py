@@ -1,0 +1,29 @@
+"""Model capabilities on the pricing catalog: whether a model takes reasoning parameters and has
+native structured output (None: the gateway guesses from the model's name).
+
+Revision ID: 0006_model_capabilities
+Revises: 0005_connection_last_test
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision: str = "0006_model_capabilities"
+down_revision: str | None = "0005_connection_last_test"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("model_pricing") as batch:
+        batch.add_column(sa.Column("reasoning", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("structured_output", sa.Boolean(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("model_pricing") as batch:
+        batch.drop_column("structured_output")
+        batch.drop_column("reasoning")
