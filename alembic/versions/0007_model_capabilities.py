@@ -1,8 +1,8 @@
 """Model capabilities on the pricing catalog: whether a model takes reasoning parameters and has
 native structured output (None: the gateway guesses from the model's name).
 
-Revision ID: 0006_model_capabilities
-Revises: 0005_connection_last_test
+Revision ID: 0007_model_capabilities
+Revises: 0006_completion_batches
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0006_model_capabilities"
+revision: str = "0007_model_capabilities"
 down_revision: str | None = "0005_connection_last_test"
 branch_labels = None
 depends_on = None
