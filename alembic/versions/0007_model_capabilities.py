@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_model_capabilities"
-down_revision: str | None = "0005_connection_last_test"
+down_revision: str | None = "0006_completion_batches"
 branch_labels = None
 depends_on = None
 
