@@ -98,6 +98,6 @@ def test_audit_usage_and_key_spend_after_gateway_calls(page: Page, console_url: 
 
     _pick_environment(page, console_url, "/api-keys")
     row = page.locator('[data-row="e2e-key"]')
-    cells = row.locator("td")  # Name, Key, Status, Labels, Expires, Last used, Spend this month
-    expect(cells.nth(5)).to_contain_text("UTC")  # lastUsedAt, set after the calls
-    expect(cells.nth(6)).to_have_text(re.compile(r"^\$0\.\d*[1-9]"))  # priced calls: more than nothing
+    cells = row.locator("td")  # Name, Key, Status, Resources, Labels, Expires, Last used, Spend this month
+    expect(cells.nth(6)).to_contain_text("UTC")  # lastUsedAt, set after the calls
+    expect(cells.nth(7)).to_have_text(re.compile(r"^\$0\.\d*[1-9]"))  # priced calls: more than nothing

@@ -105,7 +105,7 @@ def _expected(conn_id: str) -> dict[str, Any]:
                    {"field": "errorRate", "operator": "greaterThan", "value": 10, "window": 5}],
             "then": {**slot, "model": "gpt-4o-mini", "maxRetries": 0, "traffic": 50},
         }]},
-        "capacity": [], "enforceCapacity": False, "defaultArgs": {}, "allowOverrides": False,
+        "capacity": [], "enforceCapacity": False, "defaultArgs": {}, "allowOverrides": False, "budgets": [],
     }
 
 

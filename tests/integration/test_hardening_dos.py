@@ -91,6 +91,9 @@ def test_storm_of_one_unknown_key_costs_one_query(env: Env, tuned: httpx.Client)
     url = f"/v1/completion/{env.ws}/{env.env}/chat/completions"
     body = {"model": "any", "messages": [{"role": "user", "content": "hi"}]}
     bad = {"Authorization": f"Bearer sk-vmx-{secrets.token_hex(16)}"}
+    # A failed key also asks whether the environment exists (404 vs 401): warm that with another bad key.
+    other = {"Authorization": f"Bearer sk-vmx-{secrets.token_hex(16)}"}
+    assert tuned.post(url, json=body, headers=other).status_code == 401
     before = _cache_stats(tuned)["loads"]
     for _ in range(6):  # bursts spread over more than the 2 s a "not found" used to be believed
         for _ in range(20):

@@ -15,7 +15,7 @@ GRANULARITIES = ["minute", "hour", "day", "week", "month"]
 
 
 def _select(name: str, options: list[str], value: rx.Var[str], label: str) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", color=rx.color("gray", 10)),
+    return rx.vstack(rx.text(label, size="1", color=rx.color("gray", 11)),
                      rx.select(options, name=name, default_value=value, custom_attrs={"aria-label": label}),
                      spacing="1")
 
@@ -26,13 +26,13 @@ def _controls() -> rx.Component:
         rx.hstack(
             _select("range", list(RANGES), s.range_key, "Range"),
             _select("granularity", GRANULARITIES, s.granularity, "Granularity"),
-            rx.vstack(rx.text("Time zone", size="1", color=rx.color("gray", 10)),
+            rx.vstack(rx.text("Time zone", size="1", color=rx.color("gray", 11)),
                       rx.input(name="time_zone", default_value=s.time_zone, width="180px",
                                custom_attrs={"aria-label": "Time zone"}), spacing="1"),
-            rx.vstack(rx.text("Provider", size="1", color=rx.color("gray", 10)),
+            rx.vstack(rx.text("Provider", size="1", color=rx.color("gray", 11)),
                       rx.input(name="provider", default_value=s.f_provider, width="120px",
                                custom_attrs={"aria-label": "Provider"}), spacing="1"),
-            rx.vstack(rx.text("Model", size="1", color=rx.color("gray", 10)),
+            rx.vstack(rx.text("Model", size="1", color=rx.color("gray", 11)),
                       rx.input(name="model", default_value=s.f_model, width="160px",
                                custom_attrs={"aria-label": "Model"}), spacing="1"),
             _select("breakdown", list(BREAKDOWNS), s.breakdown_by, "Breakdown by"),
@@ -44,7 +44,7 @@ def _controls() -> rx.Component:
 
 
 def _stat(label: str, value: rx.Var, test_id: str) -> rx.Component:
-    return rx.card(rx.vstack(rx.text(label, size="1", color=rx.color("gray", 10)),
+    return rx.card(rx.vstack(rx.text(label, size="1", color=rx.color("gray", 11)),
                              rx.heading(value, size="5", custom_attrs={"data-testid": test_id}), spacing="1"),
                    min_width="150px")
 
