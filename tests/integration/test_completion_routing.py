@@ -108,12 +108,12 @@ def test_secondary_models(env: Env, http: httpx.Client, fake_upstream: FakeUpstr
 
 def test_merge_precedence_reaches_the_provider(env: Env, http: httpx.Client) -> None:
     env.resource(env.slot("openai"), name="merged", defaultArgs={
-        "reasoning_effort": "high", "temperature": 0.2, "metadata": {"team": "default", "tier": "default"}})
+        "top_p": 0.5, "temperature": 0.2, "metadata": {"team": "default", "tier": "default"}})
     body = chat("merged", "echo-request", temperature=0.7, metadata={"tier": "body"},
                 vmx={"providerArgs": {"temperature": 0.1, "metadata": {"extra": "provider"}}})
     r = http.post("/chat/completions", json=body)
     sent = json.loads(r.json()["choices"][0]["message"]["content"])
-    assert sent["reasoning_effort"] == "high" and sent["temperature"] == 0.1
+    assert sent["top_p"] == 0.5 and sent["temperature"] == 0.1  # gpt-4o takes no reasoning_effort
     assert sent["metadata"] == {"team": "default", "tier": "body", "extra": "provider"}
     assert "vmx" not in sent and sent["model"] == "gpt-4o"
     row = audit_row(r.headers["x-vmx-request-id"])

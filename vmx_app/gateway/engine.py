@@ -314,7 +314,6 @@ class Engine:
             record = ctx.audit_record(pricing=deps.pricing, store_payloads=deps.store_payloads(ctx.environment_id),
                                       cap=deps.payload_cap_bytes)
             deps.audit.submit(record)
-            return record
         except Exception:  # noqa: BLE001 - auditing must not turn an answered request into an error
             log.exception("audit record for %s could not be queued; kept without payloads", ctx.request_id)
             # Every answered request has its row: without the client's payloads and metadata.
@@ -322,12 +321,12 @@ class Engine:
             try:
                 record = ctx.audit_record(pricing=None, store_payloads=False)
                 deps.audit.submit(record)
-                return record
             except Exception:  # noqa: BLE001
                 log.exception("audit record for %s could not be queued", ctx.request_id)
                 return None
-        if record is not None and deps.observe is not None:  # metrics and the log line, from the same record
+        if deps.observe is not None:  # metrics and the log line, from the same record
             deps.observe(record, span)
+        return record
 
     def _request_span(self, ctx: RequestContext, traceparent: str | None) -> Any:
         tracer = self.deps.tracer
