@@ -22,7 +22,7 @@ def test_each_problem_names_its_variable_and_fix() -> None:
     assert starts == ["AWS_KMS_KEY_ID", "CORS_ALLOWED_ORIGINS", "DATABASE_URL", "OIDC_FEDERATED_ISSUER",
                       "OTEL_EXPORTER_OTLP_ENDPOINT", "REDIS_URL"]
     assert any("redis://host:6379/0" in p for p in problems)
-    assert settings_problems(Settings(), workers=2) == [
+    assert settings_problems(Settings(redis_url=None), workers=2) == [
         "REDIS_URL: 2 workers need shared counters; set REDIS_URL (redis://host:6379/0) or run one worker in the "
         "embedded profile"]
     assert settings_problems(Settings(redis_url="redis://r:6379/0", database_url="postgresql://u:p@db/vmx"),
