@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.components.budget_editor import BudgetRow
-from vmx_app.components.capacity_editor import CapacityRow
 from vmx_app.errors import DomainError
 from vmx_app.pages.resource_editor_form import (
     FormError,
@@ -30,6 +29,7 @@ from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
 from vmx_app.services import resource_admin
 from vmx_app.state.access import Principal, allowed
+from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connections import options_of, problem_text
 from vmx_app.state.live_usage import with_spend, with_usage
 from vmx_app.state.messages import error_text
@@ -43,7 +43,7 @@ SLOT_LISTS = ("secondary_models", "fallback_models")
 MAX_KEYS = 500
 
 
-class ResourceEditorState(ResourceKeysMixin, RoutingConditionsMixin, WorkspaceState):
+class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingConditionsMixin, WorkspaceState):
     resource_id: str = ""
     loaded: bool = False
     can_save: bool = False
@@ -59,7 +59,6 @@ class ResourceEditorState(ResourceKeysMixin, RoutingConditionsMixin, WorkspaceSt
     routing_enabled: bool = False
     routing_mode: str = ""
     routing_present: bool = False
-    capacity: list[CapacityRow] = []
     enforce_capacity: bool = False
     budgets: list[BudgetRow] = []
     default_args: str = "{}"
@@ -225,20 +224,6 @@ class ResourceEditorState(ResourceKeysMixin, RoutingConditionsMixin, WorkspaceSt
             setattr(self, name, rows)
 
     # ---- capacity, API keys ------------------------------------------------------------------------------
-
-    @rx.event
-    def add_capacity(self) -> None:
-        self.capacity = [*self.capacity, CapacityRow()]
-
-    @rx.event
-    def remove_capacity(self, index: int) -> None:
-        self.capacity = [r for i, r in enumerate(self.capacity) if i != index]
-
-    @rx.event
-    def set_capacity(self, index: int, key: str, value: Any) -> None:
-        rows = list(self.capacity)
-        rows[index] = dataclasses.replace(rows[index], **{key: value})
-        self.capacity = rows
 
     @rx.event
     def add_budget(self) -> None:

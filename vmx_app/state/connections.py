@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from vmx_app.auth.authorization import Principal
-from vmx_app.components.capacity_editor import CapacityRow, capacity_entries, capacity_rows
+from vmx_app.components.capacity_editor import capacity_entries, capacity_rows
 from vmx_app.components.schema_form import ConfigField, schema_fields
 from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, Environment
@@ -22,6 +22,7 @@ from vmx_app.services import connection_admin
 from vmx_app.services.connection_tests import config_digest
 from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import allowed
+from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.crud import EnvModuleListMixin
 from vmx_app.state.live_usage import with_usage
 from vmx_app.state.messages import error_text
@@ -158,7 +159,7 @@ PROVIDER_OPTIONS = [ProviderOption(type=p.type, name=p.name) for p in PROVIDERS.
 DEFAULT_PROVIDER = "openai"
 
 
-class ConnectionEditorState(WorkspaceState):
+class ConnectionEditorState(CapacityRowsMixin, WorkspaceState):
     """Create or edit one connection (`/ai-connections/edit?id=…`; no id = new)."""
 
     connection_id: str = ""
@@ -168,7 +169,6 @@ class ConnectionEditorState(WorkspaceState):
     stored_provider: str = ""  # the saved provider: its masked secrets only stand for its own values
     fields: list[ConfigField] = []
     config: dict[str, str] = {}
-    capacity: list[CapacityRow] = []
     allowed_models: list[str] = []
     model_draft: str = ""
     discovered: list[DiscoveredRow] = []
@@ -272,20 +272,6 @@ class ConnectionEditorState(WorkspaceState):
     def set_config(self, key: str, value: str) -> None:
         if key not in secret_fields(self.provider):  # secrets never enter state (see schema_form)
             self.config = {**self.config, key: value}
-
-    @rx.event
-    def add_capacity(self) -> None:
-        self.capacity = [*self.capacity, CapacityRow()]
-
-    @rx.event
-    def remove_capacity(self, index: int) -> None:
-        self.capacity = [r for i, r in enumerate(self.capacity) if i != index]
-
-    @rx.event
-    def set_capacity(self, index: int, key: str, value: Any) -> None:
-        rows = list(self.capacity)
-        rows[index] = dataclasses.replace(rows[index], **{key: value})
-        self.capacity = rows
 
     @rx.event
     def set_model_draft(self, value: str) -> None:
