@@ -3,7 +3,6 @@ error-rate endpoint; rows made by real gateway calls (with a fallback) and gener
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import random
@@ -18,7 +17,6 @@ import pytest
 from tests.fakes.upstream import Behaviour, FakeUpstream
 from tests.sdk.env import Env, audit_row, check, make_env
 from vmx_app.audit.stores import store_for_settings
-from vmx_app.db import dispose_engines
 from vmx_app.gateway.audit import AuditRecord
 
 BULK = 12_000  # more than two export pages
@@ -26,12 +24,12 @@ T0 = datetime(2026, 5, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def env(app_url: str, admin_client: httpx.Client, fake_upstream: FakeUpstream) -> Env:
+async def env(app_url: str, admin_client: httpx.Client, fake_upstream: FakeUpstream) -> Env:
     return make_env(app_url, admin_client, fake_upstream, "audit")
 
 
 @pytest.fixture(scope="module")
-def bulk(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
+async def bulk(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
     """A separate environment with generated rows (several share a timestamp: the id breaks ties)."""
     ws = check(admin_client.post("/v1/workspace", json={"name": f"audit-bulk-{uuid.uuid4().hex[:6]}"}))["id"]
     env_id = check(admin_client.post(f"/v1/environment/{ws}", json={"name": "bulk"}))["id"]
@@ -44,14 +42,14 @@ def bulk(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
         error_message=rng.choice([None, "Upstream 100% BUSY", "quota exceeded"]),
         correlation_id=f"corr-{i % 50}", request_payload={"i": i}) for i in range(BULK)]
 
+    # On the session's event loop, where the process-wide engine lives (asyncpg binds to one loop).
     async def write() -> None:
         store = store_for_settings()
         for start in range(0, BULK, 2000):
             await store.write([store.encode(r) for r in records[start:start + 2000]])
         await store.close()
-        await dispose_engines()  # this event loop ends here: no pooled connection may outlive it
 
-    asyncio.run(write())
+    await write()
     return ws, env_id, records
 
 

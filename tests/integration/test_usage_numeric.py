@@ -4,7 +4,6 @@ aggregation, granularity, several dimensions and time zones (one with a DST chan
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 import statistics
@@ -19,7 +18,6 @@ import pytest
 
 from tests.sdk.env import check
 from vmx_app.audit.stores import store_for_settings
-from vmx_app.db import dispose_engines
 from vmx_app.gateway.audit import AuditRecord
 
 START = datetime(2026, 10, 28, tzinfo=UTC)  # New York leaves DST on 2026-11-01
@@ -59,18 +57,18 @@ def _generate(ws: str, env: str) -> list[AuditRecord]:
 
 
 @pytest.fixture(scope="module")
-def dataset(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
+async def dataset(admin_client: httpx.Client) -> tuple[str, str, list[AuditRecord]]:
     ws = check(admin_client.post("/v1/workspace", json={"name": f"usage-{uuid.uuid4().hex[:6]}"}))["id"]
     env = check(admin_client.post(f"/v1/environment/{ws}", json={"name": "numbers"}))["id"]
     records = _generate(ws, env)
 
+    # On the session's event loop, where the process-wide engine lives (asyncpg binds to one loop).
     async def write() -> None:
         store = store_for_settings()
         await store.write([store.encode(r) for r in records])
         await store.close()
-        await dispose_engines()  # this event loop ends here: no pooled connection may outlive it
 
-    asyncio.run(write())
+    await write()
     return ws, env, records
 
 
