@@ -3,9 +3,8 @@ the primary: a row only the replica holds is found, one only the primary holds i
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,14 +32,15 @@ def _record(request_id: str) -> AuditRecord:
 
 
 @pytest.fixture
-def replica(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+async def replica(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Path]:
     path = tmp_path / "replica.db"
     engine = sa.create_engine(f"sqlite:///{path}")
     RequestAudit.__table__.create(engine)  # type: ignore[attr-defined]
     engine.dispose()
     store = store_for_settings()  # the primary, before the replica is configured
-    asyncio.run(_write(store, _record("on-primary")))
-    asyncio.run(_write(SQLiteAuditStore(path), _record("on-replica")))
+    # On the session's event loop, where the process-wide engine lives (asyncpg binds to one loop).
+    await _write(store, _record("on-primary"))
+    await _write(SQLiteAuditStore(path), _record("on-replica"))
     monkeypatch.setenv("DATABASE_RO_URL", f"sqlite+aiosqlite:///{path}")
     reset_settings()
     yield path
@@ -55,9 +55,9 @@ async def _write(store: object, record: AuditRecord) -> None:
     await dispose_engines()
 
 
-def test_reads_go_to_the_replica(replica: Path) -> None:
-    listed = asyncio.run(audit_log.list_rows(WS, ENV, AuditFilters()))
+async def test_reads_go_to_the_replica(replica: Path) -> None:
+    listed = await audit_log.list_rows(WS, ENV, AuditFilters())
     assert [r["requestId"] for r in listed["data"]] == ["on-replica"]
-    usage = asyncio.run(query_usage(UsageQuery.model_validate({"granularity": None}), workspace_id=WS,
-                                    environment_id=ENV, now=NOW))
+    usage = await query_usage(UsageQuery.model_validate({"granularity": None}), workspace_id=WS,
+                              environment_id=ENV, now=NOW)
     assert usage["data"] == [{"requestCount": 1}]
