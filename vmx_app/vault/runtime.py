@@ -104,10 +104,12 @@ def get_vault() -> Vault:
         return _override
     settings = get_settings()
     with _lock:
-        # Creating the key file on first use changes the fingerprint: compute it after building.
-        if _vault is None or _fingerprint != _files_fingerprint(settings):
+        seen = _files_fingerprint(settings)
+        if _vault is None or _fingerprint != seen:
+            # Take the fingerprint before building: a rotation that lands while we read the files
+            # then still differs from it and causes one more rebuild, never a stale key ring.
             _vault = build_runtime_vault(settings)
-            _fingerprint = _files_fingerprint(settings)
+            _fingerprint = seen
         return _vault
 
 
