@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from tests.fakes.upstream import Behaviour, FakeUpstream
 from vmx_app.gateway import catalog
-from vmx_app.gateway.adapters import close_all, get_adapter
+from vmx_app.gateway.adapters import get_adapter
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.gateway.capacity.gate import AllowAllGate
 from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
@@ -26,6 +25,8 @@ from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.engine import Engine, GatewayRequest, GatewayResponse
 from vmx_app.gateway.fallback import CircuitBreaker
 from vmx_app.gateway.metrics import ErrorRateCounters
+
+pytestmark = pytest.mark.usefixtures("close_adapters")  # fixtures: tests/unit/conftest.py
 
 WS, ENV = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
 KEY = "vmx-" + "k" * 48
@@ -176,19 +177,6 @@ def sse_events(raw: bytes) -> list[tuple[str | None, Any]]:
         text = "\n".join(data)
         out.append((name, text if text == "[DONE]" else orjson.loads(text)))
     return out
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    yield
-    await close_all()
-
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream) -> Iterator[Harness]:
-    fake_upstream.reset()
-    yield Harness(fake_upstream)
-    fake_upstream.reset()
 
 
 def chat(model: str = "res", text: str = "hi", **extra: Any) -> dict[str, Any]:

@@ -5,14 +5,14 @@ what reached the provider."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.fakes.upstream import FakeUpstream
 from tests.unit.test_engine import Harness, sse_events
-from vmx_app.gateway.adapters import close_all
+
+pytestmark = pytest.mark.usefixtures("close_adapters")  # fixtures: tests/unit/conftest.py
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 SYSTEM = "You are terse and precise."
@@ -28,12 +28,6 @@ FAMILIES = {
 }
 FEATURES = ("text", "system", "tools", "image", "stream", "stream_tools")
 WEATHER_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 def request(endpoint: str, feature: str) -> dict[str, Any]:

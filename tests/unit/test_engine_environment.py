@@ -3,17 +3,8 @@ whatever key is sent; a known environment with an unknown key stays 401."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.fakes.upstream import FakeUpstream
 from tests.unit.test_engine import ENV, WS, Harness, chat
 from vmx_app.gateway.config import EnvironmentSnapshot
-
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream) -> Harness:
-    fake_upstream.reset()
-    return Harness(fake_upstream)
 
 
 async def test_unknown_environment_is_404_in_the_endpoint_shape(h: Harness) -> None:

@@ -4,28 +4,16 @@ real adapters against the fake upstream."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.fakes.upstream import Behaviour, FakeUpstream
+from tests.fakes.upstream import Behaviour
 from tests.unit.test_engine import Harness, chat, sse_events
-from vmx_app.gateway.adapters import close_all
 from vmx_app.gateway.capacity.gate import GateResult, LegContext
 from vmx_app.gateway.types import Usage
 
-
-@pytest.fixture(scope="module", autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    yield
-    await close_all()
-
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream) -> Harness:
-    fake_upstream.reset()
-    return Harness(fake_upstream)
+pytestmark = pytest.mark.usefixtures("close_adapters")  # fixtures: tests/unit/conftest.py
 
 
 def with_fallback(h: Harness, primary: dict[str, Any], *fallbacks: dict[str, Any]) -> None:

@@ -5,38 +5,24 @@ cannot reason, structured output, count_tokens' source header, Anthropic base UR
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
 import pytest
 
-from tests.fakes.upstream import FakeUpstream
 from tests.fakes.upstream_strict import sign
 from tests.unit.test_engine import ENV, KEY_HASH, WS, Harness, sse_events
 from vmx_app.gateway import catalog
-from vmx_app.gateway.adapters import close_all
 from vmx_app.gateway.adapters.anthropic import api_base
 from vmx_app.gateway.engine import GatewayRequest
 from vmx_app.gateway.thinking_store import InProcessThinkingStore
+
+pytestmark = pytest.mark.usefixtures("close_adapters")  # fixtures: tests/unit/conftest.py
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "temp": {"type": "number"}},
           "required": ["city", "temp"], "additionalProperties": False}
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    yield
-    await close_all()
-
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream) -> Iterator[Harness]:
-    fake_upstream.reset()
-    yield Harness(fake_upstream)
-    fake_upstream.reset()
 
 
 def chat_answer(raw: bytes, stream: bool) -> tuple[str, list[dict[str, Any]], str]:

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.fakes.upstream import Behaviour, FakeUpstream
+from tests.fakes.upstream import Behaviour
 from tests.unit.test_engine import ENV, Harness, chat
-from vmx_app.gateway.adapters import close_all
 
-
-@pytest.fixture(scope="module", autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    yield
-    await close_all()
-
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream) -> Harness:
-    fake_upstream.reset()
-    return Harness(fake_upstream)
+pytestmark = pytest.mark.usefixtures("close_adapters")  # fixtures: tests/unit/conftest.py
 
 
 def cond(field: str, operator: str, value: Any, then: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
