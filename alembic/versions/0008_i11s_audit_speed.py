@@ -1,19 +1,26 @@
-"""usage rollup: request_audit pre-aggregated per environment, UTC hour, resource, connection, provider,
+"""audit speed (issue 11): fewer index entries per audit row, and a usage rollup.
+
+Indexes: ix_request_audit_ws_time goes (every query filters on the environment, whose indexes serve it) and
+ix_request_audit_batch only holds batch items' rows (NULL for every other request), on both databases.
+
+Usage rollup: request_audit pre-aggregated per environment, UTC hour, resource, connection, provider,
 model, status code and endpoint (PostgreSQL only), kept by a statement-level trigger in the inserting
 transaction, so COPY, the spool's idempotent replays (only rows actually inserted reach the transition
 table) and any other insert all count exactly once. The usage API answers sum/avg/min/max from it
 (services/usage_rollup.py); percentiles, minute buckets and other dimensions still read raw rows.
 SQLite keeps reading raw rows: nothing is created there.
 
-Revision ID: 0008_i11s_usage_rollup
+Revision ID: 0008_i11s_audit_speed
 Revises: 0007_model_capabilities
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from alembic import op
 
-revision: str = "0008_i11s_usage_rollup"
+revision: str = "0008_i11s_audit_speed"
 down_revision: str | None = "0007_model_capabilities"
 branch_labels = None
 depends_on = None
@@ -52,6 +59,11 @@ def _columns() -> list[tuple[str, str, str, str]]:
 
 
 def upgrade() -> None:
+    op.drop_index("ix_request_audit_ws_time", table_name="request_audit")
+    op.drop_index("ix_request_audit_batch", table_name="request_audit")
+    where = sa.text("batch_id IS NOT NULL")
+    op.create_index("ix_request_audit_batch", "request_audit", ["batch_id"], postgresql_where=where,
+                    sqlite_where=where)
     if op.get_bind().dialect.name != "postgresql":
         return
     cols = _columns()
@@ -85,8 +97,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP TRIGGER IF EXISTS request_audit_rollup ON request_audit")
-    op.execute("DROP FUNCTION IF EXISTS request_audit_rollup_add()")
-    op.execute("DROP TABLE IF EXISTS request_audit_rollup")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS request_audit_rollup ON request_audit")
+        op.execute("DROP FUNCTION IF EXISTS request_audit_rollup_add()")
+        op.execute("DROP TABLE IF EXISTS request_audit_rollup")
+    op.drop_index("ix_request_audit_batch", table_name="request_audit")
+    op.create_index("ix_request_audit_batch", "request_audit", ["batch_id"])
+    op.create_index("ix_request_audit_ws_time", "request_audit", ["workspace_id", "created_at"])
