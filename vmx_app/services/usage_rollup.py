@@ -1,10 +1,12 @@
 """The usage query answered from `request_audit_rollup` (PostgreSQL, migration 0008): per environment, UTC
-hour, resource, connection, provider, model, status code and endpoint, a count and per metric the sum,
-non-null count, min and max, kept by a trigger in the inserting transaction.
+hour, resource, connection, provider, model, endpoint and error (status >= 400), the request count, token
+sums, cost sum and latency sums/min/max (with non-null counts), kept by a trigger in the inserting
+transaction.
 
-Used only when the answer is exactly the raw one: sum/avg/min/max aggregations, dimensions and filters
-among the rollup's keys, and every time bucket boundary on a whole UTC hour (UTC and whole-hour zones;
-Asia/Kolkata's half hours or minute buckets read raw rows). The range's partial hours at both ends come
+Used only when the answer is exactly the raw one: aggregations the rollup holds (`supported`; never
+percentiles), dimensions and filters among the rollup's keys (not statusCode: only error or not), and
+every time bucket boundary on a whole UTC hour (UTC and whole-hour zones; Asia/Kolkata's half hours or
+minute buckets read raw rows). The range's partial hours at both ends come
 from raw rows projected to the same shape, so any start/end is exact. Floating sums add in another order
 than a raw `sum` (a difference in the last bits), integers are exact.
 """
@@ -24,23 +26,31 @@ from vmx_app.services.usage_time import buckets
 
 TABLE = "request_audit_rollup"
 KEY_DIMENSIONS = {"resourceId": "resource_id", "connectionId": "connection_id", "provider": "provider",
-                  "model": "model", "statusCode": "status_code", "endpoint": "endpoint"}
+                  "model": "model", "endpoint": "endpoint"}
 NAMES = {"resourceId": "resource_name", "connectionId": "connection_name"}
 INDICATORS = {"requestCount": None, "errorCount": True, "successCount": False}  # True: status >= 400
-INT_COLUMNS = {"promptTokens": "prompt_tokens", "completionTokens": "completion_tokens",
-               "cachedTokens": "cached_tokens", "reasoningTokens": "reasoning_tokens", "totalTokens": "total_tokens"}
-FLOAT_COLUMNS = {"tokensPerSecond": "tokens_per_second", "timeToFirstToken": "time_to_first_token_ms",
-                 "requestDuration": "duration_ms", "providerDuration": "provider_duration_ms",
-                 "gateDuration": "gate_duration_ms", "routingDuration": "routing_duration_ms",
-                 "cost": "cost_total", "inputCost": "cost_input", "outputCost": "cost_output",
-                 "cachedCost": "cost_cached", "reasoningCost": "cost_reasoning"}
-assert set(INDICATORS) | set(INT_COLUMNS) | set(FLOAT_COLUMNS) == set(METRICS)
+SUMS = {"promptTokens": "prompt_tokens", "completionTokens": "completion_tokens", "cachedTokens": "cached_tokens",
+        "reasoningTokens": "reasoning_tokens", "totalTokens": "total_tokens"}  # integers, never NULL: count is n
+FLOATS = {"cost": "cost_total", "requestDuration": "duration_ms", "providerDuration": "provider_duration_ms",
+          "timeToFirstToken": "time_to_first_token_ms", "tokensPerSecond": "tokens_per_second"}
+WITH_MIN_MAX = frozenset({"requestDuration", "providerDuration", "timeToFirstToken", "tokensPerSecond"})
+assert set(INDICATORS) | set(SUMS) | set(FLOATS) <= set(METRICS)
+
+
+def supported(metric: str, agg: str) -> bool:
+    """Whether the rollup holds what (metric, agg) needs (the migration's columns)."""
+    if metric in INDICATORS:
+        return agg in ("sum", "avg", "min", "max")
+    if metric in SUMS or metric in FLOATS:
+        return agg in ("sum", "avg") or (agg in ("min", "max") and metric in WITH_MIN_MAX)
+    return False
+
 
 _TYPES: dict[str, Any] = {"environment_id": sa.Uuid(), "workspace_id": sa.Uuid(), "resource_id": sa.Uuid(),
-                          "connection_id": sa.Uuid(), "hour": UTCDateTime(), "status_code": sa.Integer()}
-_COLUMNS = ("environment_id", "workspace_id", "hour", *KEY_DIMENSIONS.values(), *NAMES.values(), "n",
-            *(f"{p}_{c}" for c in INT_COLUMNS.values() for p in ("sum", "min", "max")),
-            *(f"{p}_{c}" for c in FLOAT_COLUMNS.values() for p in ("sum", "cnt", "min", "max")))
+                          "connection_id": sa.Uuid(), "hour": UTCDateTime(), "error": sa.Boolean()}
+_COLUMNS = ("environment_id", "workspace_id", "hour", *KEY_DIMENSIONS.values(), "error", *NAMES.values(), "n",
+            *(f"sum_{c}" for c in SUMS.values()), *(f"{p}_{c}" for c in FLOATS.values() for p in ("sum", "cnt")),
+            *(f"{p}_{FLOATS[m]}" for m in sorted(WITH_MIN_MAX) for p in ("min", "max")))
 R = sa.table(TABLE, *(sa.column(c, _TYPES.get(c)) for c in _COLUMNS))
 
 
@@ -58,7 +68,7 @@ def _whole_hours(query: UsageQuery, start: datetime, end: datetime) -> bool:
 
 def answerable(query: UsageQuery, start: datetime, end: datetime) -> bool:
     """True when the rollup gives the raw answer (see the module's docstring)."""
-    if any(agg not in ("sum", "avg", "min", "max") for _, _, agg in query.outputs()):
+    if not all(supported(metric, agg) for _, metric, agg in query.outputs()):
         return False
     if any(d not in KEY_DIMENSIONS for d in query.checked_dimensions()):
         return False
@@ -68,32 +78,30 @@ def answerable(query: UsageQuery, start: datetime, end: datetime) -> bool:
 
 
 def _raw_parts(metrics: set[str], names: list[str], dims: list[str]) -> list[Any]:
-    """Raw rows shaped like rollup rows (n = 1, each metric its own sum, min and max)."""
+    """Raw rows shaped like rollup rows (n = 1, each metric its own sum, count, min and max)."""
     cols: list[Any] = [func.date_trunc(sa.literal_column("'hour'"), C.created_at, sa.literal_column("'UTC'"))
                        .label("hour"), *(C[KEY_DIMENSIONS[d]].label(KEY_DIMENSIONS[d]) for d in dims),
-                       *(C[n].label(n) for n in names), sa.literal(1, sa.BigInteger).label("n")]
+                       (C.status_code >= 400).label("error"), *(C[n].label(n) for n in names),
+                       sa.literal(1, sa.BigInteger).label("n")]
     for metric in sorted(metrics):
-        if metric in INT_COLUMNS:
-            col = INT_COLUMNS[metric]
-            cols += [C[col].label(f"{p}_{col}") for p in ("sum", "min", "max")]
-        elif metric in FLOAT_COLUMNS:
-            col, expr = FLOAT_COLUMNS[metric], sa.cast(METRICS[metric](), sa.Float)
-            cols += [expr.label(f"sum_{col}"), sa.case((expr.is_(None), 0), else_=1).label(f"cnt_{col}"),
-                     expr.label(f"min_{col}"), expr.label(f"max_{col}")]
-    if any(m in ("errorCount", "successCount") for m in metrics) and "statusCode" not in dims:
-        cols.append(C.status_code.label("status_code"))
+        if metric in SUMS:
+            cols.append(C[SUMS[metric]].label(f"sum_{SUMS[metric]}"))
+        elif metric in FLOATS:
+            col, expr = FLOATS[metric], sa.cast(METRICS[metric](), sa.Float)
+            cols += [expr.label(f"sum_{col}"), sa.case((expr.is_(None), 0), else_=1).label(f"cnt_{col}")]
+            if metric in WITH_MIN_MAX:
+                cols += [expr.label(f"min_{col}"), expr.label(f"max_{col}")]
     return cols
 
 
 def _rollup_parts(metrics: set[str], names: list[str], dims: list[str]) -> list[Any]:
-    cols: list[Any] = [R.c.hour, *(R.c[KEY_DIMENSIONS[d]] for d in dims), *(R.c[n] for n in names), R.c.n]
+    cols: list[Any] = [R.c.hour, *(R.c[KEY_DIMENSIONS[d]] for d in dims), R.c.error, *(R.c[n] for n in names), R.c.n]
     for metric in sorted(metrics):
-        if metric in INT_COLUMNS:
-            cols += [R.c[f"{p}_{INT_COLUMNS[metric]}"] for p in ("sum", "min", "max")]
-        elif metric in FLOAT_COLUMNS:
-            cols += [R.c[f"{p}_{FLOAT_COLUMNS[metric]}"] for p in ("sum", "cnt", "min", "max")]
-    if any(m in ("errorCount", "successCount") for m in metrics) and "statusCode" not in dims:
-        cols.append(R.c.status_code)
+        if metric in SUMS:
+            cols.append(R.c[f"sum_{SUMS[metric]}"])
+        elif metric in FLOATS:
+            kinds = ("sum", "cnt", "min", "max") if metric in WITH_MIN_MAX else ("sum", "cnt")
+            cols += [R.c[f"{p}_{FLOATS[metric]}"] for p in kinds]
     return cols
 
 
@@ -102,20 +110,20 @@ def _aggregate(p: Any, metric: str, agg: str) -> Any:
     if metric in INDICATORS:
         errors = INDICATORS[metric]
         one = sa.literal(1, sa.BigInteger) if errors is None else sa.case(
-            ((p.status_code >= 400) if errors else (p.status_code < 400), 1), else_=0)
+            (p.error if errors else sa.not_(p.error), 1), else_=0)
         if agg == "sum":
             return func.coalesce(func.sum(p.n * one), 0)
         if agg == "avg":
             return sa.cast(func.sum(p.n * one), as_float) / sa.cast(func.sum(p.n), as_float)
         return (func.min if agg == "min" else func.max)(one)
-    col = INT_COLUMNS.get(metric) or FLOAT_COLUMNS[metric]
+    col = SUMS.get(metric) or FLOATS[metric]
     if agg == "sum":
         return func.coalesce(func.sum(p[f"sum_{col}"]), 0)
     if agg == "min":
         return func.min(p[f"min_{col}"])
     if agg == "max":
         return func.max(p[f"max_{col}"])
-    count = p.n if metric in INT_COLUMNS else p[f"cnt_{col}"]
+    count = p.n if metric in SUMS else p[f"cnt_{col}"]
     return sa.cast(func.sum(p[f"sum_{col}"]), as_float) / func.nullif(sa.cast(func.sum(count), as_float), 0)
 
 
