@@ -16,8 +16,9 @@ target_metadata = SQLModel.metadata
 
 
 # request_audit's monthly partitions on Postgres (made by migration 0004_audit_trail and the application, not by
-# the models): the drift check compares the partitioned parent table only.
-_PARTITION = re.compile(r"^request_audit_(p\d{6}|default)$")
+# the models): the drift check compares the partitioned parent table only. request_audit_rollup (PostgreSQL only,
+# migration 0008, kept by a trigger, read by services/usage_rollup.py) has no model either.
+_PARTITION = re.compile(r"^request_audit_(p\d{6}|default|rollup)$")
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]

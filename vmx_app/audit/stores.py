@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from vmx_app.gateway.audit import AuditRecord
-from vmx_app.gateway.ids import UuidPool
+from vmx_app.gateway.ids import Uuid7Pool, UuidPool
 
 TABLE = "request_audit"
 RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AuditRecord))
@@ -140,7 +140,7 @@ class SQLiteAuditStore:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vmx-audit-sqlite")
         self._conn: sqlite3.Connection | None = None
-        self._ids = UuidPool()  # used by encode(), on the event loop's thread
+        self._ids = Uuid7Pool()  # used by encode(), on the event loop's thread; time-ordered keys
         marks = ", ".join("?" for _ in COLUMNS)
         self._sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"
         # Not OR IGNORE: that would also swallow NOT NULL violations (poison rows must still fail).
@@ -195,7 +195,7 @@ _CREATED_AT = COLUMNS.index("created_at")
 
 class PostgresAuditStore:
     def __init__(self) -> None:
-        self._ids = UuidPool()
+        self._ids = Uuid7Pool()  # time-ordered: inserts land at the primary key's right edge
         marks = ", ".join(f"${i}" for i in range(1, len(COLUMNS) + 1))
         self._sql_idempotent = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks}) "
                                 "ON CONFLICT (id, created_at) DO NOTHING")

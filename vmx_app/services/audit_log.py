@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from vmx_app.errors import Invalid, NotFound
 from vmx_app.models import RequestAudit
 from vmx_app.models.base import UTCDateTime
-from vmx_app.services.audit_reads import fetch_all, is_sqlite
+from vmx_app.services.audit_reads import copy_lines, fetch_all, is_sqlite
 
 C = RequestAudit.__table__.c  # type: ignore[attr-defined]
 HEAVY = ("request_payload", "response_payload")
@@ -186,9 +186,11 @@ async def _pages(ws: uuid.UUID, env: uuid.UUID, filters: AuditFilters, columns: 
 
 async def export_rows(ws: uuid.UUID, env: uuid.UUID, filters: AuditFilters,
                       fmt: ExportFormat) -> AsyncIterator[bytes]:
-    if fmt == "jsonl" and not is_sqlite():
-        async for rows in _pages(ws, env, filters, [C.created_at, C.id, _pg_json_row()]):
-            yield "\n".join(r.json for r in rows).encode() + b"\n"
+    if fmt == "jsonl" and not is_sqlite():  # one COPY, newest first: PostgreSQL builds and streams the lines
+        statement = (sa.select(_pg_json_row()).where(*conditions(ws, env, filters))
+                     .order_by(C.created_at.desc(), C.id.desc()))
+        async for chunk in copy_lines(statement):
+            yield chunk
         return
     if fmt == "csv":
         yield (",".join(FIELD_NAMES[c.name] for c in C) + "\r\n").encode()

@@ -51,6 +51,16 @@ async def ensure_months(now: datetime, ahead: int = MONTHS_AHEAD, engine: AsyncE
     return created
 
 
+async def drop_rollup_before(cutoff: datetime, environment_id: object, engine: AsyncEngine | None = None) -> None:
+    """The usage rollup's hours before `cutoff` (a whole UTC hour) of one environment, whose rows are gone."""
+    engine = engine or get_engine()
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("DELETE FROM request_audit_rollup WHERE environment_id = :env AND hour < :cutoff"),
+                           {"env": environment_id, "cutoff": cutoff})
+
+
 async def drop_expired_months(now: datetime, engine: AsyncEngine | None = None) -> list[str]:
     """Drop the months that end before the longest retention of any environment; returns their names."""
     engine = engine or get_engine()
@@ -65,8 +75,10 @@ async def drop_expired_months(now: datetime, engine: AsyncEngine | None = None) 
         dropped = []
         for name in sorted(names):
             match = _NAME.match(name)
-            if match and _month_start(datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC), 1) <= cutoff:
+            end = _month_start(datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC), 1) if match else None
+            if end is not None and end <= cutoff:
                 await conn.execute(sa.text(f"DROP TABLE {name}"))
+                await conn.execute(sa.text("DELETE FROM request_audit_rollup WHERE hour < :end"), {"end": end})
                 dropped.append(name)
     if dropped:
         log.info("audit partitions past every retention dropped: %s", ", ".join(dropped))

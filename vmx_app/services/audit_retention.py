@@ -27,6 +27,9 @@ class Purged:
 
 
 async def purge_environment(environment_id: object, cutoff: datetime, batch_rows: int = BATCH_ROWS) -> Purged:
+    """Rows older than `cutoff` rounded down to the UTC hour (at most an hour more is kept), then the
+    usage rollup's hours before it (services/usage_rollup.py): both always hold the same rows."""
+    cutoff = cutoff.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     done = Purged()
     while True:
         expired = (sa.select(C.id).where(C.environment_id == environment_id, C.created_at < cutoff)
@@ -38,6 +41,7 @@ async def purge_environment(environment_id: object, cutoff: datetime, batch_rows
             done.rows += deleted
             done.batches += 1
         if deleted < batch_rows:
+            await audit_partitions.drop_rollup_before(cutoff, environment_id)
             return done
 
 

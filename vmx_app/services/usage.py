@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from vmx_app.errors import TooLarge
+from vmx_app.services import usage_rollup
 from vmx_app.services.audit_reads import fetch_all, is_sqlite
 from vmx_app.services.usage_query import INTEGER_METRICS, UsageQuery, build_statement
 from vmx_app.services.usage_time import bucket_count, buckets, zone
@@ -48,8 +49,13 @@ async def query_usage(query: UsageQuery, *, workspace_id: uuid.UUID, environment
     if query.granularity is not None and bucket_count(start, end, query.granularity) > MAX_ROWS:
         raise TooLarge(f"more than {MAX_ROWS} {query.granularity} buckets: use a shorter dateRange or a "
                        "coarser granularity", field="granularity")
-    statement = build_statement(query, workspace_id=workspace_id, environment_id=environment_id,
-                                start=start, end=end, sqlite=is_sqlite(), max_groups=MAX_ROWS)
+    sqlite = is_sqlite()
+    if not sqlite and usage_rollup.answerable(query, start, end):
+        statement = usage_rollup.build_rollup_statement(query, workspace_id=workspace_id, environment_id=environment_id,
+                                                        start=start, end=end, max_groups=MAX_ROWS)
+    else:
+        statement = build_statement(query, workspace_id=workspace_id, environment_id=environment_id,
+                                    start=start, end=end, sqlite=sqlite, max_groups=MAX_ROWS)
     rows = [dict(r._mapping) for r in await fetch_all(statement)]
     if len(rows) > MAX_ROWS:
         raise TooLarge(f"more than {MAX_ROWS} groups: add filters or fewer dimensions", field="dimensions")

@@ -144,12 +144,14 @@ def _aggregate(expr: Expr, agg: Agg, metric: str, sqlite: bool) -> Expr:
     return func.percentile_cont(fraction).within_group(as_float)
 
 
-def _bucket(unit: str, tz: str, sqlite: bool) -> Expr:
+def bucket_expr(unit: str, tz: str, sqlite: bool, moment: Expr | None = None) -> Expr:
+    """The bucket of `moment` (default: the row's created_at)."""
     # Inlined (validated) literals, not bind parameters: GROUP BY must repeat the very same expression.
     unit_sql, tz_sql = sa.literal_column(f"'{unit}'"), sa.literal_column(f"'{tz}'")
+    at = C.created_at if moment is None else moment
     if sqlite:
-        return sa.type_coerce(func.vmx_bucket(C.created_at, unit_sql, tz_sql), UTCDateTime)
-    return sa.type_coerce(func.date_trunc(unit_sql, C.created_at, tz_sql), UTCDateTime)
+        return sa.type_coerce(func.vmx_bucket(at, unit_sql, tz_sql), UTCDateTime)
+    return sa.type_coerce(func.date_trunc(unit_sql, at, tz_sql), UTCDateTime)
 
 
 def _uuid(name: str, value: Any) -> uuid.UUID | None:
@@ -161,10 +163,11 @@ def _uuid(name: str, value: Any) -> uuid.UUID | None:
         raise Invalid(f"{name} filter values must be UUIDs", field=f"filter.fields.{name}") from None
 
 
-def _condition(name: str, flt: FieldFilter) -> Expr:
+def condition(name: str, flt: FieldFilter, columns: Any = C) -> Expr:
+    """The filter on `columns` (request_audit's, or the rollup's: same column names)."""
     if name not in DIMENSIONS:
         raise Invalid(f"unknown filter field {name!r}", field=f"filter.fields.{name}")
-    col = C[DIMENSIONS[name]]
+    col = columns[DIMENSIONS[name]]
     many = flt.operator in ("in", "nin")
     if many and not isinstance(flt.value, list):
         raise Invalid(f"{flt.operator} takes a list", field=f"filter.fields.{name}")
@@ -193,7 +196,7 @@ def build_statement(query: UsageQuery, *, workspace_id: uuid.UUID, environment_i
     columns: list[Any] = []
     groups: list[Any] = []
     if query.granularity is not None:
-        bucket = _bucket(query.granularity, query.time_zone, sqlite)
+        bucket = bucket_expr(query.granularity, query.time_zone, sqlite)
         columns.append(bucket.label("time"))
         groups.append(bucket)
     for name in query.checked_dimensions():
@@ -206,5 +209,5 @@ def build_statement(query: UsageQuery, *, workspace_id: uuid.UUID, environment_i
         columns.append(_aggregate(METRICS[metric](), agg, metric, sqlite).label(key))
     where = [C.workspace_id == workspace_id, C.environment_id == environment_id,
              C.created_at >= start, C.created_at < end]
-    where.extend(_condition(name, flt) for name, flt in query.filter.fields.items())
+    where.extend(condition(name, flt) for name, flt in query.filter.fields.items())
     return sa.select(*columns).where(*where).group_by(*groups).limit(max_groups + 1)
