@@ -18,10 +18,10 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-from vmx_app.gateway.capacity.counters import Adjustment, Counter, CounterStore, CountersUnavailable
+from vmx_app.gateway.capacity.counters import Adjustment, CounterStore, CountersUnavailable
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
 from vmx_app.gateway.capacity.pool_gate import PoolCheck, PoolGate
@@ -39,9 +39,9 @@ PRICE_TTL_S = 10.0
 
 @dataclass(slots=True)
 class Reservation:
-    tokens: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
+    tokens: tuple[tuple[str, float | None], ...] = ()  # (hash key, expire_at)
     estimate: int = 0
-    budgets: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
+    budgets: tuple[tuple[str, float | None], ...] = ()  # (hash key, expire_at)
     reserved_nano: int = 0
 
 
@@ -77,16 +77,13 @@ class CapacityGate:
         pool = self.pools.check_for(ctx, now)
         if not plan.limits and pool is None:
             return ALLOWED
-        reserve = self._worst_case_nano(ctx) if plan.has_budget else 0
-        amounts = {"requests": 1, "tokens": ctx.estimated_tokens, "cost": reserve}
-        counters = [Counter(key, fields, lim.limit, amounts[lim.metric], lim.window.end)
-                    for lim, (key, fields) in zip(plan.limits, plan.places, strict=True)]
-        if pool is not None:
-            counters += pool.counters
+        reserve = self._worst_case_nano(ctx, now) if plan.has_budget else 0
+        amounts = (1, ctx.estimated_tokens, reserve)  # the slots of limits.AMOUNT_SLOT
         if now < self._store_down_until:
             return self._store_error(now, "counters unavailable")
         try:
-            taken = await self.store.take(counters)
+            taken = await self.store.take_groups((plan.group,) if pool is None else (plan.group, pool.group),
+                                                 amounts)
         except CountersUnavailable as exc:
             self._store_down_until = now + STORE_RETRY_S
             return self._store_error(now, str(exc))
@@ -94,16 +91,14 @@ class CapacityGate:
             if taken.denied >= len(plan.limits):
                 assert pool is not None
                 return prioritization_denied(ctx, pool, taken.values[0], now)
-            return await self._denied(plan.limits[taken.denied], counters[taken.denied], taken.values[0], now)
-        res = Reservation(estimate=ctx.estimated_tokens, reserved_nano=reserve)
-        for lim, counter in zip(plan.limits, counters, strict=False):
-            if lim.metric == "tokens":
-                res.tokens.append((counter.key, counter.expire_at))
-            elif lim.metric == "cost":
-                res.budgets.append((counter.key, counter.expire_at))
+            key, fields, _, slot, _ = plan.group.items[taken.denied]
+            return await self._denied(plan.limits[taken.denied], key, fields, amounts[slot], taken.values[0], now)
+        tokens, values = plan.token_places, taken.values
         if pool is not None:
-            res.tokens += [(c.key, c.expire_at) for c in pool.counters]
-        headers = rate_headers(plan.limits, taken.values[:len(plan.limits)], now) if plan.limits else None
+            tokens += tuple((c.key, c.expire_at) for c in pool.counters)
+            values = values[:len(plan.limits)]
+        res = Reservation(tokens, ctx.estimated_tokens, plan.budget_places, reserve)
+        headers = rate_headers(plan.limits, values, now) if plan.limits else None
         return GateResult(reservation=res, headers=headers)
 
     def _price(self, provider: str, model: str, now: float) -> tuple[float, float] | None:
@@ -114,8 +109,8 @@ class CapacityGate:
             self._prices[(provider, model)] = hit
         return hit[0]
 
-    def _worst_case_nano(self, ctx: LegContext) -> int:
-        price = self._price(ctx.connection.provider, ctx.slot.model, self.wall())
+    def _worst_case_nano(self, ctx: LegContext, now: float) -> int:
+        price = self._price(ctx.connection.provider, ctx.slot.model, now)
         if price is None:
             self._flag_unpriced(ctx.connection.provider, ctx.slot.model)
             return 0
@@ -128,20 +123,21 @@ class CapacityGate:
             self._unpriced.add((provider, model))
             log.warning("no pricing entry for %s/%s: its requests count as cost 0 against budgets", provider, model)
 
-    async def _denied(self, lim: Limit, counter: Counter, seen: int, now: float) -> GateResult:
+    async def _denied(self, lim: Limit, key: str, fields: tuple[str, ...], amount: int, seen: int,
+                      now: float) -> GateResult:
         left = lim.window.seconds_left(now)
         retry = math.ceil(left) if left is not None else None
         headers = {"retry-after": str(max(1, retry))} if retry is not None else {}
         if lim.metric == "cost":
             try:
-                reserved, spent = await self.store.read([(counter.key, f) for f in counter.fields])
+                reserved, spent = await self.store.read([(key, f) for f in fields])
             except CountersUnavailable:
                 reserved, spent = seen, 0
             message = (f"budget exceeded: {lim.describe()}; spent ${spent / NANO_PER_USD:.6f}, reserved "
-                       f"${reserved / NANO_PER_USD:.6f}, this request needs up to ${counter.amount / NANO_PER_USD:.6f}")
+                       f"${reserved / NANO_PER_USD:.6f}, this request needs up to ${amount / NANO_PER_USD:.6f}")
             return GateResult(False, "budget_exceeded", message, retry, status=429, error_type="insufficient_quota",
                               fallback=False, headers=headers)
-        need = f", this request needs ~{counter.amount}" if lim.metric == "tokens" else ""
+        need = f", this request needs ~{amount}" if lim.metric == "tokens" else ""
         message = f"capacity exhausted: {lim.describe()}; {seen} used{need}"
         headers.update(rate_headers([lim], [seen], now))
         return GateResult(False, "resource_exhausted", message, retry, status=429, error_type="rate_limit_error",

@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from vmx_app.gateway.capacity.counters import CounterGroup
 from vmx_app.gateway.capacity.gate import LegContext
 from vmx_app.gateway.capacity.windows import Window, window_of
 
 Level = Literal["connection", "resource", "api-key", "environment"]
 Metric = Literal["requests", "tokens", "cost"]
 NANO_PER_USD = 1_000_000_000
+AMOUNT_SLOT = {"requests": 0, "tokens": 1, "cost": 2}  # a check's amounts: (1, token estimate, reserve)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,20 @@ class LimitPlan:
     has_budget: bool
     valid_until: float
     owners: tuple[object, ...]
+    group: CounterGroup  # the counters, ready for the store
+    token_places: tuple[tuple[str, float | None], ...]  # (key, expire_at) settled to the real tokens
+    budget_places: tuple[tuple[str, float | None], ...]  # (key, expire_at) settled to the real cost
+
+
+def limit_plan(limits: list[Limit], places: list[tuple[str, tuple[str, ...]]], has_budget: bool,
+               owners: tuple[object, ...]) -> LimitPlan:
+    ends = [lim.window.end for lim in limits if lim.window.end is not None]
+    pairs = list(zip(limits, places, strict=True))
+    group = CounterGroup(tuple((key, fields, lim.limit, AMOUNT_SLOT[lim.metric], lim.window.end)
+                               for lim, (key, fields) in pairs))
+    return LimitPlan(limits, places, has_budget, min(ends, default=float("inf")), owners, group,
+                     tuple((key, lim.window.end) for lim, (key, _) in pairs if lim.metric == "tokens"),
+                     tuple((key, lim.window.end) for lim, (key, _) in pairs if lim.metric == "cost"))
 
 
 class PlanCache:
@@ -132,9 +148,8 @@ class PlanCache:
             return hit
         budgets = budget_limits(ctx, now)
         limits = budgets + capacity_limits(ctx, now)
-        ends = [lim.window.end for lim in limits if lim.window.end is not None]
-        plan = LimitPlan(limits, [counted_at(self.prefix, ctx.environment_id, lim) for lim in limits],
-                         bool(budgets), min(ends, default=float("inf")), owners)
+        plan = limit_plan(limits, [counted_at(self.prefix, ctx.environment_id, lim) for lim in limits],
+                          bool(budgets), owners)
         if len(self._plans) >= self.size:
             self._plans.clear()  # snapshots replaced by config changes leave entries behind: start over
         self._plans[ident] = plan

@@ -1,8 +1,10 @@
 """The counters in Redis: one Lua script checks every limit of a request and takes from all of them,
-or from none, in one round trip (DESIGN §2 step 5). Every key of one check carries the same hash tag
-(`{<environment id>}`), so on Redis Cluster they live in one slot and the script may touch them all.
+or from none (DESIGN §2 step 5). Every key of one check carries the same hash tag (`{<environment id>}`),
+so on Redis Cluster they live in one slot and the script may touch them all.
 
-The counters' description travels as one string argument (few arguments to encode on the hot path).
+The checks of one event-loop turn that share a hash tag travel in ONE script call that runs them in
+order, each all-or-nothing on its own: as exact as one call per check, for a fraction of Redis' work.
+A limit plan's counters are encoded once (`CounterGroup.wire`); a check adds only its amounts.
 Any Redis failure (down, timeout) becomes `CountersUnavailable`; the gate decides what that means.
 """
 
@@ -11,35 +13,72 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import hiredis
 
-from vmx_app.gateway.capacity.counters import Adjustment, Counter, CountersUnavailable, TakeResult
-from vmx_app.gateway.capacity.resp_channel import RespChannel
+from vmx_app.gateway.capacity.counters import (
+    Adjustment,
+    Counter,
+    CounterGroup,
+    CountersUnavailable,
+    TakeResult,
+    group_of,
+)
+from vmx_app.gateway.capacity.resp_channel import RespChannel, bulk
 
-# KEYS: the distinct hashes. ARGV[1]: per counter "keyindex field[+field] limit amount expire_at" joined
-# by ";" (expire_at 0: none). Returns {1, sum1, sum2, ...} after taking, or {0, index (1-based), sum seen}.
+# ARGV[1]: the number of checks; per check: namounts, amounts..., nsegments, and per segment: nkeys,
+# ncounters, per counter: key index (in the segment's keys, which follow the previous segments' in
+# KEYS), nfields, fields..., limit, amount slot (1-based), expire_at (0: none). Per check the reply has
+# {1, sum1, sum2, ...} (each counter's sum after taking) or {0, index (1-based), sum seen}.
+# A counter takes first and checks after (one HINCRBY instead of HMGET + HINCRBY); a refusal gives back
+# what the check took, so nothing of a refused check stays. A field created by the take gets its window's
+# expiry at once (a refused take leaves it at 0, still expiring).
 TAKE = """
-local items = {}
-for key, fields, limit, amount, expire_at in string.gmatch(ARGV[1], "(%d+) ([^ ]+) (%d+) (%d+) (%d+)") do
-  local names = {}
-  for name in string.gmatch(fields, "[^+]+") do names[#names + 1] = name end
-  items[#items + 1] = {KEYS[tonumber(key)], names, tonumber(limit), tonumber(amount), tonumber(expire_at), 0}
-end
-for i, it in ipairs(items) do
-  local seen = 0
-  for _, v in ipairs(redis.call('HMGET', it[1], unpack(it[2]))) do seen = seen + (tonumber(v) or 0) end
-  if seen + it[4] > it[3] then return {0, i, seen} end
-  it[6] = seen
-end
-local out = {1}
-for i, it in ipairs(items) do
-  local first = redis.call('HINCRBY', it[1], it[2][1], it[4])
-  -- a field that holds just this amount was new: the hash may be too, so it gets its window's expiry
-  if it[5] > 0 and first == it[4] then redis.call('EXPIREAT', it[1], it[5]) end
-  out[i + 1] = it[6] + it[4]
+local out, a, kb = {}, 2, 0
+for _ = 1, tonumber(ARGV[1]) do
+  local na = tonumber(ARGV[a])
+  local amounts = {}
+  for i = 1, na do amounts[i] = ARGV[a + i] end
+  a = a + na + 1
+  local nseg = tonumber(ARGV[a])
+  a = a + 1
+  local taken, sums, n, denied = {}, {}, 0, nil
+  for _ = 1, nseg do
+    local nk, nc = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+    a = a + 2
+    for _ = 1, nc do
+      local nf = tonumber(ARGV[a + 1])
+      n = n + 1
+      if not denied then
+        local k, f, amount = KEYS[kb + tonumber(ARGV[a])], ARGV[a + 2], amounts[tonumber(ARGV[a + 3 + nf])]
+        local take = tonumber(amount)
+        local v = redis.call('HINCRBY', k, f, amount)
+        if v == take then
+          local expire_at = tonumber(ARGV[a + 4 + nf])
+          if expire_at > 0 then redis.call('EXPIREAT', k, expire_at) end
+        end
+        if take ~= 0 then taken[#taken + 1] = {k, f, take} end
+        for i = 2, nf do v = v + (tonumber(redis.call('HGET', k, ARGV[a + 1 + i])) or 0) end
+        if v > tonumber(ARGV[a + 2 + nf]) then
+          denied = {0, n, v - take}
+          for j = #taken, 1, -1 do redis.call('HINCRBY', taken[j][1], taken[j][2], -taken[j][3]) end
+        else
+          sums[n] = v
+        end
+      end
+      a = a + 5 + nf
+    end
+    kb = kb + nk
+  end
+  if denied then
+    out[#out + 1] = 0; out[#out + 1] = denied[2]; out[#out + 1] = denied[3]
+  else
+    out[#out + 1] = 1
+    for i = 1, n do out[#out + 1] = sums[i] end
+  end
 end
 return out
 """
@@ -59,9 +98,40 @@ def _expire_arg(expire_at: float | None) -> int:
     return 0 if expire_at is None else math.ceil(expire_at)
 
 
+@dataclass(slots=True)
+class _Wire:
+    """A group's part of a TAKE call, in both forms (plain for redis-py, RESP for the lean channel)."""
+
+    tag: str
+    keys: tuple[str, ...]
+    args: tuple[str | int, ...]
+    resp_keys: bytes
+    resp_args: bytes
+    size: int  # counters
+
+
+def _wire(group: CounterGroup) -> _Wire:
+    index: dict[str, int] = {}
+    counters: list[str | int] = []
+    for key, fields, limit, slot, expire_at in group.items:
+        counters += [index.setdefault(key, len(index) + 1), len(fields), *fields, limit, slot + 1,
+                     _expire_arg(expire_at)]
+    keys = tuple(index)
+    tag = keys[0][keys[0].find("{"):keys[0].find("}") + 1]
+    args = (len(keys), len(group.items), *counters)
+    return _Wire(tag, keys, args, b"".join(map(bulk, keys)), b"".join(map(bulk, args)), len(group.items))
+
+
+@dataclass(slots=True)
+class _Check:
+    wires: list[_Wire]
+    amounts: Sequence[int]
+    future: asyncio.Future[TakeResult]
+
+
 class RedisCounters:
-    """Checks of requests arriving in the same event-loop turn share one pipeline (one write, one read):
-    each is still its own script call, atomic on its own."""
+    """Checks arriving in the same event-loop turn share one script call per hash tag; its commands and
+    the turn's others leave in one write."""
 
     def __init__(self, redis: Any, timeout_s: float = 1.0, url: str | None = None) -> None:
         """`url` (single-node `redis://`) sends the scripts over a lean pipelined connection of our own
@@ -73,51 +143,87 @@ class RedisCounters:
         self._scripts = {name: (body, _sha1(body)) for name, body in (("take", TAKE), ("adjust", ADJUST))}
         self._no_script = NoScriptError
         self._failures: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, RedisError)
-        self._queue: list[tuple[str, list[str], str, asyncio.Future[Any]]] = []
+        self._queue: list[tuple[str, list[Any], asyncio.Future[Any]]] = []
+        self._checks: list[_Check] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._fast = RespChannel(url) if url is not None and RespChannel.supports(url) else None
+        self._fast = RespChannel(url, timeout_s) if url is not None and RespChannel.supports(url) else None
 
-    async def _eval(self, name: str, keys: list[str], arg: str) -> Any:
-        if self._fast is not None:
-            return await self._eval_fast(name, keys, arg)
+    # ---- one script call: the lean channel, or redis-py's pipeline ---------------------------------
+
+    def _call(self, name: str, nkeys: int, plain: list[Any] | None, resp: bytes, count: int) -> asyncio.Future[Any]:
+        """The reply of EVALSHA `name` with `nkeys` keys then args: `plain` (redis-py) or `resp`, their
+        RESP encoding, `count` elements. Fails with CountersUnavailable."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append((name, keys, arg, future))
-        if len(self._queue) == 1:  # the first of this turn sends the batch once the turn is over
-            loop.call_soon(self._send)
-        return await future
+        if self._fast is None:
+            assert plain is not None
+            self._queue.append((name, [nkeys, *plain], future))
+            if len(self._queue) == 1:  # the first of this turn sends the batch once the turn is over
+                loop.call_soon(self._send)
+            return future
+        rest = bulk(nkeys) + resp
+        proto = self._fast.connected()
+        if proto is not None:
+            self._over_channel(proto, name, rest, count, future)
+        else:
+            self._spawn(self._connect_then(name, rest, count, future))
+        return future
 
-    async def _eval_fast(self, name: str, keys: list[str], arg: str) -> Any:
+    async def _connect_then(self, name: str, rest: bytes, count: int, future: asyncio.Future[Any]) -> None:
+        assert self._fast is not None
+        try:
+            proto = await self._fast.ready()
+        except (TimeoutError, OSError) as exc:
+            if not future.done():
+                future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
+            return
+        self._over_channel(proto, name, rest, count, future)
+
+    def _over_channel(self, proto: Any, name: str, rest: bytes, count: int, future: asyncio.Future[Any],
+                      evalsha: bool = True) -> None:
         assert self._fast is not None
         body, sha = self._scripts[name]
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                answer = await self._fast.call(b"EVALSHA", sha, len(keys), *keys, arg)
-                if isinstance(answer, hiredis.ReplyError) and str(answer).startswith("NOSCRIPT"):
-                    answer = await self._fast.call(b"EVAL", body, len(keys), *keys, arg)
-        except (TimeoutError, OSError) as exc:
-            self._fast.reset()
-            raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if isinstance(answer, hiredis.ReplyError):
-            raise CountersUnavailable(f"Redis: {answer}")
-        return answer
+        head = b"*%d\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n" % (count + 3, sha.encode()) if evalsha else \
+            b"*%d\r\n$4\r\nEVAL\r\n" % (count + 3) + bulk(body)
+        reply = self._fast.send(proto, head + rest)
 
-    def _send(self) -> None:
-        batch, self._queue = self._queue, []
-        task = asyncio.get_running_loop().create_task(self._run(batch))
+        def answered(done: asyncio.Future[Any]) -> None:
+            if future.done():
+                return
+            exc = done.exception()
+            if exc is not None:
+                future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
+                return
+            answer = done.result()
+            if isinstance(answer, hiredis.ReplyError):
+                if evalsha and str(answer).startswith("NOSCRIPT"):  # first use on this server, or a restart
+                    self._over_channel(proto, name, rest, count, future, evalsha=False)
+                else:
+                    future.set_exception(CountersUnavailable(f"Redis: {answer}"))
+                return
+            future.set_result(answer)
+
+        reply.add_done_callback(answered)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, batch: list[tuple[str, list[str], str, asyncio.Future[Any]]]) -> None:
+    def _send(self) -> None:
+        batch, self._queue = self._queue, []
+        self._spawn(self._run(batch))
+
+    async def _run(self, batch: list[tuple[str, list[Any], asyncio.Future[Any]]]) -> None:
         try:
             async with asyncio.timeout(self._timeout_s):
                 pipe = self._redis.pipeline(transaction=False)
-                for name, keys, arg, _ in batch:
-                    pipe.evalsha(self._scripts[name][1], len(keys), *keys, arg)
+                for name, args, _ in batch:
+                    pipe.evalsha(self._scripts[name][1], *args)
                 answers = await pipe.execute(raise_on_error=False)
-                for i, (name, keys, arg, _) in enumerate(batch):
+                for i, (name, args, _) in enumerate(batch):
                     if isinstance(answers[i], self._no_script):  # first use on this server, or after a restart
-                        answers[i] = await self._redis.eval(self._scripts[name][0], len(keys), *keys, arg)
+                        answers[i] = await self._redis.eval(self._scripts[name][0], *args)
         except self._failures as exc:
             for *_, future in batch:
                 if not future.done():
@@ -131,23 +237,67 @@ class RedisCounters:
             else:
                 future.set_result(answer)
 
+    # ---- take: the checks of one turn, one call per hash tag -----------------------------------------
+
     async def take(self, counters: Sequence[Counter]) -> TakeResult:
-        index: dict[str, int] = {}
-        parts = []
-        for c in counters:
-            i = index.setdefault(c.key, len(index) + 1)
-            parts.append(f"{i} {'+'.join(c.fields)} {c.limit} {c.amount} {_expire_arg(c.expire_at)}")
-        answer = await self._eval("take", list(index), ";".join(parts))
-        if int(answer[0]) == 1:
-            return TakeResult(True, -1, [int(v) for v in answer[1:]])
-        return TakeResult(False, int(answer[1]) - 1, [int(answer[2])])
+        group, amounts = group_of(counters)
+        return await self.take_groups((group,), amounts)
+
+    def take_groups(self, groups: Sequence[CounterGroup], amounts: Sequence[int]) -> Awaitable[TakeResult]:
+        wires = []
+        for group in groups:
+            if group.items:  # an empty one adds nothing (and has no hash tag)
+                if group.wire is None:
+                    group.wire = _wire(group)
+                wires.append(group.wire)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[TakeResult] = loop.create_future()
+        if not wires:
+            future.set_result(TakeResult(True, -1, []))
+            return future
+        self._checks.append(_Check(wires, amounts, future))  # type: ignore[arg-type]
+        if len(self._checks) == 1:
+            loop.call_soon(self._send_checks)
+        return future
+
+    def _send_checks(self) -> None:
+        checks, self._checks = self._checks, []
+        by_tag: dict[str, list[_Check]] = {}
+        for check in checks:
+            by_tag.setdefault(check.wires[0].tag, []).append(check)
+        for batch in by_tag.values():
+            keys: list[bytes] = []
+            args: list[bytes] = [bulk(len(batch))]
+            nkeys, count = 0, 1
+            for check in batch:
+                args.append(b"".join((bulk(len(check.amounts)), *map(bulk, check.amounts), bulk(len(check.wires)))))
+                count += len(check.amounts) + 2
+                for w in check.wires:
+                    keys.append(w.resp_keys)
+                    args.append(w.resp_args)
+                    nkeys += len(w.keys)
+                    count += len(w.args)
+            plain = None if self._fast is not None else self._plain(batch)
+            reply = self._call("take", nkeys, plain, b"".join(keys) + b"".join(args), nkeys + count)
+            reply.add_done_callback(lambda done, batch=batch: _answer(batch, done))  # type: ignore[misc]
+
+    @staticmethod
+    def _plain(batch: list[_Check]) -> list[Any]:
+        keys = [k for check in batch for w in check.wires for k in w.keys]
+        args: list[Any] = [len(batch)]
+        for check in batch:
+            args += [len(check.amounts), *check.amounts, len(check.wires)]
+            for w in check.wires:
+                args += w.args
+        return keys + args
 
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
         if not adjustments:
             return
         index: dict[str, int] = {}
-        parts = [f"{index.setdefault(a.key, len(index) + 1)} {a.field} {a.delta}" for a in adjustments]
-        await self._eval("adjust", list(index), ";".join(parts))
+        arg = ";".join(f"{index.setdefault(a.key, len(index) + 1)} {a.field} {a.delta}" for a in adjustments)
+        keys = list(index)
+        await self._call("adjust", len(keys), [*keys, arg], b"".join(map(bulk, [*keys, arg])), len(keys) + 1)
 
     async def get_text(self, key: str) -> str | None:
         try:
@@ -180,3 +330,24 @@ class RedisCounters:
 
 def _sha1(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()  # Redis names scripts by their SHA-1
+
+
+def _answer(batch: list[_Check], done: asyncio.Future[Any]) -> None:
+    """Hand each check of one call its part of the reply (the script answers them in order)."""
+    exc = done.exception()
+    if exc is not None:
+        for check in batch:
+            if not check.future.done():
+                check.future.set_exception(exc)
+        return
+    answer, at = done.result(), 0
+    for check in batch:
+        if int(answer[at]) == 1:
+            size = sum(w.size for w in check.wires)
+            result = TakeResult(True, -1, [int(v) for v in answer[at + 1:at + 1 + size]])
+            at += 1 + size
+        else:
+            result = TakeResult(False, int(answer[at + 1]) - 1, [int(answer[at + 2])])
+            at += 3
+        if not check.future.done():
+            check.future.set_result(result)
