@@ -65,7 +65,9 @@ class CapacityGate:
         self._store_down_until = 0.0
         self._unpriced: set[tuple[str, str]] = set()
         self._prices: dict[tuple[str, str], tuple[tuple[float, float] | None, float]] = {}
-        self._pending: dict[tuple[str, str], tuple[int, float | None]] = {}
+        # corrections not sent yet, per reservation shape: token delta; [reserved delta, spent delta]
+        self._pending_tokens: dict[tuple[tuple[str, float | None], ...], int] = {}
+        self._pending_budgets: dict[tuple[tuple[str, float | None], ...], list[int]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -166,13 +168,16 @@ class CapacityGate:
     # ---- settle -----------------------------------------------------------------------------------
 
     async def settle(self, ctx: LegContext, result: GateResult, usage: Usage | None, *, failed: bool) -> None:
+        """Corrections add up per reservation shape (the plan's keys) until the next flush: O(1) here."""
         res = result.reservation
         if not isinstance(res, Reservation):
             return
+        queued = False
         if res.tokens:
             delta = -res.estimate if failed else (usage.total - res.estimate if usage is not None else 0)
-            for key, expire_at in res.tokens:
-                self._queue(key, "tokens", delta, expire_at)
+            if delta:
+                self._pending_tokens[res.tokens] = self._pending_tokens.get(res.tokens, 0) + delta
+                queued = True
         if res.budgets:
             if failed:
                 spent = 0
@@ -180,21 +185,19 @@ class CapacityGate:
                 spent = self._real_nano(ctx, usage)
             else:  # answered without usage: the worst case stays charged
                 spent = res.reserved_nano
-            for key, expire_at in res.budgets:
-                self._queue(key, "reserved", -res.reserved_nano, expire_at)
-                self._queue(key, "spent", spent, expire_at)
+            held = self._pending_budgets.get(res.budgets)
+            if held is None:
+                self._pending_budgets[res.budgets] = [-res.reserved_nano, spent]
+            else:
+                held[0] -= res.reserved_nano
+                held[1] += spent
+            queued = True
+        if queued and self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(SETTLE_DELAY_S, self._start_flush)
 
     def _real_nano(self, ctx: LegContext, usage: Usage) -> int:
         usd = self.cost_of(ctx.connection.provider, ctx.slot.model, usage)
         return 0 if usd is None else math.ceil(usd * NANO_PER_USD)
-
-    def _queue(self, key: str, name: str, delta: int, expire_at: float | None) -> None:
-        if not delta:
-            return
-        held = self._pending.get((key, name))
-        self._pending[(key, name)] = (delta + (held[0] if held else 0), expire_at)
-        if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_later(SETTLE_DELAY_S, self._start_flush)
 
     def _start_flush(self) -> None:
         task = asyncio.get_running_loop().create_task(self.flush())
@@ -206,7 +209,18 @@ class CapacityGate:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
-        pending, self._pending = self._pending, {}
+        tokens, budgets = self._pending_tokens, self._pending_budgets
+        self._pending_tokens, self._pending_budgets = {}, {}
+        pending: dict[tuple[str, str], tuple[int, float | None]] = {}
+        for places, delta in tokens.items():
+            for key, expire_at in places:
+                held = pending.get((key, "tokens"))
+                pending[(key, "tokens")] = (delta + (held[0] if held else 0), expire_at)
+        for places, (reserved, spent) in budgets.items():
+            for key, expire_at in places:
+                for name, delta in (("reserved", reserved), ("spent", spent)):
+                    held = pending.get((key, name))
+                    pending[(key, name)] = (delta + (held[0] if held else 0), expire_at)
         by_slot: dict[str, list[Adjustment]] = {}
         for (key, name), (delta, expire_at) in pending.items():
             if delta:
@@ -228,21 +242,42 @@ def prioritization_denied(ctx: LegContext, check: PoolCheck, seen: int, now: flo
                       fallback=True, headers={"retry-after": str(max(1, retry))})
 
 
+_HEADERS = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")
+            for m in ("requests", "tokens")}
+_RESET_TEXT: dict[int, str] = {}
+
+
+def _reset_text(left: float) -> str:
+    """duration_text, kept per whole second (every request of a second shares it)."""
+    if left < 1:
+        return duration_text(left)
+    whole = int(round(left))
+    text = _RESET_TEXT.get(whole)
+    if text is None:
+        if len(_RESET_TEXT) > 4096:
+            _RESET_TEXT.clear()
+        text = _RESET_TEXT[whole] = duration_text(left)
+    return text
+
+
 def rate_headers(limits: list[Limit], values: list[int], now: float) -> dict[str, str]:
     """The six `x-ratelimit-*` headers of the tightest request and token limits (least remaining)."""
     best: dict[str, tuple[int, Limit]] = {}
     for lim, value in zip(limits, values, strict=True):
-        if lim.metric == "cost":
+        metric = lim.metric
+        if metric == "cost":
             continue
-        remaining = max(0, lim.limit - value)
-        held = best.get(lim.metric)
+        remaining = lim.limit - value
+        if remaining < 0:
+            remaining = 0
+        held = best.get(metric)
         if held is None or remaining < held[0]:
-            best[lim.metric] = (remaining, lim)
+            best[metric] = (remaining, lim)
     headers: dict[str, str] = {}
     for metric, (remaining, lim) in best.items():
-        left = lim.window.seconds_left(now)
-        headers[f"x-ratelimit-limit-{metric}"] = str(lim.limit)
-        headers[f"x-ratelimit-remaining-{metric}"] = str(remaining)
-        if left is not None:
-            headers[f"x-ratelimit-reset-{metric}"] = duration_text(left)
+        names = _HEADERS[metric]
+        headers[names[0]] = str(lim.limit)
+        headers[names[1]] = str(remaining)
+        if lim.window.end is not None:
+            headers[names[2]] = _reset_text(max(0.0, lim.window.end - now))
     return headers

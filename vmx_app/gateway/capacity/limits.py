@@ -141,11 +141,14 @@ class PlanCache:
         self._plans: dict[tuple[object, ...], LimitPlan] = {}
 
     def plan(self, ctx: LegContext, now: float) -> LimitPlan:
-        owners = (ctx.resource, ctx.connection, ctx.api_key, ctx.environment)
-        ident = (*map(id, owners), ctx.source_ip)
+        res, conn, key, env = ctx.resource, ctx.connection, ctx.api_key, ctx.environment
+        ident = (id(res), id(conn), id(key), id(env), ctx.source_ip)
         hit = self._plans.get(ident)
-        if hit is not None and now < hit.valid_until and all(a is b for a, b in zip(hit.owners, owners, strict=True)):
-            return hit
+        if hit is not None and now < hit.valid_until:
+            held = hit.owners  # ids are reused once a replaced snapshot is collected: compare the objects
+            if held[0] is res and held[1] is conn and held[2] is key and held[3] is env:
+                return hit
+        owners = (res, conn, key, env)
         budgets = budget_limits(ctx, now)
         limits = budgets + capacity_limits(ctx, now)
         plan = limit_plan(limits, [counted_at(self.prefix, ctx.environment_id, lim) for lim in limits],

@@ -94,6 +94,13 @@ return 1
 """
 
 
+_SMALL = [bulk(i) for i in range(256)]  # counts and the request amount (1): encoded once
+
+
+def _int(value: int) -> bytes:
+    return _SMALL[value] if 0 <= value < 256 else bulk(value)
+
+
 def _expire_arg(expire_at: float | None) -> int:
     return 0 if expire_at is None else math.ceil(expire_at)
 
@@ -267,10 +274,10 @@ class RedisCounters:
             by_tag.setdefault(check.wires[0].tag, []).append(check)
         for batch in by_tag.values():
             keys: list[bytes] = []
-            args: list[bytes] = [bulk(len(batch))]
+            args: list[bytes] = [_int(len(batch))]
             nkeys, count = 0, 1
             for check in batch:
-                args.append(b"".join((bulk(len(check.amounts)), *map(bulk, check.amounts), bulk(len(check.wires)))))
+                args.append(b"".join((_int(len(check.amounts)), *map(_int, check.amounts), _int(len(check.wires)))))
                 count += len(check.amounts) + 2
                 for w in check.wires:
                     keys.append(w.resp_keys)
