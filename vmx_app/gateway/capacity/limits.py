@@ -132,6 +132,20 @@ def limit_plan(limits: list[Limit], places: list[tuple[str, tuple[str, ...]]], h
                      tuple((key, lim.window.end) for lim, (key, _) in pairs if lim.metric == "cost"))
 
 
+def distinct_counters(limits: list[Limit], prefix: str, env_id: str
+                      ) -> tuple[list[Limit], list[tuple[str, tuple[str, ...]]]]:
+    """Two entries of one entity and period (same dimension) count in the same field: it takes the
+    request once, against the tighter limit (else every request would count twice)."""
+    tightest: dict[tuple[str, tuple[str, ...]], int] = {}
+    places = [counted_at(prefix, env_id, lim) for lim in limits]
+    for i, (lim, place) in enumerate(zip(limits, places, strict=True)):
+        held = tightest.get(place)
+        if held is None or lim.limit < limits[held].limit:
+            tightest[place] = i
+    keep = sorted(tightest.values())
+    return [limits[i] for i in keep], [places[i] for i in keep]
+
+
 class PlanCache:
     """The hot path builds limit lists and key strings once per window, not once per request."""
 
@@ -150,9 +164,8 @@ class PlanCache:
                 return hit
         owners = (res, conn, key, env)
         budgets = budget_limits(ctx, now)
-        limits = budgets + capacity_limits(ctx, now)
-        plan = limit_plan(limits, [counted_at(self.prefix, ctx.environment_id, lim) for lim in limits],
-                          bool(budgets), owners)
+        limits, places = distinct_counters(budgets + capacity_limits(ctx, now), self.prefix, ctx.environment_id)
+        plan = limit_plan(limits, places, bool(budgets), owners)
         if len(self._plans) >= self.size:
             self._plans.clear()  # snapshots replaced by config changes leave entries behind: start over
         self._plans[ident] = plan

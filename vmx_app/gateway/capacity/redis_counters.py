@@ -37,48 +37,48 @@ from vmx_app.gateway.capacity.resp_channel import RespChannel, bulk
 # what the check took, so nothing of a refused check stays. A field created by the take gets its window's
 # expiry at once (a refused take leaves it at 0, still expiring).
 TAKE = """
-local out, a, kb = {}, 2, 0
-for _ = 1, tonumber(ARGV[1]) do
-  local na = tonumber(ARGV[a])
+local call, tn = redis.call, tonumber
+local out, a, kb, o = {}, 2, 0, 0
+for _ = 1, tn(ARGV[1]) do
+  local na = tn(ARGV[a])
   local amounts = {}
   for i = 1, na do amounts[i] = ARGV[a + i] end
   a = a + na + 1
-  local nseg = tonumber(ARGV[a])
+  local nseg = tn(ARGV[a])
   a = a + 1
-  local taken, sums, n, denied = {}, {}, 0, nil
+  local start, n, t, denied, tk, tf, ta = o, 0, 0, false, {}, {}, {}
+  o = o + 1
   for _ = 1, nseg do
-    local nk, nc = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+    local nk, nc = tn(ARGV[a]), tn(ARGV[a + 1])
     a = a + 2
     for _ = 1, nc do
-      local nf = tonumber(ARGV[a + 1])
+      local nf = tn(ARGV[a + 1])
       n = n + 1
       if not denied then
-        local k, f, amount = KEYS[kb + tonumber(ARGV[a])], ARGV[a + 2], amounts[tonumber(ARGV[a + 3 + nf])]
-        local take = tonumber(amount)
-        local v = redis.call('HINCRBY', k, f, amount)
+        local k, f, amount = KEYS[kb + tn(ARGV[a])], ARGV[a + 2], amounts[tn(ARGV[a + 3 + nf])]
+        local take = tn(amount)
+        local v = call('HINCRBY', k, f, amount)
         if v == take then
-          local expire_at = tonumber(ARGV[a + 4 + nf])
-          if expire_at > 0 then redis.call('EXPIREAT', k, expire_at) end
+          local expire_at = tn(ARGV[a + 4 + nf])
+          if expire_at > 0 then call('EXPIREAT', k, expire_at) end
         end
-        if take ~= 0 then taken[#taken + 1] = {k, f, take} end
-        for i = 2, nf do v = v + (tonumber(redis.call('HGET', k, ARGV[a + 1 + i])) or 0) end
-        if v > tonumber(ARGV[a + 2 + nf]) then
-          denied = {0, n, v - take}
-          for j = #taken, 1, -1 do redis.call('HINCRBY', taken[j][1], taken[j][2], -taken[j][3]) end
+        if take ~= 0 then t = t + 1; tk[t] = k; tf[t] = f; ta[t] = take end
+        for i = 2, nf do v = v + (tn(call('HGET', k, ARGV[a + 1 + i])) or 0) end
+        if v > tn(ARGV[a + 2 + nf]) then
+          denied = true
+          for j = t, 1, -1 do call('HINCRBY', tk[j], tf[j], -ta[j]) end
+          for j = o, start + 4, -1 do out[j] = nil end
+          out[start + 1] = 0; out[start + 2] = n; out[start + 3] = v - take
+          o = start + 3
         else
-          sums[n] = v
+          o = o + 1; out[o] = v
         end
       end
       a = a + 5 + nf
     end
     kb = kb + nk
   end
-  if denied then
-    out[#out + 1] = 0; out[#out + 1] = denied[2]; out[#out + 1] = denied[3]
-  else
-    out[#out + 1] = 1
-    for i = 1, n do out[#out + 1] = sums[i] end
-  end
+  if not denied then out[start + 1] = 1 end
 end
 return out
 """
