@@ -152,6 +152,7 @@ class RedisCounters:
         self._failures: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError, RedisError)
         self._queue: list[tuple[str, list[Any], asyncio.Future[Any]]] = []
         self._checks: list[_Check] = []
+        self._in_flight = 0  # take calls sent, not answered yet
         self._tasks: set[asyncio.Task[None]] = set()
         self._fast = RespChannel(url, timeout_s) if url is not None and RespChannel.supports(url) else None
 
@@ -180,7 +181,7 @@ class RedisCounters:
         assert self._fast is not None
         try:
             proto = await self._fast.ready()
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, asyncio.CancelledError) as exc:  # cancelled: shutting down
             if not future.done():
                 future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
             return
@@ -231,18 +232,21 @@ class RedisCounters:
                 for i, (name, args, _) in enumerate(batch):
                     if isinstance(answers[i], self._no_script):  # first use on this server, or after a restart
                         answers[i] = await self._redis.eval(self._scripts[name][0], *args)
+            for (*_, future), answer in zip(batch, answers, strict=True):
+                if future.done():
+                    continue
+                if isinstance(answer, BaseException):
+                    future.set_exception(CountersUnavailable(f"{type(answer).__name__}: {answer}"))
+                else:
+                    future.set_result(answer)
         except self._failures as exc:
             for *_, future in batch:
                 if not future.done():
                     future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
-            return
-        for (*_, future), answer in zip(batch, answers, strict=True):
-            if future.done():
-                continue
-            if isinstance(answer, BaseException):
-                future.set_exception(CountersUnavailable(f"{type(answer).__name__}: {answer}"))
-            else:
-                future.set_result(answer)
+        finally:  # whatever else ended this (cancelled at shutdown): no caller waits forever
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(CountersUnavailable("Redis call abandoned"))
 
     # ---- take: the checks of one turn, one call per hash tag -----------------------------------------
 
@@ -268,6 +272,11 @@ class RedisCounters:
         return future
 
     def _send_checks(self) -> None:
+        """At most one round of take calls in flight: checks arriving meanwhile wait for its reply and
+        then leave together. Idle, a check leaves at the end of its turn; busy, the batches grow with the
+        load instead of the round trips (each costs Redis and this process a send and a receive)."""
+        if self._in_flight or not self._checks:
+            return
         checks, self._checks = self._checks, []
         by_tag: dict[str, list[_Check]] = {}
         for check in checks:
@@ -286,7 +295,13 @@ class RedisCounters:
                     count += len(w.args)
             plain = None if self._fast is not None else self._plain(batch)
             reply = self._call("take", nkeys, plain, b"".join(keys) + b"".join(args), nkeys + count)
-            reply.add_done_callback(lambda done, batch=batch: _answer(batch, done))  # type: ignore[misc]
+            self._in_flight += 1
+            reply.add_done_callback(lambda done, batch=batch: self._answered(batch, done))  # type: ignore[misc]
+
+    def _answered(self, batch: list[_Check], done: asyncio.Future[Any]) -> None:
+        self._in_flight -= 1
+        _answer(batch, done)
+        self._send_checks()  # what queued up meanwhile
 
     @staticmethod
     def _plain(batch: list[_Check]) -> list[Any]:
