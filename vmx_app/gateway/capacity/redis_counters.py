@@ -101,6 +101,10 @@ def _int(value: int) -> bytes:
     return _SMALL[value] if 0 <= value < 256 else bulk(value)
 
 
+class _Unreachable(CountersUnavailable):
+    """No answer at all (connection refused or lost, timeout), not an error reply."""
+
+
 def _expire_arg(expire_at: float | None) -> int:
     return 0 if expire_at is None else math.ceil(expire_at)
 
@@ -183,7 +187,7 @@ class RedisCounters:
             proto = await self._fast.ready()
         except (TimeoutError, OSError, asyncio.CancelledError) as exc:  # cancelled: shutting down
             if not future.done():
-                future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
+                future.set_exception(_Unreachable(f"{type(exc).__name__}: {exc}"))
             return
         self._over_channel(proto, name, rest, count, future)
 
@@ -200,7 +204,7 @@ class RedisCounters:
                 return
             exc = done.exception()
             if exc is not None:
-                future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
+                future.set_exception(_Unreachable(f"{type(exc).__name__}: {exc}"))
                 return
             answer = done.result()
             if isinstance(answer, hiredis.ReplyError):
@@ -242,7 +246,7 @@ class RedisCounters:
         except self._failures as exc:
             for *_, future in batch:
                 if not future.done():
-                    future.set_exception(CountersUnavailable(f"{type(exc).__name__}: {exc}"))
+                    future.set_exception(_Unreachable(f"{type(exc).__name__}: {exc}"))
         finally:  # whatever else ended this (cancelled at shutdown): no caller waits forever
             for *_, future in batch:
                 if not future.done():
@@ -301,6 +305,10 @@ class RedisCounters:
     def _answered(self, batch: list[_Check], done: asyncio.Future[Any]) -> None:
         self._in_flight -= 1
         _answer(batch, done)
+        if isinstance(done.exception(), _Unreachable) and not self._in_flight:
+            # Redis did not answer: what queued up behind it fails now rather than wait out another timeout
+            queued, self._checks = self._checks, []
+            _answer(queued, done)
         self._send_checks()  # what queued up meanwhile
 
     @staticmethod
