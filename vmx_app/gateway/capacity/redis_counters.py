@@ -29,42 +29,56 @@ from vmx_app.gateway.capacity.counters import (
 )
 from vmx_app.gateway.capacity.resp_channel import RespChannel, bulk
 
-# ARGV[1]: the number of checks; per check: namounts, amounts..., nsegments, and per segment: nkeys,
-# ncounters, per counter: key index (in the segment's keys, which follow the previous segments' in
-# KEYS), nfields, fields..., limit, amount slot (1-based), expire_at (0: none). Per check the reply has
+# ARGV: the call's distinct segments (a limit plan's counters, say), then its checks. Segments: their
+# number, then per segment: nkeys (its keys follow the previous segments' in KEYS), ncounters, per
+# counter: key index (in the segment's keys), nfields, fields..., limit, amount slot (1-based), expire_at
+# (0: none). Checks: their number, then per check: namounts, amounts..., nsegments, segment numbers.
+# Checks of one plan share its segment: it is sent and parsed once per call. Per check the reply has
 # {1, sum1, sum2, ...} (each counter's sum after taking) or {0, index (1-based), sum seen}.
 # A counter takes first and checks after (one HINCRBY instead of HMGET + HINCRBY); a refusal gives back
 # what the check took, so nothing of a refused check stays. A field created by the take gets its window's
 # expiry at once (a refused take leaves it at 0, still expiring).
 TAKE = """
 local call, tn = redis.call, tonumber
-local out, a, kb, o = {}, 2, 0, 0
-for _ = 1, tn(ARGV[1]) do
+-- the call's distinct segments, parsed once
+local segs, a, kb = {}, 2, 0
+for s = 1, tn(ARGV[1]) do
+  local nk, nc = tn(ARGV[a]), tn(ARGV[a + 1])
+  a = a + 2
+  local seg = {}
+  for c = 1, nc do
+    local nf = tn(ARGV[a + 1])
+    local fields = {}
+    for i = 1, nf do fields[i] = ARGV[a + 1 + i] end
+    seg[c] = {KEYS[kb + tn(ARGV[a])], fields, tn(ARGV[a + 2 + nf]), tn(ARGV[a + 3 + nf]), tn(ARGV[a + 4 + nf])}
+    a = a + 5 + nf
+  end
+  segs[s] = seg
+  kb = kb + nk
+end
+local out, o = {}, 0
+for _ = 1, tn(ARGV[a]) do
+  a = a + 1
   local na = tn(ARGV[a])
-  local amounts = {}
-  for i = 1, na do amounts[i] = ARGV[a + i] end
+  local amounts, takes = {}, {}
+  for i = 1, na do amounts[i] = ARGV[a + i]; takes[i] = tn(ARGV[a + i]) end
   a = a + na + 1
   local nseg = tn(ARGV[a])
-  a = a + 1
   local start, n, t, denied, tk, tf, ta = o, 0, 0, false, {}, {}, {}
   o = o + 1
-  for _ = 1, nseg do
-    local nk, nc = tn(ARGV[a]), tn(ARGV[a + 1])
-    a = a + 2
-    for _ = 1, nc do
-      local nf = tn(ARGV[a + 1])
+  for s = 1, nseg do
+    local seg = segs[tn(ARGV[a + s])]
+    for c = 1, #seg do
+      local it = seg[c]
       n = n + 1
       if not denied then
-        local k, f, amount = KEYS[kb + tn(ARGV[a])], ARGV[a + 2], amounts[tn(ARGV[a + 3 + nf])]
-        local take = tn(amount)
-        local v = call('HINCRBY', k, f, amount)
-        if v == take then
-          local expire_at = tn(ARGV[a + 4 + nf])
-          if expire_at > 0 then call('EXPIREAT', k, expire_at) end
-        end
-        if take ~= 0 then t = t + 1; tk[t] = k; tf[t] = f; ta[t] = take end
-        for i = 2, nf do v = v + (tn(call('HGET', k, ARGV[a + 1 + i])) or 0) end
-        if v > tn(ARGV[a + 2 + nf]) then
+        local k, fields, slot = it[1], it[2], it[4]
+        local take = takes[slot]
+        local v = call('HINCRBY', k, fields[1], amounts[slot])
+        if v == take and it[5] > 0 then call('EXPIREAT', k, it[5]) end
+        if take ~= 0 then t = t + 1; tk[t] = k; tf[t] = fields[1]; ta[t] = take end
+        for i = 2, #fields do v = v + (tn(call('HGET', k, fields[i])) or 0) end
+        if v > it[3] then
           denied = true
           for j = t, 1, -1 do call('HINCRBY', tk[j], tf[j], -ta[j]) end
           for j = o, start + 4, -1 do out[j] = nil end
@@ -74,10 +88,9 @@ for _ = 1, tn(ARGV[1]) do
           o = o + 1; out[o] = v
         end
       end
-      a = a + 5 + nf
     end
-    kb = kb + nk
   end
+  a = a + nseg
   if not denied then out[start + 1] = 1 end
 end
 return out
@@ -286,19 +299,35 @@ class RedisCounters:
         for check in checks:
             by_tag.setdefault(check.wires[0].tag, []).append(check)
         for batch in by_tag.values():
-            keys: list[bytes] = []
-            args: list[bytes] = [_int(len(batch))]
-            nkeys, count = 0, 1
+            segments: dict[int, int] = {}  # id(wire) -> its number in this call
+            wires: list[_Wire] = []
             for check in batch:
-                args.append(b"".join((_int(len(check.amounts)), *map(_int, check.amounts), _int(len(check.wires)))))
-                count += len(check.amounts) + 2
                 for w in check.wires:
-                    keys.append(w.resp_keys)
-                    args.append(w.resp_args)
-                    nkeys += len(w.keys)
-                    count += len(w.args)
-            plain = None if self._fast is not None else self._plain(batch)
-            reply = self._call("take", nkeys, plain, b"".join(keys) + b"".join(args), nkeys + count)
+                    if id(w) not in segments:
+                        segments[id(w)] = len(wires) + 1
+                        wires.append(w)
+            nkeys = sum(len(w.keys) for w in wires)
+            if self._fast is not None:
+                parts = [w.resp_keys for w in wires]
+                parts.append(_int(len(wires)))
+                parts += [w.resp_args for w in wires]
+                parts.append(_int(len(batch)))
+                count = 2 + sum(len(w.args) for w in wires)
+                for check in batch:
+                    parts += [_int(len(check.amounts)), *map(_int, check.amounts), _int(len(check.wires)),
+                              *[_int(segments[id(w)]) for w in check.wires]]
+                    count += 2 + len(check.amounts) + len(check.wires)
+                reply = self._call("take", nkeys, None, b"".join(parts), nkeys + count)
+            else:
+                plain: list[Any] = [k for w in wires for k in w.keys]
+                plain.append(len(wires))
+                for w in wires:
+                    plain += w.args
+                plain.append(len(batch))
+                for check in batch:
+                    plain += [len(check.amounts), *check.amounts, len(check.wires),
+                              *[segments[id(w)] for w in check.wires]]
+                reply = self._call("take", nkeys, plain, b"", 0)
             self._in_flight += 1
             reply.add_done_callback(lambda done, batch=batch: self._answered(batch, done))  # type: ignore[misc]
 
@@ -310,16 +339,6 @@ class RedisCounters:
             queued, self._checks = self._checks, []
             _answer(queued, done)
         self._send_checks()  # what queued up meanwhile
-
-    @staticmethod
-    def _plain(batch: list[_Check]) -> list[Any]:
-        keys = [k for check in batch for w in check.wires for k in w.keys]
-        args: list[Any] = [len(batch)]
-        for check in batch:
-            args += [len(check.amounts), *check.amounts, len(check.wires)]
-            for w in check.wires:
-                args += w.args
-        return keys + args
 
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
         if not adjustments:
