@@ -1,12 +1,13 @@
 """Throughput with and without capacity limits and budgets on every level (issue 10's speed goal).
 
-    PYTHONPATH=. .venv/bin/python bench/capacity.py [--quick] [--rounds 2]
+    PYTHONPATH=. .venv/bin/python bench/capacity.py [--quick] [--rounds 2] [--profile]
 
 Production profile: a fresh PostgreSQL database and Redis (127.0.0.1:6379, its own key prefix), one
 gateway-only worker, the fast upstream. Rounds alternate "off" (no limits) and "on" (a minute limit
 on the connection, the resource and the API key, both `enforceCapacity` on, and a day budget on the
 environment, the resource and the API key, all far from being reached) on the same process, and print
-32-connection req/s of each. Nothing asserts: it prints numbers.
+32-connection req/s of each. Nothing asserts: it prints numbers. `--profile`: afterwards one extra
+32-connection run per mode under py-spy, with the top functions of each (where the limits' time goes).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 from bench.measure import Plan, load_runs, log  # noqa: E402
 from bench.procs import free_port, spawn, stop_all, wait_http  # noqa: E402
+from bench.pyspy import print_top  # noqa: E402
 from bench.run import start_upstream, vmx_endpoint  # noqa: E402
 from bench.state import ADMIN_EMAIL, RESOURCE, check_completion, embedded_env, provision  # noqa: E402
 
@@ -83,10 +85,28 @@ def set_limits(base: str, password: str, ws: str, env_id: str, on: bool) -> None
         http.put(f"/v1/environment/{ws}/{env_id}", json={"budgets": budgets}).raise_for_status()
 
 
+def profile_modes(base: str, password: str, target: Any, endpoint: Any, plan: Plan, workdir: Path,
+                  pid: int) -> dict[str, dict[str, Any]]:
+    from bench.pyspy import ensure_py_spy, profile_run
+    from bench.wrk import post_script
+
+    ensure_py_spy()
+    script = workdir / "profile.lua"
+    script.write_text(post_script(endpoint.body, endpoint.headers))
+    out = {}
+    for mode in ("off", "on"):
+        set_limits(base, password, target.workspace_id, target.environment_id, mode == "on")
+        time.sleep(1.0)
+        log(f"profiling mode {mode}: py-spy during an extra 32-connection run")
+        out[mode] = profile_run(pid, endpoint.url, script, plan.duration_s, workdir)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="py-spy on the gateway, one run per mode")
     args = parser.parse_args(argv)
     plan = Plan.for_args(args.quick)
     workdir = Path(tempfile.mkdtemp(prefix="vmx-bench-capacity-"))
@@ -119,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 rps = run["c32"]["rps"]
                 results[mode].append(rps)
                 cpu[mode].append({name: pct / 100 / rps * 1e6 for name, pct in run["cpu_32"].items()})
+        profiles = profile_modes(base, password, target, endpoint, plan, workdir, proc.pid) if args.profile else {}
         off, on = statistics.median(results["off"]), statistics.median(results["on"])
         print(f"\n{RESOURCE}: 32-connection req/s, production profile (Postgres + Redis), "
               f"{plan.duration_s:.0f} s per run")
@@ -130,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             per = {name: statistics.median(c[name] for c in cpu[mode]) for name in cpu[mode][0]}
             print(f"  CPU per request at 32 connections, {mode}: "
                   + ", ".join(f"{name} {us:,.0f} µs" for name, us in per.items()))
+        for mode, profile in profiles.items():
+            print(f"\n  profile, {mode}:")
+            print_top(profile, limit=25)
         return 0
     finally:
         stop_all()

@@ -241,3 +241,13 @@ async def test_a_new_minute_starts_new_counters(h: Harness, gate: CapacityGate, 
     assert [(await h.call("chat", chat())).status for _ in range(2)] == [200, 429]
     now[0] += 30  # the next minute
     assert [(await h.call("chat", chat())).status for _ in range(2)] == [200, 429]
+
+
+async def test_two_entries_of_one_period_count_each_request_once(h: Harness, gate: CapacityGate) -> None:
+    conn = h.connection("openai", capacity=limit(10) + limit(3))
+    h.resource("res", {"provider": "openai", "model": "gpt-4o", "connectionId": conn.id})
+    h.fake.set_default("gpt-4o", Behaviour(delay_s=0.05))
+    results = await burst(h, 8, chat())
+    assert sorted(r.status for r in results) == [200] * 3 + [429] * 5
+    assert "allows 3 requests per minute" in next(r for r in results if r.status == 429).json()["error"]["message"]
+    assert await counter(gate, "connection", conn.id, "requests") == 3

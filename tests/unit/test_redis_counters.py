@@ -6,6 +6,7 @@ CountersUnavailable."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -79,4 +80,29 @@ async def test_a_stopped_server_is_unavailable() -> None:
             store = RedisCounters(client, url=f"redis://127.0.0.1:{port}/0" if fast else None, timeout_s=0.5)
             with pytest.raises(CountersUnavailable):
                 await store.take(limits(3))
+        await client.aclose()
+
+
+async def test_checks_waiting_behind_an_unanswered_call_fail_with_it() -> None:
+    """One round of calls is in flight at a time: a hung server must not make the ones queued behind it
+    wait out a second timeout before CAPACITY_ON_REDIS_ERROR decides."""
+    port = free_port()
+    with redis_server(port) as proc:
+        url = f"redis://127.0.0.1:{port}/0"
+        client = Redis.from_url(url)
+        store = RedisCounters(client, url=url, timeout_s=0.5)
+        assert (await store.take(limits(3))).ok
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            first = asyncio.ensure_future(store.take(limits(3)))
+            await asyncio.sleep(0.1)  # `first` is in flight: `second` queues behind it
+            started = time.monotonic()
+            second = asyncio.ensure_future(store.take(limits(3)))
+            results = await asyncio.gather(first, second, return_exceptions=True)
+            waited = time.monotonic() - started
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        assert all(isinstance(r, CountersUnavailable) for r in results), results
+        assert waited < 0.7  # `first`'s timeout ends at ~0.4 s; a timeout of its own would end `second` at ~0.9 s
+        assert (await store.take(limits(3))).ok  # a new connection once the server answers again
         await client.aclose()

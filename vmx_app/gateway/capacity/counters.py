@@ -19,7 +19,7 @@ class CountersUnavailable(Exception):
     """The shared store cannot be reached (Redis down): the gate applies CAPACITY_ON_REDIS_ERROR."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Counter:
     """One limit of one check: the sum of `fields` of `key` plus `amount` must stay within `limit`; the
     amount is added to the first field. Budgets pass (reserved, spent): both count against the amount."""
@@ -29,6 +29,26 @@ class Counter:
     limit: int
     amount: int
     expire_at: float | None  # epoch seconds (the window's end); None: kept (lifetime)
+
+
+# (key, fields, limit, amount slot, expire_at): a counter whose amount is the check's `amounts[slot]`
+Slot = tuple[str, tuple[str, ...], int, int, "float | None"]
+
+
+@dataclass(slots=True, eq=False)
+class CounterGroup:
+    """Counters fixed for a while (a limit plan's: until a window ends or a snapshot changes) whose
+    amounts come from the check: the hot path then builds nothing per counter, and a store may keep
+    the group's encoded form in `wire` (built on first use)."""
+
+    items: tuple[Slot, ...]
+    wire: object = None
+
+
+def group_of(counters: Sequence[Counter]) -> tuple[CounterGroup, list[int]]:
+    """Explicit counters as a group and its amounts (one slot each)."""
+    items = tuple((c.key, c.fields, c.limit, i, c.expire_at) for i, c in enumerate(counters))
+    return CounterGroup(items), [c.amount for c in counters]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,10 @@ class TakeResult:
 
 class CounterStore(Protocol):
     async def take(self, counters: Sequence[Counter]) -> TakeResult: ...
+
+    async def take_groups(self, groups: Sequence[CounterGroup], amounts: Sequence[int]) -> TakeResult:
+        """`take` of the groups' counters in order, each taking `amounts[slot]`."""
+        ...
 
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
         """Corrections after the call. A key that is gone (its window ended) is not recreated."""
@@ -90,24 +114,29 @@ class MemoryCounters:
         for key in [k for k, (_, e) in self._hashes.items() if e is not None and e <= now]:
             del self._hashes[key]
 
-    def _sum(self, c: Counter, now: float) -> int:
-        values = self._hash(c.key, now)
-        return 0 if values is None else sum(values.get(f, 0) for f in c.fields)
+    def _sum(self, key: str, fields: tuple[str, ...], now: float) -> int:
+        values = self._hash(key, now)
+        return 0 if values is None else sum(values.get(f, 0) for f in fields)
 
     async def take(self, counters: Sequence[Counter]) -> TakeResult:
+        group, amounts = group_of(counters)
+        return await self.take_groups((group,), amounts)
+
+    async def take_groups(self, groups: Sequence[CounterGroup], amounts: Sequence[int]) -> TakeResult:
         now = self._wall()
         self._sweep(now)
-        for i, c in enumerate(counters):
-            seen = self._sum(c, now)
-            if seen + c.amount > c.limit:
+        items = [item for g in groups for item in g.items]
+        for i, (key, fields, limit, slot, _) in enumerate(items):
+            seen = self._sum(key, fields, now)
+            if seen + amounts[slot] > limit:
                 return TakeResult(False, i, [seen])
-        for c in counters:
-            values = self._hash(c.key, now)
+        for key, fields, _, slot, expire_at in items:
+            values = self._hash(key, now)
             if values is None:
                 values = {}
-            self._hashes[c.key] = (values, c.expire_at)
-            values[c.fields[0]] = values.get(c.fields[0], 0) + c.amount
-        return TakeResult(True, -1, [self._sum(c, now) for c in counters])
+            self._hashes[key] = (values, expire_at)
+            values[fields[0]] = values.get(fields[0], 0) + amounts[slot]
+        return TakeResult(True, -1, [self._sum(key, fields, now) for key, fields, *_ in items])
 
     async def adjust(self, adjustments: Sequence[Adjustment]) -> None:
         now = self._wall()

@@ -18,10 +18,10 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
-from vmx_app.gateway.capacity.counters import Adjustment, Counter, CounterStore, CountersUnavailable
+from vmx_app.gateway.capacity.counters import Adjustment, CounterStore, CountersUnavailable
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
 from vmx_app.gateway.capacity.pool_gate import PoolCheck, PoolGate
@@ -39,9 +39,9 @@ PRICE_TTL_S = 10.0
 
 @dataclass(slots=True)
 class Reservation:
-    tokens: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
+    tokens: tuple[tuple[str, float | None], ...] = ()  # (hash key, expire_at)
     estimate: int = 0
-    budgets: list[tuple[str, float | None]] = field(default_factory=list)  # (hash key, expire_at)
+    budgets: tuple[tuple[str, float | None], ...] = ()  # (hash key, expire_at)
     reserved_nano: int = 0
 
 
@@ -65,7 +65,9 @@ class CapacityGate:
         self._store_down_until = 0.0
         self._unpriced: set[tuple[str, str]] = set()
         self._prices: dict[tuple[str, str], tuple[tuple[float, float] | None, float]] = {}
-        self._pending: dict[tuple[str, str], tuple[int, float | None]] = {}
+        # corrections not sent yet, per reservation shape: token delta; [reserved delta, spent delta]
+        self._pending_tokens: dict[tuple[tuple[str, float | None], ...], int] = {}
+        self._pending_budgets: dict[tuple[tuple[str, float | None], ...], list[int]] = {}
         self._flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -77,16 +79,13 @@ class CapacityGate:
         pool = self.pools.check_for(ctx, now)
         if not plan.limits and pool is None:
             return ALLOWED
-        reserve = self._worst_case_nano(ctx) if plan.has_budget else 0
-        amounts = {"requests": 1, "tokens": ctx.estimated_tokens, "cost": reserve}
-        counters = [Counter(key, fields, lim.limit, amounts[lim.metric], lim.window.end)
-                    for lim, (key, fields) in zip(plan.limits, plan.places, strict=True)]
-        if pool is not None:
-            counters += pool.counters
+        reserve = self._worst_case_nano(ctx, now) if plan.has_budget else 0
+        amounts = (1, ctx.estimated_tokens, reserve)  # the slots of limits.AMOUNT_SLOT
         if now < self._store_down_until:
             return self._store_error(now, "counters unavailable")
         try:
-            taken = await self.store.take(counters)
+            taken = await self.store.take_groups((plan.group,) if pool is None else (plan.group, pool.group),
+                                                 amounts)
         except CountersUnavailable as exc:
             self._store_down_until = now + STORE_RETRY_S
             return self._store_error(now, str(exc))
@@ -94,16 +93,14 @@ class CapacityGate:
             if taken.denied >= len(plan.limits):
                 assert pool is not None
                 return prioritization_denied(ctx, pool, taken.values[0], now)
-            return await self._denied(plan.limits[taken.denied], counters[taken.denied], taken.values[0], now)
-        res = Reservation(estimate=ctx.estimated_tokens, reserved_nano=reserve)
-        for lim, counter in zip(plan.limits, counters, strict=False):
-            if lim.metric == "tokens":
-                res.tokens.append((counter.key, counter.expire_at))
-            elif lim.metric == "cost":
-                res.budgets.append((counter.key, counter.expire_at))
+            key, fields, _, slot, _ = plan.group.items[taken.denied]
+            return await self._denied(plan.limits[taken.denied], key, fields, amounts[slot], taken.values[0], now)
+        tokens, values = plan.token_places, taken.values
         if pool is not None:
-            res.tokens += [(c.key, c.expire_at) for c in pool.counters]
-        headers = rate_headers(plan.limits, taken.values[:len(plan.limits)], now) if plan.limits else None
+            tokens += tuple((c.key, c.expire_at) for c in pool.counters)
+            values = values[:len(plan.limits)]
+        res = Reservation(tokens, ctx.estimated_tokens, plan.budget_places, reserve)
+        headers = rate_headers(plan.limits, values, now) if plan.limits else None
         return GateResult(reservation=res, headers=headers)
 
     def _price(self, provider: str, model: str, now: float) -> tuple[float, float] | None:
@@ -114,8 +111,8 @@ class CapacityGate:
             self._prices[(provider, model)] = hit
         return hit[0]
 
-    def _worst_case_nano(self, ctx: LegContext) -> int:
-        price = self._price(ctx.connection.provider, ctx.slot.model, self.wall())
+    def _worst_case_nano(self, ctx: LegContext, now: float) -> int:
+        price = self._price(ctx.connection.provider, ctx.slot.model, now)
         if price is None:
             self._flag_unpriced(ctx.connection.provider, ctx.slot.model)
             return 0
@@ -128,20 +125,21 @@ class CapacityGate:
             self._unpriced.add((provider, model))
             log.warning("no pricing entry for %s/%s: its requests count as cost 0 against budgets", provider, model)
 
-    async def _denied(self, lim: Limit, counter: Counter, seen: int, now: float) -> GateResult:
+    async def _denied(self, lim: Limit, key: str, fields: tuple[str, ...], amount: int, seen: int,
+                      now: float) -> GateResult:
         left = lim.window.seconds_left(now)
         retry = math.ceil(left) if left is not None else None
         headers = {"retry-after": str(max(1, retry))} if retry is not None else {}
         if lim.metric == "cost":
             try:
-                reserved, spent = await self.store.read([(counter.key, f) for f in counter.fields])
+                reserved, spent = await self.store.read([(key, f) for f in fields])
             except CountersUnavailable:
                 reserved, spent = seen, 0
             message = (f"budget exceeded: {lim.describe()}; spent ${spent / NANO_PER_USD:.6f}, reserved "
-                       f"${reserved / NANO_PER_USD:.6f}, this request needs up to ${counter.amount / NANO_PER_USD:.6f}")
+                       f"${reserved / NANO_PER_USD:.6f}, this request needs up to ${amount / NANO_PER_USD:.6f}")
             return GateResult(False, "budget_exceeded", message, retry, status=429, error_type="insufficient_quota",
                               fallback=False, headers=headers)
-        need = f", this request needs ~{counter.amount}" if lim.metric == "tokens" else ""
+        need = f", this request needs ~{amount}" if lim.metric == "tokens" else ""
         message = f"capacity exhausted: {lim.describe()}; {seen} used{need}"
         headers.update(rate_headers([lim], [seen], now))
         return GateResult(False, "resource_exhausted", message, retry, status=429, error_type="rate_limit_error",
@@ -170,13 +168,16 @@ class CapacityGate:
     # ---- settle -----------------------------------------------------------------------------------
 
     async def settle(self, ctx: LegContext, result: GateResult, usage: Usage | None, *, failed: bool) -> None:
+        """Corrections add up per reservation shape (the plan's keys) until the next flush: O(1) here."""
         res = result.reservation
         if not isinstance(res, Reservation):
             return
+        queued = False
         if res.tokens:
             delta = -res.estimate if failed else (usage.total - res.estimate if usage is not None else 0)
-            for key, expire_at in res.tokens:
-                self._queue(key, "tokens", delta, expire_at)
+            if delta:
+                self._pending_tokens[res.tokens] = self._pending_tokens.get(res.tokens, 0) + delta
+                queued = True
         if res.budgets:
             if failed:
                 spent = 0
@@ -184,21 +185,19 @@ class CapacityGate:
                 spent = self._real_nano(ctx, usage)
             else:  # answered without usage: the worst case stays charged
                 spent = res.reserved_nano
-            for key, expire_at in res.budgets:
-                self._queue(key, "reserved", -res.reserved_nano, expire_at)
-                self._queue(key, "spent", spent, expire_at)
+            held = self._pending_budgets.get(res.budgets)
+            if held is None:
+                self._pending_budgets[res.budgets] = [-res.reserved_nano, spent]
+            else:
+                held[0] -= res.reserved_nano
+                held[1] += spent
+            queued = True
+        if queued and self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(SETTLE_DELAY_S, self._start_flush)
 
     def _real_nano(self, ctx: LegContext, usage: Usage) -> int:
         usd = self.cost_of(ctx.connection.provider, ctx.slot.model, usage)
         return 0 if usd is None else math.ceil(usd * NANO_PER_USD)
-
-    def _queue(self, key: str, name: str, delta: int, expire_at: float | None) -> None:
-        if not delta:
-            return
-        held = self._pending.get((key, name))
-        self._pending[(key, name)] = (delta + (held[0] if held else 0), expire_at)
-        if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_later(SETTLE_DELAY_S, self._start_flush)
 
     def _start_flush(self) -> None:
         task = asyncio.get_running_loop().create_task(self.flush())
@@ -210,7 +209,18 @@ class CapacityGate:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
-        pending, self._pending = self._pending, {}
+        tokens, budgets = self._pending_tokens, self._pending_budgets
+        self._pending_tokens, self._pending_budgets = {}, {}
+        pending: dict[tuple[str, str], tuple[int, float | None]] = {}
+        for places, delta in tokens.items():
+            for key, expire_at in places:
+                held = pending.get((key, "tokens"))
+                pending[(key, "tokens")] = (delta + (held[0] if held else 0), expire_at)
+        for places, (reserved, spent) in budgets.items():
+            for key, expire_at in places:
+                for name, delta in (("reserved", reserved), ("spent", spent)):
+                    held = pending.get((key, name))
+                    pending[(key, name)] = (delta + (held[0] if held else 0), expire_at)
         by_slot: dict[str, list[Adjustment]] = {}
         for (key, name), (delta, expire_at) in pending.items():
             if delta:
@@ -232,21 +242,42 @@ def prioritization_denied(ctx: LegContext, check: PoolCheck, seen: int, now: flo
                       fallback=True, headers={"retry-after": str(max(1, retry))})
 
 
+_HEADERS = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")
+            for m in ("requests", "tokens")}
+_RESET_TEXT: dict[int, str] = {}
+
+
+def _reset_text(left: float) -> str:
+    """duration_text, kept per whole second (every request of a second shares it)."""
+    if left < 1:
+        return duration_text(left)
+    whole = int(round(left))
+    text = _RESET_TEXT.get(whole)
+    if text is None:
+        if len(_RESET_TEXT) > 4096:
+            _RESET_TEXT.clear()
+        text = _RESET_TEXT[whole] = duration_text(left)
+    return text
+
+
 def rate_headers(limits: list[Limit], values: list[int], now: float) -> dict[str, str]:
     """The six `x-ratelimit-*` headers of the tightest request and token limits (least remaining)."""
     best: dict[str, tuple[int, Limit]] = {}
     for lim, value in zip(limits, values, strict=True):
-        if lim.metric == "cost":
+        metric = lim.metric
+        if metric == "cost":
             continue
-        remaining = max(0, lim.limit - value)
-        held = best.get(lim.metric)
+        remaining = lim.limit - value
+        if remaining < 0:
+            remaining = 0
+        held = best.get(metric)
         if held is None or remaining < held[0]:
-            best[lim.metric] = (remaining, lim)
+            best[metric] = (remaining, lim)
     headers: dict[str, str] = {}
     for metric, (remaining, lim) in best.items():
-        left = lim.window.seconds_left(now)
-        headers[f"x-ratelimit-limit-{metric}"] = str(lim.limit)
-        headers[f"x-ratelimit-remaining-{metric}"] = str(remaining)
-        if left is not None:
-            headers[f"x-ratelimit-reset-{metric}"] = duration_text(left)
+        names = _HEADERS[metric]
+        headers[names[0]] = str(lim.limit)
+        headers[names[1]] = str(remaining)
+        if lim.window.end is not None:
+            headers[names[2]] = _reset_text(max(0.0, lim.window.end - now))
     return headers

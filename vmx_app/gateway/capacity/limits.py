@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from vmx_app.gateway.capacity.counters import CounterGroup
 from vmx_app.gateway.capacity.gate import LegContext
 from vmx_app.gateway.capacity.windows import Window, window_of
 
 Level = Literal["connection", "resource", "api-key", "environment"]
 Metric = Literal["requests", "tokens", "cost"]
 NANO_PER_USD = 1_000_000_000
+AMOUNT_SLOT = {"requests": 0, "tokens": 1, "cost": 2}  # a check's amounts: (1, token estimate, reserve)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,34 @@ class LimitPlan:
     has_budget: bool
     valid_until: float
     owners: tuple[object, ...]
+    group: CounterGroup  # the counters, ready for the store
+    token_places: tuple[tuple[str, float | None], ...]  # (key, expire_at) settled to the real tokens
+    budget_places: tuple[tuple[str, float | None], ...]  # (key, expire_at) settled to the real cost
+
+
+def limit_plan(limits: list[Limit], places: list[tuple[str, tuple[str, ...]]], has_budget: bool,
+               owners: tuple[object, ...]) -> LimitPlan:
+    ends = [lim.window.end for lim in limits if lim.window.end is not None]
+    pairs = list(zip(limits, places, strict=True))
+    group = CounterGroup(tuple((key, fields, lim.limit, AMOUNT_SLOT[lim.metric], lim.window.end)
+                               for lim, (key, fields) in pairs))
+    return LimitPlan(limits, places, has_budget, min(ends, default=float("inf")), owners, group,
+                     tuple((key, lim.window.end) for lim, (key, _) in pairs if lim.metric == "tokens"),
+                     tuple((key, lim.window.end) for lim, (key, _) in pairs if lim.metric == "cost"))
+
+
+def distinct_counters(limits: list[Limit], prefix: str, env_id: str
+                      ) -> tuple[list[Limit], list[tuple[str, tuple[str, ...]]]]:
+    """Two entries of one entity and period (same dimension) count in the same field: it takes the
+    request once, against the tighter limit (else every request would count twice)."""
+    tightest: dict[tuple[str, tuple[str, ...]], int] = {}
+    places = [counted_at(prefix, env_id, lim) for lim in limits]
+    for i, (lim, place) in enumerate(zip(limits, places, strict=True)):
+        held = tightest.get(place)
+        if held is None or lim.limit < limits[held].limit:
+            tightest[place] = i
+    keep = sorted(tightest.values())
+    return [limits[i] for i in keep], [places[i] for i in keep]
 
 
 class PlanCache:
@@ -125,16 +155,17 @@ class PlanCache:
         self._plans: dict[tuple[object, ...], LimitPlan] = {}
 
     def plan(self, ctx: LegContext, now: float) -> LimitPlan:
-        owners = (ctx.resource, ctx.connection, ctx.api_key, ctx.environment)
-        ident = (*map(id, owners), ctx.source_ip)
+        res, conn, key, env = ctx.resource, ctx.connection, ctx.api_key, ctx.environment
+        ident = (id(res), id(conn), id(key), id(env), ctx.source_ip)
         hit = self._plans.get(ident)
-        if hit is not None and now < hit.valid_until and all(a is b for a, b in zip(hit.owners, owners, strict=True)):
-            return hit
+        if hit is not None and now < hit.valid_until:
+            held = hit.owners  # ids are reused once a replaced snapshot is collected: compare the objects
+            if held[0] is res and held[1] is conn and held[2] is key and held[3] is env:
+                return hit
+        owners = (res, conn, key, env)
         budgets = budget_limits(ctx, now)
-        limits = budgets + capacity_limits(ctx, now)
-        ends = [lim.window.end for lim in limits if lim.window.end is not None]
-        plan = LimitPlan(limits, [counted_at(self.prefix, ctx.environment_id, lim) for lim in limits],
-                         bool(budgets), min(ends, default=float("inf")), owners)
+        limits, places = distinct_counters(budgets + capacity_limits(ctx, now), self.prefix, ctx.environment_id)
+        plan = limit_plan(limits, places, bool(budgets), owners)
         if len(self._plans) >= self.size:
             self._plans.clear()  # snapshots replaced by config changes leave entries behind: start over
         self._plans[ident] = plan

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from vmx_app.gateway.capacity.counters import Counter, CounterStore, CountersUnavailable
+from vmx_app.gateway.capacity.counters import Counter, CounterGroup, CounterStore, CountersUnavailable
 from vmx_app.gateway.capacity.gate import LegContext
 from vmx_app.gateway.capacity.pools import WINDOW_S, Allocation, Pool, allocate, pool_of
 
@@ -37,6 +37,11 @@ class PoolCheck:
     @property
     def limit(self) -> int:
         return self.counters[0].limit
+
+    @property
+    def group(self) -> CounterGroup:
+        """The counters for the store: their amount is the check's token estimate (slot 1)."""
+        return CounterGroup(tuple((c.key, c.fields, c.limit, 1, c.expire_at) for c in self.counters))
 
 
 def minute_tokens(ctx: LegContext) -> int | None:
