@@ -300,8 +300,11 @@ class ResourceEditorState(FieldCheckMixin, BudgetRowsMixin, CapacityRowsMixin, R
         if principal is None:
             return rx.redirect("/login", replace=True)
         self.error, self.field_errors = "", {}
-        if self.tab != "json" and self._check("resource", "default_args", self.default_args):
-            return None  # said under the default args already
+        if self.tab != "json" and not (
+                self._check_all("resource", {"name": self.name, "description": self.description,
+                                             "default_args": self.default_args})
+                & self._check_all("slot", {"model": self.model.model})):
+            return None  # each said next to its field
         try:
             payload = self._payload()
         except (FormError, json.JSONDecodeError) as exc:

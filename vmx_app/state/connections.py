@@ -322,6 +322,8 @@ class ConnectionEditorState(FieldCheckMixin, CapacityRowsMixin, WorkspaceState):
         if principal is None:
             return rx.redirect("/login", replace=True)
         self.error = ""
+        if not self._check_all("connection", {"name": self.name, "description": self.description}):
+            return None
         body = self._body(secrets if isinstance(secrets, dict) else {})
         try:
             tested = self._tested[1] if self._tested is not None and \

@@ -45,6 +45,11 @@ class FieldCheckMixin(rx.State, mixin=True):
             return ""
         return field_problem(schema, name, value)
 
+    def _check_all(self, form: str, values: dict[str, Any]) -> bool:
+        """Before a save: check every field the form shows (each error goes next to its field); True when
+        all pass. A service that stops at its first problem would leave the others unsaid."""
+        return not [name for name, value in values.items() if self._check(form, name, value)]
+
     def _place_refusal(self, exc: Exception, fields: frozenset[str], whole: str) -> str:
         """A refused save: errors about `fields` (those the form shows) go next to them; answers what the
         form's banner says (`whole`, the refusal's full text, or only what no field shows)."""
