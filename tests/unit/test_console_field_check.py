@@ -60,6 +60,10 @@ def test_the_field_check_and_the_whole_body_agree() -> None:
         with pytest.raises(ValidationError) as whole:
             WorkspaceCreate(name=value)
         assert split_refusal(whole.value, {"name"})[0] == {"name": field_problem(WorkspaceCreate, "name", value)}
+    with pytest.raises(ValidationError) as empty:  # an empty submit: what is missing, not the password rules
+        UserCreate(email="", password="")
+    assert split_refusal(empty.value, {"email", "password"})[0] == {"email": "Email is required.",
+                                                                    "password": "Password is required."}
 
 
 def test_a_refusal_goes_next_to_its_fields_and_the_banner_never_repeats_it() -> None:

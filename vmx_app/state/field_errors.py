@@ -45,7 +45,9 @@ def plain_message(error: dict[str, Any]) -> str:
     """One pydantic error (`ValidationError.errors()` item) in words."""
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+    given = error.get("input")
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1) or (
+            isinstance(given, str) and not given.strip()):  # an empty field: say what is missing, not a rule
         return f"{_label(error.get('loc'))} is required."
     if kind == "string_too_short":
         return f"Use at least {ctx.get('min_length')} characters."
