@@ -45,7 +45,8 @@ def state_of(cls: type[Any]) -> Any:
     (UserCreate, "password", "short", "Passwords need at least 12 characters."),
     (UserUpdate, "password", "", ""),  # the edit dialog: empty keeps the password
     (PoolConfig, "rank", "first", "Enter a whole number."),
-    (PoolConfig, "min_reservation", "101", "Use a value of at most 100.0."),
+    (PoolConfig, "min_reservation", "101", "Use a value of at most 100."),
+    (PoolConfig, "rank", "5000", "Use a value of at most 1,000."),
 ])
 def test_one_field_is_checked_with_its_schema_in_plain_words(schema: Any, name: str, value: str,
                                                               expected: str) -> None:
@@ -108,11 +109,11 @@ def test_pages_check_the_values_their_forms_send() -> None:
     pools = state_of(PoolsState)
     pools._ids = {"chat": "id-1"}
     assert pools._check("pool", "0.resources", "chat, nope") == "No AI resource named nope in this environment."
-    assert pools._check("pool", "1.max_reservation", "-1") == "Use a value of at least 0.0."
+    assert pools._check("pool", "1.max_reservation", "-1") == "Use a value of at least 0."
     assert set(pools.field_errors) == {"0.resources", "1.max_reservation"}
     prices = state_of(PricingState)
     assert prices._check("price", "model", "") == "Model is required."
-    assert prices._check("price", "input_per_million", "-2") == "Use a value of at least 0.0."
+    assert prices._check("price", "input_per_million", "-2") == "Use a value of at least 0."
     password = state_of(ChangePasswordState)
     assert password._missing({}) == {"current_password": "Current password is required.",
                                      "new_password": "New password is required.",

@@ -54,7 +54,7 @@ class EnvironmentRow:
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
-    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "audit_retention_days"})
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "audit_retention_days", "budgets"})
     FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": EnvironmentCreate, "edit": EnvironmentCreate}
     rows: list[EnvironmentRow] = []
 
@@ -177,6 +177,7 @@ def _dialogs() -> rx.Component:
                       text_field("Description", "description", field_id="env-description", check=(s, "create")),
                       _audit_fields(True, "90", "create"),
                       budget_fields("env", "", "", ""),
+                      field_error(s.field_errors.get("budgets", ""), "env-budgets"),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name",
@@ -185,6 +186,7 @@ def _dialogs() -> rx.Component:
                                field_id="env-edit-description", check=(s, "edit")),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string(), "edit"),
                     budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime),
+                    field_error(s.field_errors.get("budgets", ""), "env-edit-budgets"),
                     on_submit=s.save),
     )
 

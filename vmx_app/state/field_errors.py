@@ -41,6 +41,13 @@ def _label(loc: Any) -> str:
     return snake(last).replace("_", " ").capitalize() or "This field"
 
 
+def _number(value: Any) -> str:
+    """A bound as people write it: 0 and 100, not 0.0 and 100.0."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
+
+
 def plain_message(error: dict[str, Any]) -> str:
     """One pydantic error (`ValidationError.errors()` item) in words."""
     kind = str(error.get("type", ""))
@@ -59,10 +66,14 @@ def plain_message(error: dict[str, Any]) -> str:
         return "Enter a whole number."
     if kind == "float_parsing":
         return "Enter a number."
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"Use a value of at least {ctx.get('ge', ctx.get('gt'))}."
-    if kind in ("less_than_equal", "less_than"):
-        return f"Use a value of at most {ctx.get('le', ctx.get('lt'))}."
+    if kind == "greater_than_equal":
+        return f"Use a value of at least {_number(ctx.get('ge'))}."
+    if kind == "greater_than":
+        return f"Use a value above {_number(ctx.get('gt'))}."
+    if kind == "less_than_equal":
+        return f"Use a value of at most {_number(ctx.get('le'))}."
+    if kind == "less_than":
+        return f"Use a value below {_number(ctx.get('lt'))}."
     if kind.startswith(("datetime", "date")) or kind == "timezone_aware":
         return "Enter a date."
     if kind in ("literal_error", "enum"):
