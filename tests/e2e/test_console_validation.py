@@ -162,13 +162,17 @@ def test_api_key_budgets_are_edited_in_the_edit_dialog(page: Page, console_url: 
     dialog = page.get_by_role("dialog")
     expect(page.locator("#edit-key-name")).to_have_value("budgeted")
     page.locator("#key-budget-add").click()
-    page.fill("#key-budget-0-amount", "-5")
-    dialog.get_by_role("button", name="Save key").click()
-    expect(page.locator("#key-budget-error")).to_have_text("Use a value of at least 0.")  # the API's own rule
+    _left_with(page, "#key-budget-0-amount", "")
+    expect(page.locator("#key-budget-0-amount-error")).to_have_text("Amount is required.")
+    page.fill("#key-budget-0-amount", "-5")  # still wrong: the error follows the value
+    expect(page.locator("#key-budget-0-amount-error")).to_have_text("Use a value of at least 0.")
+    dialog.get_by_role("button", name="Save key").click()  # refused by the API's own rule, said once
+    expect(page.locator("#key-budget-error")).to_have_text("Use a value of at least 0.")
     expect(dialog.get_by_role("alert")).to_have_count(1)
     assert console_api.get(f"{base}/{key_id}").json()["budgets"] == []
 
     page.fill("#key-budget-0-amount", "25")
+    expect(dialog.get_by_role("alert")).to_have_count(0)  # fixed: gone at once
     dialog.get_by_role("button", name="Save key").click()
     expect(dialog).to_be_hidden()
     stored: Any = console_api.get(f"{base}/{key_id}").json()["budgets"]

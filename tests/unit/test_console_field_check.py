@@ -100,6 +100,10 @@ def test_pages_check_the_values_their_forms_send() -> None:
     assert keys._check("edit", "labels", "team-a, team-b") == ""
     assert keys._check("edit", "expires_at", "31/12/2099") == "Enter a date."
     assert keys._check("edit", "name", " ") == "Name is required."
+    keys._check_amount(0, "")
+    keys._check_amount(1, "-1")
+    assert {k: v for k, v in keys.field_errors.items() if k.startswith("budgets.")} == {
+        "budgets.0.amount_usd": "Amount is required.", "budgets.1.amount_usd": "Use a value of at least 0."}
     resource = state_of(ResourceEditorState)
     assert resource._check("resource", "default_args", '{"temperature": ').startswith("Not valid JSON (")
     assert resource._check("resource", "default_args", "[1]") == "Must be a JSON object."

@@ -142,7 +142,7 @@ def _budgets_field() -> rx.Component:
     return rx.vstack(
         rx.text("Budgets", size="2", weight="medium"),
         budget_editor(S.budgets, prefix="key-budget", on_add=S.add_budget, on_change=S.set_budget,
-                      on_remove=S.remove_budget),
+                      on_remove=S.remove_budget, errors=S.field_errors, on_check=S.check_budget),
         field_error(S.field_errors.get("budgets", ""), "key-budget"),
         rx.text("Calls are refused once a budget's window has spent its amount.", size="1",
                 color=rx.color("gray", 10)),

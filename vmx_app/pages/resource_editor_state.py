@@ -34,7 +34,6 @@ from vmx_app.state.access import Principal, allowed
 from vmx_app.state.budget_rows import BudgetRowsMixin
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connections import options_of, problem_text
-from vmx_app.state.field_check import FieldCheckMixin
 from vmx_app.state.live_usage import with_spend, with_usage
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
@@ -56,8 +55,8 @@ def json_problem(text: str) -> str:
     return "" if isinstance(data, dict) else "The resource must be a JSON object."
 
 
-class ResourceEditorState(FieldCheckMixin, BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin,
-                          RoutingConditionsMixin, WorkspaceState):
+class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin, RoutingConditionsMixin,
+                          WorkspaceState):  # budget rows bring the field checks (FieldCheckMixin)
     # Checked as they are filled, with the schemas the service validates the resource with.
     FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"resource": AIResourceCreate, "slot": ModelSlot}
     # What the General tab shows next to its field (`model`: the primary slot); the rest in the banner.

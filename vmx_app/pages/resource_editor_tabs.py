@@ -126,7 +126,8 @@ def capacity_tab() -> rx.Component:
         rx.text("Each request reserves its worst-case cost; a request that would not fit is refused (429).",
                 size="2", color_scheme="gray"),
         budget_editor(S.budgets, prefix="res-budget", on_add=S.add_budget, on_change=S.set_budget,
-                      on_remove=S.remove_budget, read_only=READ_ONLY),
+                      on_remove=S.remove_budget, read_only=READ_ONLY, errors=S.field_errors,
+                      on_check=S.check_budget),
         spacing="3", width="100%",
     )
 

@@ -32,6 +32,8 @@ class FieldCheckMixin(rx.State, mixin=True):
         return raw
 
     def _field_problem(self, form: str, name: str, raw: Any) -> str:
+        """`name` is a schema field, or `<row>.<field>` for one of several inputs of that field (list rows)."""
+        name = name.rsplit(".", 1)[-1]
         try:
             value = self._field_value(form, name, raw)
         except DomainError as exc:

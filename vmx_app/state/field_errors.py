@@ -35,10 +35,14 @@ def snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
+# Fields whose name does not read as words on its own.
+LABELS = {"amount_usd": "Amount", "audit_retention_days": "Retention"}
+
+
 def _label(loc: Any) -> str:
     """`("expires_at",)` → "Expires at": the field an empty-submit message names."""
-    last = next((p for p in reversed(loc or ()) if isinstance(p, str)), "")
-    return snake(last).replace("_", " ").capitalize() or "This field"
+    last = snake(next((p for p in reversed(loc or ()) if isinstance(p, str)), ""))
+    return LABELS.get(last) or last.replace("_", " ").capitalize() or "This field"
 
 
 def _number(value: Any) -> str:

@@ -93,9 +93,6 @@ class PoolsState(FieldCheckMixin, WorkspaceState):
             return []
         return raw
 
-    def _field_problem(self, form: str, name: str, raw: Any) -> str:
-        return super()._field_problem(form, name.split(".", 1)[-1], raw)
-
     @rx.event
     def add_pool(self) -> None:
         self.pools = [*self.pools, PoolRow(name=f"pool-{len(self.pools) + 1}", rank=str(len(self.pools) + 1))]
