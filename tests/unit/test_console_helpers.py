@@ -55,7 +55,7 @@ def test_validation_errors_in_plain_words() -> None:
     assert field_errors(bad.value) == {"name": NAME_RULE, "labels": "Use at most 100 characters."}
     with pytest.raises(ValidationError) as empty:
         ApiKeyUpdate(name="  ")
-    assert field_errors(empty.value) == {"name": "Required."}
+    assert field_errors(empty.value) == {"name": "Name is required."}
     with pytest.raises(ValidationError) as email:
         UserCreate(email="not an email", password="Lifecycle-pass-123")
     assert field_errors(email.value) == {"email": "Enter an email address like name@example.com."}

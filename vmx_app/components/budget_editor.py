@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from vmx_app.components.capacity_editor import number_text, parse_number, usage_cell
+from vmx_app.components.fields import field_error
 
 BUDGET_PERIODS: list[str] = ["day", "week", "month", "lifetime"]
 
@@ -35,13 +36,16 @@ def budget_entries(rows: list[BudgetRow]) -> list[dict[str, Any]]:
 
 
 def _row(row: rx.Var, i: rx.Var, prefix: str, on_change: Callable[..., Any], on_remove: Callable[..., Any],
-         read_only: rx.Var | bool) -> rx.Component:
+         read_only: rx.Var | bool, errors: rx.Var | None, on_check: Callable[..., Any] | None) -> rx.Component:
+    error = errors.get("budgets." + i.to(str) + ".amount_usd", "") if errors is not None else None  # type: ignore[attr-defined]
+    check = {"on_blur": lambda v: on_check(i, v)} if on_check is not None else {}
     return rx.table.row(
         rx.table.cell(rx.select(BUDGET_PERIODS, value=row.period, on_change=lambda v: on_change(i, "period", v),
                                 disabled=read_only, size="2", id=f"{prefix}-{i}-period")),
         rx.table.cell(rx.input(value=row.amount, on_change=lambda v: on_change(i, "amount", v), type="number",
                                min=0, step="any", placeholder="USD", disabled=read_only, id=f"{prefix}-{i}-amount",
-                               width="9em")),
+                               width="9em", custom_attrs={"aria-label": "Amount (USD)"}, **check),
+                      field_error(error, f"{prefix}-{i}-amount") if error is not None else rx.fragment()),
         rx.table.cell(rx.switch(checked=row.enabled, on_change=lambda v: on_change(i, "enabled", v),
                                 disabled=read_only, id=f"{prefix}-{i}-enabled")),
         rx.table.cell(usage_cell(row.usage, row.percent, f"{prefix}-{i}-usage")),
@@ -52,7 +56,10 @@ def _row(row: rx.Var, i: rx.Var, prefix: str, on_change: Callable[..., Any], on_
 
 
 def budget_editor(rows: rx.Var, *, prefix: str, on_add: Any, on_change: Callable[..., Any],
-                  on_remove: Callable[..., Any], read_only: rx.Var | bool = False) -> rx.Component:
+                  on_remove: Callable[..., Any], read_only: rx.Var | bool = False, errors: rx.Var | None = None,
+                  on_check: Callable[..., Any] | None = None) -> rx.Component:
+    """`errors` (the state's field errors) and `on_check(index, amount)` (a blur check, `BudgetRowsMixin`): each
+    row's amount error shows under it."""
     return rx.vstack(
         rx.cond(
             rows.length() > 0,  # type: ignore[attr-defined]
@@ -60,7 +67,7 @@ def budget_editor(rows: rx.Var, *, prefix: str, on_add: Any, on_change: Callable
                 rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in (
                     "Period", "Amount (USD)", "Enabled", "Spent now", "")))),
                 rx.table.body(rx.foreach(rows, lambda row, i: _row(row, i, prefix, on_change, on_remove,
-                                                                    read_only))),
+                                                                    read_only, errors, on_check))),
                 variant="surface", size="1", width="100%"),
             rx.text("No budget: spend is not limited.", size="2", color_scheme="gray"),
         ),

@@ -1,10 +1,13 @@
 """A form field with its label, required mark, hint and its own error right under it.
 
 Errors are plain sentences (`vmx_app.state.field_errors`), shown while the state holds one for the
-field; the input points at its error with `aria-describedby` so screen readers read it too.
+field, announced by screen readers (role alert) and marked on the input (`aria-invalid`).
+`check_events` wires an input to the shared field check (`vmx_app.state.field_check`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
@@ -14,6 +17,18 @@ def field_error(message: rx.Var[str], field_id: str) -> rx.Component:
                    rx.text(message, size="1", color=rx.color("red", 11), id=f"{field_id}-error",
                            custom_attrs={"role": "alert"}),
                    rx.fragment())
+
+
+def check_events(state: Any, form: str, name: str, *, on_change: bool = True) -> dict[str, Any]:
+    """Props that check the input as field `name` of the state's `form`: on blur, and (unless the input is
+    controlled and its setter rechecks) on change while it shows an error. Adds `aria-invalid`."""
+    props: dict[str, Any] = {
+        "on_blur": lambda value: state.check_field(form, name, value),
+        "custom_attrs": {"aria-invalid": rx.cond(state.field_errors.contains(name), "true", "false")},
+    }
+    if on_change:
+        props["on_change"] = lambda value: state.recheck_field(form, name, value)
+    return props
 
 
 def required_mark() -> rx.Component:

@@ -10,7 +10,7 @@ from typing import Any
 
 import reflex as rx
 
-from vmx_app.components.fields import field_error
+from vmx_app.components.fields import check_events, labelled
 from vmx_app.components.tables import notice
 
 
@@ -25,14 +25,20 @@ def field(label: str, control: rx.Component, *, html_for: str, hint: str = "") -
 
 def text_field(label: str, name: str, *, default_value: Any = "", placeholder: str = "", type: str = "text",
                required: bool = False, hint: str = "", field_id: str = "",
-               error: rx.Var[str] | None = None) -> rx.Component:
-    """With `error` (the state's message for this field), the message shows right under the input."""
+               error: rx.Var[str] | None = None, check: tuple[Any, str] | None = None,
+               key: str = "") -> rx.Component:
+    """An uncontrolled input of a form. With `check` (the page state, its form name) it is checked as field
+    `key` (default `name`) of that form on blur and as it changes, and the state's error for it shows right
+    under it; `error` alone shows an error the submit found. `required` marks the label."""
     field_id = field_id or f"field-{name}"
+    props: dict[str, Any] = {}
+    if check is not None:
+        state, form = check
+        props = check_events(state, form, key or name)
+        error = state.field_errors.get(key or name, "")
     control = rx.input(name=name, id=field_id, default_value=default_value, placeholder=placeholder,
-                       type=type, required=required, width="100%")
-    if error is not None:
-        control = rx.fragment(control, field_error(error, field_id))
-    return field(label, control, html_for=field_id, hint=hint)
+                       type=type, required=required, width="100%", **props)
+    return labelled(label, field_id, control, error, required=required, hint=hint)
 
 
 def select_field(label: str, name: str, items: list[str] | rx.Var[list[str]], *, default_value: Any,
@@ -75,6 +81,9 @@ def form_dialog(title: str, *fields: rx.Component, open: rx.Var[bool], on_open_c
                 ),
                 on_submit=on_submit,
                 reset_on_submit=False,
+                # The server checks every field and says in words what is missing; the browser's own
+                # bubbles would stop an empty submit before that, in another wording per browser.
+                no_validate=True,
             ),
             max_width=max_width,
         ),

@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from vmx_app.components.fields import field_error
 from vmx_app.gateway.config import PROVIDER_TYPES
 
 PROVIDERS: list[str] = list(PROVIDER_TYPES)
@@ -40,9 +41,12 @@ def connection_picker(value: rx.Var, options: rx.Var, on_change: Callable[[Any],
 
 def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Callable[[str, Any], Any],
                on_connection: Callable[[Any], Any], traffic: bool = False, on_remove: Any = None,
-               on_up: Any = None, read_only: rx.Var | bool = False) -> rx.Component:
+               on_up: Any = None, read_only: rx.Var | bool = False, model_error: rx.Var[str] | None = None,
+               on_model_blur: Callable[[Any], Any] | None = None) -> rx.Component:
     """`on_field(key, value)` sets one text field of the slot; `on_connection(id)` picks a connection
-    (the state also sets the provider from it). `prefix` (a str or a Var) makes element ids unique."""
+    (the state also sets the provider from it). `prefix` (a str or a Var) makes element ids unique.
+    `model_error` / `on_model_blur`: the model field's own error and the check run when it is left."""
+    blur = {"on_blur": on_model_blur} if on_model_blur is not None else {}
     controls: list[rx.Component] = [
         _labelled("Provider", rx.select.root(
             rx.select.trigger(placeholder="Provider", id=f"{prefix}-provider", width="100%",
@@ -53,10 +57,12 @@ def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Call
         _labelled("Connection", connection_picker(slot.connection_id, connections, on_connection,
                                                   element_id=f"{prefix}-connection", disabled=read_only),
                   width="14em", html_for=f"{prefix}-connection"),
-        _labelled("Model", rx.input(value=slot.model, on_change=lambda v: on_field("model", v),
-                                    placeholder="gpt-4o-mini", id=f"{prefix}-model", disabled=read_only,
-                                    width="100%", custom_attrs={"list": "models-" + slot.connection_id.to(str),
-                                                                "autoComplete": "off"}),
+        _labelled("Model", rx.fragment(
+            rx.input(value=slot.model, on_change=lambda v: on_field("model", v),
+                     placeholder="gpt-4o-mini", id=f"{prefix}-model", disabled=read_only,
+                     width="100%", custom_attrs={"list": "models-" + slot.connection_id.to(str),
+                                                 "autoComplete": "off"}, **blur),
+            field_error(model_error, f"{prefix}-model") if model_error is not None else rx.fragment()),
                   width="14em", html_for=f"{prefix}-model"),
         _labelled("Max retries", rx.input(value=slot.max_retries, on_change=lambda v: on_field("max_retries", v),
                                           type="number", min=0, max=10, id=f"{prefix}-max-retries",

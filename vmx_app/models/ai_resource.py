@@ -47,7 +47,8 @@ class AIResource(IdMixin, TimestampsMixin, table=True):
 
 # The resource name is what clients send as `model`: no whitespace; and it appears in resource strings
 # (`…:ai-resource:<name>`), so no `:`, `*`, `?` either (the workspace name rule).
-ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^:*?\s]+$")]
+RESOURCE_NAME_PATTERN = r"^[^:*?\s]+$"
+ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=RESOURCE_NAME_PATTERN)]
 
 
 def _bounded_default_args(value: dict[str, Any] | None) -> dict[str, Any] | None:

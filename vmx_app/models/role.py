@@ -36,8 +36,9 @@ class RoleAssignment(SQLModel, table=True):
 # --- API schemas (camelCase JSON) -----------------------------------------------------------------
 
 # Role names appear in `role:<name>` resource strings: no separators or wildcards.
+ROLE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 RoleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+                                            pattern=ROLE_NAME_PATTERN)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vmx_app.components.budget_editor import budget_fields
+from vmx_app.components.budget_editor import budget_editor, budget_fields
 from vmx_app.components.capacity_editor import capacity_editor
 from vmx_app.components.crud import (
     create_button,
@@ -16,8 +16,8 @@ from vmx_app.components.crud import (
     first_item_button,
     list_page,
 )
-from vmx_app.components.fields import labelled
-from vmx_app.components.forms import confirm_dialog, icon_action
+from vmx_app.components.fields import check_events, field_error, labelled
+from vmx_app.components.forms import confirm_dialog, icon_action, text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.snippets import copy_button, snippet_tabs
 from vmx_app.components.tables import actions_cell, cell, data_table, enabled_badge, mono
@@ -131,31 +131,47 @@ def _capacity_field() -> rx.Component:
     )
 
 
+def _edit_input(name: str, field: str, **props: object) -> rx.Component:
+    """A controlled input of the edit dialog: its setter rechecks it; leaving it checks it."""
+    return rx.input(id=f"edit-key-{name}", value=getattr(S, f"edit_{name}"),
+                    on_change=lambda v: S.set_edit_field(name, v), **check_events(S, "edit", field, on_change=False),
+                    **props)
+
+
+def _budgets_field() -> rx.Component:
+    return rx.vstack(
+        rx.text("Budgets", size="2", weight="medium"),
+        budget_editor(S.budgets, prefix="key-budget", on_add=S.add_budget, on_change=S.set_budget,
+                      on_remove=S.remove_budget, errors=S.field_errors, on_check=S.check_budget),
+        field_error(S.field_errors.get("budgets", ""), "key-budget"),
+        rx.text("Calls are refused once a budget's window has spent its amount.", size="1",
+                color=rx.color("gray", 10)),
+        spacing="1", width="100%",
+    )
+
+
 def _edit_fields() -> list[rx.Component]:
-    e = S.errors
+    e = S.field_errors
     return [
-        labelled("Name", "edit-key-name", rx.input(id="edit-key-name", value=S.edit_name, required=True,
-                                                   on_change=lambda v: S.set_edit_field("name", v)),
-                 e.get("name", ""), required=True),
-        labelled("Description", "edit-key-description", rx.input(
-            id="edit-key-description", value=S.edit_description,
-            on_change=lambda v: S.set_edit_field("description", v)), e.get("description", "")),
-        labelled("Labels", "edit-key-labels", rx.input(id="edit-key-labels", value=S.edit_labels,
-                                                       on_change=lambda v: S.set_edit_field("labels", v)),
+        labelled("Name", "edit-key-name", _edit_input("name", "name", required=True), e.get("name", ""),
+                 required=True),
+        labelled("Description", "edit-key-description", _edit_input("description", "description"),
+                 e.get("description", "")),
+        labelled("Labels", "edit-key-labels", _edit_input("labels", "labels"),
                  e.get("labels", ""), hint="Comma-separated; they show up in the audit log."),
-        labelled("Expires on", "edit-key-expires", rx.input(id="edit-key-expires", type="date", value=S.edit_expires,
-                                                            on_change=lambda v: S.set_edit_field("expires", v)),
+        labelled("Expires on", "edit-key-expires", _edit_input("expires", "expires_at", type="date"),
                  e.get("expires_at", ""), hint="Empty: never. The key stops working at the end of that day (UTC)."),
         rx.hstack(rx.switch(checked=S.edit_enabled, id="edit-key-enabled",
                             on_change=lambda v: S.set_edit_field("enabled", v)),
                   rx.el.label(rx.text("Enabled", size="2"), html_for="edit-key-enabled"), spacing="2"),
         _scope_field(),
         _capacity_field(),
+        _budgets_field(),
     ]
 
 
 def api_keys_page() -> rx.Component:
-    e = S.errors
+    e = S.field_errors
     return list_page(
         "API Keys", "Keys that clients send to call this environment's AI resources.",
         create_button("New API key", S.can_create, on_click=S.set_create_open(True), id="new-api-key"),
@@ -167,18 +183,15 @@ def api_keys_page() -> rx.Component:
                    empty_action=first_item_button("Create an API key", S.can_create,
                                                   on_click=S.set_create_open(True), test_id="first-api-key")),
         create_dialog(S, "New API key",
-                      labelled("Name", "key-name", rx.input(name="name", id="key-name", required=True,
-                                                            placeholder="backend-service"),
-                               e.get("name", ""), required=True),
-                      labelled("Description", "key-description", rx.input(name="description", id="key-description"),
-                               e.get("description", "")),
-                      labelled("Labels", "key-labels", rx.input(name="labels", id="key-labels",
-                                                                placeholder="team-a, batch"),
-                               e.get("labels", ""), hint="Comma-separated; they show up in the audit log."),
-                      labelled("Expires on", "key-expires", rx.input(name="expires_at", id="key-expires", type="date"),
-                               e.get("expires_at", ""),
-                               hint="Optional; the key stops working at the end of that day (UTC)."),
+                      text_field("Name", "name", field_id="key-name", required=True, placeholder="backend-service",
+                                 check=(S, "create")),
+                      text_field("Description", "description", field_id="key-description", check=(S, "create")),
+                      text_field("Labels", "labels", field_id="key-labels", placeholder="team-a, batch",
+                                 hint="Comma-separated; they show up in the audit log.", check=(S, "create")),
+                      text_field("Expires on", "expires_at", field_id="key-expires", type="date", check=(S, "create"),
+                                 hint="Optional; the key stops working at the end of that day (UTC)."),
                       budget_fields("key", "", "", ""),
+                      field_error(e.get("budgets", ""), "key-budgets"),
                       open=S.create_open & (S.new_key == ""), on_submit=S.create, submit_label="Create key",
                       description="Environment " + S.environment_name + " of " + S.workspace_name
                       + ". The key may call every AI resource of the environment; narrow it by editing it."),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from vmx_app.components.capacity_editor import capacity_editor
 from vmx_app.components.crud import create_button, delete_action, first_item_button, list_page
+from vmx_app.components.fields import check_events, labelled
 from vmx_app.components.forms import icon_action
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
@@ -81,10 +82,6 @@ def _section(title: str, description: str, *children: rx.Component) -> rx.Compon
     ), width="100%")
 
 
-def _labelled(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
-
-
 def _provider_select() -> rx.Component:
     return rx.select.root(
         rx.select.trigger(id="connection-provider", width="100%", custom_attrs={"aria-label": "Provider"}),
@@ -141,13 +138,17 @@ def connection_editor_page() -> rx.Component:
     )
     form = rx.vstack(
         _section("General", "", rx.grid(
-            _labelled("Name", rx.input(value=s.name, on_change=s.set_name, id="connection-name",
-                                       placeholder="openai-prod", disabled=~s.can_save, width="100%")),
-            _labelled("Provider", _provider_select()),
+            labelled("Name", "connection-name", rx.input(
+                value=s.name, on_change=s.set_name, id="connection-name", placeholder="openai-prod",
+                disabled=~s.can_save, width="100%", required=True,
+                **check_events(s, "connection", "name", on_change=False)),
+                s.field_errors.get("name", ""), required=True),
+            labelled("Provider", "connection-provider", _provider_select(), required=True),
             columns="2", spacing="4", width="100%"),
-            _labelled("Description", rx.input(value=s.description, on_change=s.set_description,
-                                              id="connection-description", disabled=~s.can_save,
-                                              width="100%", custom_attrs={"aria-label": "Description"})),
+            labelled("Description", "connection-description", rx.input(
+                value=s.description, on_change=s.set_description, id="connection-description",
+                disabled=~s.can_save, width="100%", **check_events(s, "connection", "description", on_change=False)),
+                s.field_errors.get("description", "")),
             rx.text(s.provider_description, size="2", color_scheme="gray")),
         _section("Credentials and endpoint",
                  "Secrets are encrypted before they are stored and shown masked; leave a masked value as it is "

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import reflex as rx
+from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import environment_resource
@@ -19,6 +20,7 @@ from vmx_app.components.crud import (
     first_item_button,
     list_page,
 )
+from vmx_app.components.fields import check_events, field_error
 from vmx_app.components.forms import text_field
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, setup_link
@@ -52,7 +54,8 @@ class EnvironmentRow:
 
 
 class EnvironmentsState(EditDialogMixin, WorkspaceState):
-    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "audit_retention_days", "budgets"})
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": EnvironmentCreate, "edit": EnvironmentCreate}
     rows: list[EnvironmentRow] = []
 
     @rx.var
@@ -137,21 +140,29 @@ def _row(row: EnvironmentRow) -> rx.Component:
     )
 
 
-def _audit_fields(store: Any, days: Any) -> rx.Component:
-    return rx.vstack(_audit_switches(store, days), rx.text(
+def _with_label(props: dict[str, Any], label: str) -> dict[str, Any]:
+    return {**props, "custom_attrs": {**props["custom_attrs"], "aria-label": label}}
+
+
+def _audit_fields(store: Any, days: Any, form: str) -> rx.Component:
+    return rx.vstack(_audit_switches(store, days, form), rx.text(
         "Payloads are the request as sent to the provider and its response, kept on each call's audit row "
         "(size-capped). Turn them off when prompts hold data that must not be stored: tokens, cost, timings "
-        "and metadata are still recorded.", size="1", color=rx.color("gray", 11)), spacing="1", width="100%")
+        "and metadata are still recorded.", size="1", color=rx.color("gray", 11)),
+        field_error(EnvironmentsState.field_errors.get("audit_retention_days", ""), f"env-{form}-retention"),
+        spacing="1", width="100%")
 
 
-def _audit_switches(store: Any, days: Any) -> rx.Component:
+def _audit_switches(store: Any, days: Any, form: str) -> rx.Component:
     return rx.hstack(
         rx.el.label(rx.hstack(rx.switch(name="store_payloads", default_checked=store),
                               rx.text("Keep request/response payloads in the audit log", size="2"),
                               align="center", spacing="2")),
         rx.spacer(),
         rx.input(name="retention_days", type="number", min=1, max=3650, default_value=days, width="90px",
-                 custom_attrs={"aria-label": "Audit retention (days)"}),
+                 id=f"env-{form}-retention",
+                 **_with_label(check_events(EnvironmentsState, form, "audit_retention_days"),
+                               "Audit retention (days)")),
         rx.text("days", size="2"),
         align="center", width="100%",
     )
@@ -162,19 +173,20 @@ def _dialogs() -> rx.Component:
     return rx.fragment(
         create_dialog(s, "Create environment",
                       text_field("Name", "name", required=True, placeholder="production", field_id="env-name",
-                                 error=s.field_errors.get("name", "")),
-                      text_field("Description", "description", field_id="env-description",
-                                 error=s.field_errors.get("description", "")),
-                      _audit_fields(True, "90"),
+                                 check=(s, "create")),
+                      text_field("Description", "description", field_id="env-description", check=(s, "create")),
+                      _audit_fields(True, "90", "create"),
                       budget_fields("env", "", "", ""),
+                      field_error(s.field_errors.get("budgets", ""), "env-budgets"),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
                     text_field("Name", "name", required=True, default_value=editing.name, field_id="env-edit-name",
-                               error=s.field_errors.get("name", "")),
+                               check=(s, "edit")),
                     text_field("Description", "description", default_value=editing.description,
-                               field_id="env-edit-description", error=s.field_errors.get("description", "")),
-                    _audit_fields(editing.store_payloads, editing.retention_days.to_string()),
+                               field_id="env-edit-description", check=(s, "edit")),
+                    _audit_fields(editing.store_payloads, editing.retention_days.to_string(), "edit"),
                     budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime),
+                    field_error(s.field_errors.get("budgets", ""), "env-edit-budgets"),
                     on_submit=s.save),
     )
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import workspace_resource
 from vmx_app.components.crud import create_button, create_dialog, delete_action, list_page
+from vmx_app.components.fields import check_events, labelled
 from vmx_app.components.forms import field
 from vmx_app.components.labels import MEMBER_ROLES, enum_select, enum_text
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table
 from vmx_app.errors import DomainError
 from vmx_app.models import MemberRole
+from vmx_app.models.user import UserCreate
 from vmx_app.services import user_admin, workspace_admin
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.crud import CrudPageMixin
@@ -44,6 +46,9 @@ class MemberRow:
 
 
 class MembersState(CrudPageMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"email"})
+    # Members are users: an address checks as a user's would (the service then looks the user up).
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": UserCreate}
     rows: list[MemberRow] = []
     candidates: list[UserChoice] = []  # the add dialog's searchable list: users who are not members
     # Owners (and admins) with the policy's permission (`can_create` adds a member); the server checks
@@ -131,6 +136,10 @@ def _row(row: MemberRow) -> rx.Component:
     )
 
 
+def _with_list(props: dict[str, Any]) -> dict[str, Any]:
+    return {**props, "custom_attrs": {**props["custom_attrs"], "list": "member-candidates"}}
+
+
 def members_page() -> rx.Component:
     s = MembersState
     return list_page(
@@ -139,15 +148,15 @@ def members_page() -> rx.Component:
         data_table(["Email", "Name", "Role", "Member since", ""], s.rows, _row,
                    empty="No members.", test_id="members-table"),
         create_dialog(s, "Add member",
-                      field("User", rx.fragment(
+                      labelled("User", "member-email", rx.fragment(
                           rx.input(name="email", id="member-email", type="search", required=True, width="100%",
                                    placeholder="Type a name or an email", auto_complete="off",
-                                   custom_attrs={"list": "member-candidates"}),
+                                   **_with_list(check_events(s, "create", "email"))),
                           rx.el.datalist(rx.foreach(s.candidates, lambda u: rx.el.option(u.label, value=u.email)),
                                          id="member-candidates")),
-                            html_for="member-email",
-                            hint="Users who are not members yet; someone new signs in once (SSO) or is "
-                                 "created on the Users page first."),
+                          s.field_errors.get("email", ""), required=True,
+                          hint="Users who are not members yet; someone new signs in once (SSO) or is "
+                               "created on the Users page first."),
                       field("Role", enum_select(MEMBER_ROLES, name="role", default_value=MemberRole.MEMBER.value,
                                                 field_id="member-role", aria_label="Role"), html_for="member-role"),
                       on_submit=s.create, submit_label="Add", description="To workspace " + s.workspace_name),

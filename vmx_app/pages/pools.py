@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from vmx_app.components.fields import field_error
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import notice, requires_selection
@@ -18,11 +19,17 @@ READ_ONLY = ~S.can_update
 
 
 def _field(label: str, row: PoolRow, i: rx.Var, key: str, width: str, *, number: bool = False) -> rx.Component:
+    """One field of a pool row: checked when left, and again as it changes while it shows an error."""
+    error_key = i.to(str) + "." + key  # type: ignore[attr-defined]
+    error = S.field_errors.get(error_key, "")
     return rx.vstack(
-        rx.text(label, size="1", color_scheme="gray"),
+        rx.el.label(rx.text(label, size="1", color_scheme="gray"), html_for=f"pool-{i}-{key}"),
         rx.input(value=getattr(row, key), on_change=lambda v: S.set_pool(i, key, v), id=f"pool-{i}-{key}",
-                 type="number" if number else "text", disabled=READ_ONLY, width=width),
-        spacing="1")
+                 type="number" if number else "text", disabled=READ_ONLY, width=width,
+                 on_blur=lambda v: S.check_field("pool", error_key, v),
+                 custom_attrs={"aria-invalid": rx.cond(error != "", "true", "false")}),
+        field_error(error, f"pool-{i}-{key}"),
+        spacing="1", width=width)
 
 
 def _pool(row: PoolRow, i: rx.Var) -> rx.Component:

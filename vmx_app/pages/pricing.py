@@ -6,12 +6,13 @@ from __future__ import annotations
 import reflex as rx
 
 from vmx_app.components.crud import create_button, delete_action, edit_action
+from vmx_app.components.fields import check_events, labelled
 from vmx_app.components.forms import form_dialog
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.model_slot import PROVIDERS
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import actions_cell, cell, data_table, mono, notice
-from vmx_app.state.pricing import PriceRow, PricingState
+from vmx_app.state.pricing import SCHEMA_FIELDS, PriceRow, PricingState
 
 S = PricingState
 ROUTE = "/model-pricing"
@@ -37,24 +38,24 @@ def _row(row: PriceRow) -> rx.Component:
     )
 
 
-def _input(label: str, key: str, value: rx.Var[str], *, number: bool = True, hint: str = "") -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(value=value, on_change=lambda v: S.set_draft(key, v), id=f"price-{key}", name=f"price_{key}",
-                 type="number" if number else "text", min=0 if number else None, step="any" if number else None,
-                 width="100%"),
-        rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
-        spacing="1", width="100%",
-    )
+def _input(label: str, key: str, value: rx.Var[str], *, number: bool = True, hint: str = "",
+           required: bool = False) -> rx.Component:
+    field = SCHEMA_FIELDS[key]
+    return labelled(label, f"price-{key}", rx.input(
+        value=value, on_change=lambda v: S.set_draft(key, v), id=f"price-{key}", name=f"price_{key}",
+        type="number" if number else "text", min=0 if number else None, step="any" if number else None,
+        width="100%", required=required, **check_events(S, "price", field, on_change=False)),
+        S.field_errors.get(field, ""), required=required, hint=hint)
 
 
 def _dialog() -> rx.Component:
     return form_dialog(
         rx.cond(S.editing_id != "", "Edit model price", "Add model price"),  # type: ignore[arg-type]
-        rx.vstack(rx.text("Provider", size="2", weight="medium"),
-                  rx.select(PROVIDERS, value=S.draft.provider, on_change=lambda v: S.set_draft("provider", v),
-                            id="price-provider", width="100%"), spacing="1", width="100%"),
-        _input("Model", "model", S.draft.model, number=False, hint="The model id as the provider names it."),
+        labelled("Provider", "price-provider",
+                 rx.select(PROVIDERS, value=S.draft.provider, on_change=lambda v: S.set_draft("provider", v),
+                           id="price-provider", width="100%"), S.field_errors.get("provider", ""), required=True),
+        _input("Model", "model", S.draft.model, number=False, hint="The model id as the provider names it.",
+               required=True),
         rx.grid(_input("Input / 1M tokens", "input", S.draft.input),
                 _input("Output / 1M tokens", "output", S.draft.output),
                 _input("Cached input / 1M", "cached", S.draft.cached, hint="Empty: billed as input."),

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from reflex.event import EventSpec
 
-from vmx_app.components.budget_editor import BudgetRow
 from vmx_app.errors import DomainError
+from vmx_app.gateway.config import ModelSlot
+from vmx_app.models.ai_resource import AIResourceCreate
 from vmx_app.pages.resource_editor_form import (
     FormError,
     ResourceForm,
     SlotRow,
     api_to_form,
+    default_args_api,
     editable_shape,
     form_to_api,
 )
@@ -29,6 +31,7 @@ from vmx_app.pages.resource_editor_routing import RoutingConditionsMixin
 from vmx_app.services import ai_resources as service
 from vmx_app.services import resource_admin
 from vmx_app.state.access import Principal, allowed
+from vmx_app.state.budget_rows import BudgetRowsMixin
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connections import options_of, problem_text
 from vmx_app.state.live_usage import with_spend, with_usage
@@ -43,7 +46,21 @@ SLOT_LISTS = ("secondary_models", "fallback_models")
 MAX_KEYS = 500
 
 
-class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingConditionsMixin, WorkspaceState):
+def json_problem(text: str) -> str:
+    """What keeps the JSON view's text from being a resource body, in words ("" when nothing)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+    return "" if isinstance(data, dict) else "The resource must be a JSON object."
+
+
+class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin, RoutingConditionsMixin,
+                          WorkspaceState):  # budget rows bring the field checks (FieldCheckMixin)
+    # Checked as they are filled, with the schemas the service validates the resource with.
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"resource": AIResourceCreate, "slot": ModelSlot}
+    # What the General tab shows next to its field (`model`: the primary slot); the rest in the banner.
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "default_args", "model"})
     resource_id: str = ""
     loaded: bool = False
     can_save: bool = False
@@ -60,7 +77,6 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
     routing_mode: str = ""
     routing_present: bool = False
     enforce_capacity: bool = False
-    budgets: list[BudgetRow] = []
     default_args: str = "{}"
     allow_overrides: bool = True
     json_text: str = ""
@@ -109,6 +125,7 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
         await self.load_context(principal)
         self._set_form(ResourceForm())
         self.loaded, self.error, self.tab, self.json_error, self.keys_note = False, "", "general", "", ""
+        self.field_errors = {}
         self.connections, self.api_keys = [], []
         self.resource_id = self.router.url.query_parameters.get("id", "")
         if not self.environment_id:
@@ -142,17 +159,29 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
 
     # ---- general -----------------------------------------------------------------------------------------
 
+    def _field_value(self, form: str, name: str, raw: Any) -> Any:
+        if name == "default_args":  # typed as JSON text; the schema takes the object
+            try:
+                return default_args_api(str(raw))
+            except FormError as exc:
+                text = str(exc).removeprefix("defaultArgs: ")
+                raise ValueError(text[:1].upper() + text[1:] + ".") from None
+        return raw
+
     @rx.event
     def set_name(self, value: str) -> None:
         self.name = value
+        self._recheck("resource", "name", value)
 
     @rx.event
     def set_description(self, value: str) -> None:
         self.description = value
+        self._recheck("resource", "description", value)
 
     @rx.event
     def set_default_args(self, value: str) -> None:
         self.default_args = value
+        self._recheck("resource", "default_args", value)
 
     @rx.event
     def set_use_fallback(self, value: bool) -> None:
@@ -185,6 +214,8 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
     @rx.event
     def set_primary(self, key: str, value: str) -> None:
         self.model = self._slot_change(self.model, key, value)
+        if key == "model":
+            self._recheck("slot", "model", value)
 
     @rx.event
     def set_primary_connection(self, connection_id: str) -> None:
@@ -223,36 +254,19 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
             rows[index - 1], rows[index] = rows[index], rows[index - 1]
             setattr(self, name, rows)
 
-    # ---- capacity, API keys ------------------------------------------------------------------------------
-
-    @rx.event
-    def add_budget(self) -> None:
-        self.budgets = [*self.budgets, BudgetRow()]
-
-    @rx.event
-    def remove_budget(self, index: int) -> None:
-        self.budgets = [r for i, r in enumerate(self.budgets) if i != index]
-
-    @rx.event
-    def set_budget(self, index: int, key: str, value: Any) -> None:
-        self.budgets = [dataclasses.replace(r, **{key: value}) if i == index else r for i, r in enumerate(self.budgets)]
-
     # ---- JSON view ---------------------------------------------------------------------------------------
 
     @rx.event
     def set_json_text(self, value: str) -> None:
         self.json_text = value
+        if self.json_error:  # a fixed error clears at once (and a changed one says what is wrong now)
+            self.json_error = json_problem(value)
 
     def _apply_json(self) -> bool:
-        try:
-            data = json.loads(self.json_text)
-        except json.JSONDecodeError as exc:
-            self.json_error = f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        self.json_error = json_problem(self.json_text)
+        if self.json_error:
             return False
-        if not isinstance(data, dict):
-            self.json_error = "The resource must be a JSON object"
-            return False
-        self._set_form(api_to_form(data, self._names()))
+        self._set_form(api_to_form(json.loads(self.json_text), self._names()))
         self.json_error = ""
         return True
 
@@ -284,7 +298,12 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
         principal = await self.current_principal()
         if principal is None:
             return rx.redirect("/login", replace=True)
-        self.error = ""
+        self.error, self.field_errors = "", {}
+        if self.tab != "json" and not (
+                self._check_all("resource", {"name": self.name, "description": self.description,
+                                             "default_args": self.default_args})
+                & self._check_all("slot", {"model": self.model.model})):
+            return None  # each said next to its field
         try:
             payload = self._payload()
         except (FormError, json.JSONDecodeError) as exc:
@@ -298,7 +317,9 @@ class ResourceEditorState(CapacityRowsMixin, ResourceKeysMixin, RoutingCondition
                 principal, self.workspace_id, self.environment_id, self.resource_id,
                 {**payload, "assignApiKeys": keys})).model_dump(by_alias=True, mode="json")
         except (DomainError, ValidationError) as exc:
-            self.error = problem_text(exc)
+            # On a form tab, errors about its fields go next to them; the JSON tab shows everything above.
+            shown = self.FORM_FIELDS if self.tab != "json" else frozenset()
+            self.error = self._place_refusal(exc, shown, problem_text(exc))
             return None
         toast = rx.toast.success(f"Resource {public['name']} saved")
         if not self.resource_id:

@@ -6,6 +6,7 @@ import reflex as rx
 
 from vmx_app.components.budget_editor import budget_editor
 from vmx_app.components.capacity_editor import capacity_editor
+from vmx_app.components.fields import check_events, labelled
 from vmx_app.components.json_editor import json_editor
 from vmx_app.components.model_slot import model_slot
 from vmx_app.components.routing_builder import RoutingHandlers, routing_builder
@@ -18,9 +19,6 @@ S = ResourceEditorState
 READ_ONLY = ~S.can_save
 
 
-def _labelled(label: str, control: rx.Component, hint: str = "") -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control,
-                     rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(), spacing="1", width="100%")
 
 
 def _switch(label: str, checked: rx.Var, on_change: object, element_id: str) -> rx.Component:
@@ -50,24 +48,30 @@ def _slot_list(name: str, prefix: str, add_label: str, *, ordered: bool) -> rx.C
 def general_tab() -> rx.Component:
     return rx.vstack(
         rx.grid(
-            _labelled("Name", rx.input(value=S.name, on_change=S.set_name, id="resource-name", placeholder="chat",
-                                       disabled=READ_ONLY, width="100%"),
-                      "What applications send as `model`; no spaces."),
-            _labelled("Description", rx.input(value=S.description, on_change=S.set_description,
-                                              id="resource-description", disabled=READ_ONLY, width="100%",
-                                              custom_attrs={"aria-label": "Description"})),
+            labelled("Name", "resource-name", rx.input(
+                value=S.name, on_change=S.set_name, id="resource-name", placeholder="chat", disabled=READ_ONLY,
+                width="100%", required=True, **check_events(S, "resource", "name", on_change=False)),
+                S.field_errors.get("name", ""), required=True, hint="What applications send as model; no spaces."),
+            labelled("Description", "resource-description", rx.input(
+                value=S.description, on_change=S.set_description, id="resource-description", disabled=READ_ONLY,
+                width="100%", **check_events(S, "resource", "description", on_change=False)),
+                S.field_errors.get("description", "")),
             columns="2", spacing="4", width="100%",
         ),
         rx.heading("Primary model", size="3"),
         model_slot(S.model, prefix="primary", connections=S.connections, on_field=S.set_primary,
-                   on_connection=S.set_primary_connection, read_only=READ_ONLY),
+                   on_connection=S.set_primary_connection, read_only=READ_ONLY,
+                   model_error=S.field_errors.get("model", ""),
+                   on_model_blur=lambda v: S.check_field("slot", "model", v)),
         rx.heading("Secondary models", size="3"),
         rx.text("Pinned per request with vmx.secondaryModelIndex (0 = the first below); routing is skipped, "
                 "fallback still applies.", size="2", color_scheme="gray"),
         _slot_list("secondary_models", "secondary", "Add secondary model", ordered=False),
         rx.heading("Default args", size="3"),
         json_editor(S.default_args, on_change=S.set_default_args, element_id="resource-default-args", rows="6",
-                    read_only=READ_ONLY, placeholder='{"temperature": 0.2}'),
+                    read_only=READ_ONLY, placeholder='{"temperature": 0.2}', label="Default args",
+                    error=S.field_errors.get("default_args", ""),
+                    on_blur=lambda v: S.check_field("resource", "default_args", v)),
         rx.text("Deep-merged into every request; the caller's body and vmx.providerArgs win.", size="1",
                 color_scheme="gray"),
         _switch("Allow request overrides", S.allow_overrides, S.set_allow_overrides, "resource-allow-overrides"),
@@ -122,7 +126,8 @@ def capacity_tab() -> rx.Component:
         rx.text("Each request reserves its worst-case cost; a request that would not fit is refused (429).",
                 size="2", color_scheme="gray"),
         budget_editor(S.budgets, prefix="res-budget", on_add=S.add_budget, on_change=S.set_budget,
-                      on_remove=S.remove_budget, read_only=READ_ONLY),
+                      on_remove=S.remove_budget, read_only=READ_ONLY, errors=S.field_errors,
+                      on_check=S.check_budget),
         spacing="3", width="100%",
     )
 
@@ -171,7 +176,7 @@ def json_tab() -> rx.Component:
         rx.text("The resource exactly as the API takes and returns it. Save sends this JSON as written; "
                 "switching to another tab (or Apply) loads it into the form.", size="2", color_scheme="gray"),
         json_editor(S.json_text, on_change=S.set_json_text, element_id="resource-json", error=S.json_error,
-                    rows="28", read_only=READ_ONLY),
+                    rows="28", read_only=READ_ONLY, label="Resource as JSON"),
         rx.button("Apply to form", on_click=S.apply_json, variant="soft", type="button", id="resource-json-apply",
                   disabled=READ_ONLY),
         spacing="3", width="100%",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
+from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import MODULES, role_resource
@@ -43,6 +44,8 @@ class RoleRow:
 
 class RolesState(RoleStatementsMixin, EditDialogMixin, WorkspaceState):
     # One dialog both creates (`edit_id` "") and edits, so the mixin's create dialog stays unused here.
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"role": RoleCreate}  # name and description alike
     rows: list[RoleRow] = []
 
     @rx.var
@@ -143,9 +146,10 @@ def _editor() -> rx.Component:
             rx.dialog.title(RolesState.editor_title),
             rx.form(
                 rx.vstack(
-                    text_field("Name", "name", required=True, default_value=editing.name, field_id="role-name"),
+                    text_field("Name", "name", required=True, default_value=editing.name, field_id="role-name",
+                               check=(RolesState, "role")),
                     text_field("Description", "description", default_value=editing.description,
-                               field_id="role-description"),
+                               field_id="role-description", check=(RolesState, "role")),
                     policy_editor(RolesState, ~editing.can_edit),
                     _action_reference(),
                     notice(RolesState.form_error),
@@ -158,6 +162,7 @@ def _editor() -> rx.Component:
                 ),
                 on_submit=RolesState.save,
                 reset_on_submit=False,
+                no_validate=True,  # the server names what is missing, next to the field
             ),
             max_width="680px",
         ),

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import reflex as rx
+from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import user_resource
@@ -45,6 +46,7 @@ def _checked_roles(form: dict[str, Any]) -> list[str]:
 
 class UsersState(EditDialogMixin, WorkspaceState):
     FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"email", "name", "password"})
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": UserCreate, "edit": UserUpdate}
     rows: list[UserRow] = []
     role_names: list[str] = []
 
@@ -134,11 +136,10 @@ def _dialogs() -> rx.Component:
     return rx.fragment(
         create_dialog(s, "Create user",
                       text_field("Email", "email", type="email", required=True, field_id="user-email",
-                                 error=s.field_errors.get("email", "")),
-                      text_field("Name", "name", field_id="user-name", error=s.field_errors.get("name", "")),
+                                 check=(s, "create")),
+                      text_field("Name", "name", field_id="user-name", check=(s, "create")),
                       text_field("Password", "password", type="password", required=True, field_id="user-password",
-                                 hint="At least 12 characters, and not a common password.",
-                                 error=s.field_errors.get("password", "")),
+                                 hint="At least 12 characters, and not a common password.", check=(s, "create")),
                       field("State", enum_select({k: USER_STATES[k] for k in ("ACTIVE", "CHANGE_PASSWORD")},
                                                  name="state", default_value="CHANGE_PASSWORD", field_id="user-state",
                                                  aria_label="State"),
@@ -147,13 +148,13 @@ def _dialogs() -> rx.Component:
                       on_submit=s.create, submit_label="Create user"),
         edit_dialog(s, "Edit user",
                     text_field("Name", "name", default_value=editing.name, field_id="user-edit-name",
-                               error=s.field_errors.get("name", "")),
+                               check=(s, "edit")),
                     field("State", enum_select(USER_STATES, name="state", default_value=editing.state,
                                                field_id="user-edit-state", aria_label="State"),
                           html_for="user-edit-state"),
                     text_field("New password", "password", type="password", field_id="user-edit-password",
                                hint="Leave empty to keep it. Setting one ends the user's sessions.",
-                               error=s.field_errors.get("password", "")),
+                               check=(s, "edit")),
                     _role_checkboxes(editing.roles),
                     on_submit=s.save, description=editing.email),
     )

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import reflex as rx
+from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import workspace_resource
@@ -47,6 +48,7 @@ class WorkspaceRow:
 
 class WorkspacesState(EditDialogMixin, WorkspaceState):
     FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": WorkspaceCreate, "edit": WorkspaceCreate}
     rows: list[WorkspaceRow] = []
 
     @rx.var
@@ -127,15 +129,15 @@ def _dialogs() -> rx.Component:
     return rx.fragment(
         create_dialog(s, "Create workspace",
                       text_field("Name", "name", required=True, placeholder="acme", field_id="workspace-name",
-                                 error=s.field_errors.get("name", "")),
+                                 check=(s, "create")),
                       text_field("Description", "description", field_id="workspace-description",
-                                 error=s.field_errors.get("description", "")),
+                                 check=(s, "create")),
                       on_submit=s.create, description="You become its owner."),
         edit_dialog(s, "Rename workspace",
                     text_field("Name", "name", required=True, default_value=s.editing.name,
-                               field_id="workspace-edit-name", error=s.field_errors.get("name", "")),
+                               field_id="workspace-edit-name", check=(s, "edit")),
                     text_field("Description", "description", default_value=s.editing.description,
-                               field_id="workspace-edit-description", error=s.field_errors.get("description", "")),
+                               field_id="workspace-edit-description", check=(s, "edit")),
                     on_submit=s.rename),
     )
 

@@ -114,5 +114,5 @@ async def user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID:
     user_id = (await session.exec(select(User.id).where(User.email == email.strip().lower()))).first()
     if user_id is None:
         raise NotFound(f"No user with the email {email.strip()}",
-                       details=[{"field": "email", "message": "unknown user"}])
+                       details=[{"field": "email", "message": f"no user with the email {email.strip()}"}])
     return user_id

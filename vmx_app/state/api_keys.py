@@ -1,29 +1,31 @@
 """API keys of the current environment: list, create, edit (name, labels, resource scope, expiry,
-enabled, capacity), regenerate, delete. A key's value is shown once, with ready-to-run snippets."""
+enabled, capacity, budgets), regenerate, delete. A key's value is shown once, with ready-to-run snippets.
+Both dialogs check their fields as they are filled, with the schemas the service validates the key with."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.auth.policy import module_resource
+from vmx_app.components.budget_editor import budget_entries, budget_rows
 from vmx_app.components.capacity_editor import capacity_entries, capacity_rows
 from vmx_app.errors import DomainError, Invalid
 from vmx_app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyUpdate
 from vmx_app.services import api_key_admin, audit_admin
 from vmx_app.services.connect_snippets import Snippet, gateway_base, snippets
 from vmx_app.state.access import Principal, allowed
+from vmx_app.state.budget_rows import BudgetRowsMixin
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connect import PLACEHOLDER_RESOURCE, public_origin
 from vmx_app.state.crud import EditDialogMixin
-from vmx_app.state.field_errors import field_errors, refusal_field
 from vmx_app.state.format import csv_list, when
-from vmx_app.state.live_usage import budget_texts, budgets_of
+from vmx_app.state.live_usage import budget_texts, budgets_of, with_spend
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 from vmx_app.state.workspace import MAX_OPTIONS, WorkspaceState
@@ -67,7 +69,9 @@ def end_of_day(value: str) -> datetime | None:
                       details=[{"field": "expiresAt", "message": "enter a date"}]) from exc
 
 
-class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
+class ApiKeysState(BudgetRowsMixin, CapacityRowsMixin, EditDialogMixin, WorkspaceState):
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "labels", "expires_at", "budgets"})
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": ApiKeyCreate, "edit": ApiKeyCreate}
     rows: list[ApiKeyRow] = []
     resources: list[ResourceChoice] = []  # the edit form's scope checkboxes
     origin: str = ""
@@ -78,7 +82,6 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
     edit_expires: str = ""
     edit_enabled: bool = True
     edit_enforce_capacity: bool = False
-    errors: dict[str, str] = {}
     # The one time a key's value exists outside the caller's hands; cleared when its dialog closes.
     new_key: str = ""
     new_key_name: str = ""
@@ -138,10 +141,17 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
         scoped = [r.name for r in self.resources if r.id in created.resources]
         self.new_key_resource = (scoped or [r.name for r in self.resources] or [""])[0]
 
+    def _field_value(self, form: str, name: str, raw: Any) -> Any:
+        """The dialogs take labels comma-separated and the expiry as a date."""
+        if name == "labels":
+            return csv_list(str(raw))
+        if name == "expires_at":
+            return end_of_day(str(raw))
+        return raw
+
     @rx.event
     def set_create_open(self, value: bool) -> None:
         super().set_create_open(value)
-        self.errors = {}
         if not value:
             self._forget_new_key()
 
@@ -151,34 +161,17 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
 
     @rx.event
     async def create(self, form: dict[str, Any]) -> EventSpec | None:
-        self.errors = {}
-
         async def change(principal: Principal) -> None:
-            try:
-                data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
-                                    labels=csv_list(str(form.get("labels", ""))),
-                                    expires_at=end_of_day(str(form.get("expires_at", ""))),
-                                    budgets=budgets_of(form))
-                created = await api_key_admin.create_key_as(principal, self.workspace_id, self.environment_id,
-                                                            data)
-            except ValidationError as exc:
-                self.errors = field_errors(exc)
-                raise
-            except DomainError as exc:
-                self.errors = refusal_field(exc.details)
-                raise
+            data = ApiKeyCreate(name=form.get("name", ""), description=form.get("description") or None,
+                                labels=csv_list(str(form.get("labels", ""))),
+                                expires_at=end_of_day(str(form.get("expires_at", ""))),
+                                budgets=budgets_of(form))
+            created = await api_key_admin.create_key_as(principal, self.workspace_id, self.environment_id, data)
             # The dialog stays open and shows the key instead of the form (no toast).
             self.form_error = ""
             self._show_new_key(created, "created")
 
-        result = await self._save_form(change)
-        self._fields_only()
-        return result
-
-    def _fields_only(self) -> None:
-        """A refusal that names fields is shown next to them, not repeated in the banner."""
-        if self.errors and self.form_error:
-            self.form_error = ""
+        return await self._save_form(change)
 
     # ---- edit --------------------------------------------------------------------------------------------
 
@@ -188,7 +181,6 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
         row = next((r for r in self.rows if r.id == item_id), None)
         if row is None:
             return
-        self.errors = {}
         self.edit_name, self.edit_description, self.edit_labels = row.name, row.description, row.labels
         self.edit_expires, self.edit_enabled = row.expires_date, row.enabled
 
@@ -206,18 +198,14 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
             return rx.toast.error(error_text(exc))
         self.resources = [dataclasses.replace(r, selected=r.id in key.resources) for r in self.resources]
         self.capacity = capacity_rows(key.capacity)
+        self.budgets = await with_spend(budget_rows(key.budgets), self.environment_id, "api-key", item_id)
         self.edit_enforce_capacity = key.enforce_capacity
         return None
 
     @rx.event
     def set_edit_field(self, name: str, value: Any) -> None:
         setattr(self, f"edit_{name}", value)
-        self.errors = {k: v for k, v in self.errors.items() if k != name}
-        if name == "name":
-            try:
-                ApiKeyUpdate(name=value)
-            except ValidationError as exc:
-                self.errors = {**self.errors, **field_errors(exc)}
+        self._recheck("edit", "expires_at" if name == "expires" else name, value)
 
     @rx.event
     def toggle_resource(self, resource_id: str, selected: bool) -> None:
@@ -225,35 +213,24 @@ class ApiKeysState(CapacityRowsMixin, EditDialogMixin, WorkspaceState):
                           for r in self.resources]
 
     def _update_data(self) -> ApiKeyUpdate:
-        try:
-            return ApiKeyUpdate.model_validate({
-                "name": self.edit_name, "description": self.edit_description or None,
-                "labels": csv_list(self.edit_labels), "enabled": self.edit_enabled,
-                "resources": [r.id for r in self.resources if r.selected],
-                "capacity": capacity_entries(self.capacity), "enforceCapacity": self.edit_enforce_capacity,
-                "expiresAt": end_of_day(self.edit_expires),
-            })
-        except ValidationError as exc:
-            self.errors = field_errors(exc)
-            raise
+        """The PUT body the API takes for this form (budgets included: the API's own validation names them)."""
+        return ApiKeyUpdate.model_validate({
+            "name": self.edit_name, "description": self.edit_description or None,
+            "labels": csv_list(self.edit_labels), "enabled": self.edit_enabled,
+            "resources": [r.id for r in self.resources if r.selected],
+            "capacity": capacity_entries(self.capacity), "enforceCapacity": self.edit_enforce_capacity,
+            "budgets": budget_entries(self.budgets), "expiresAt": end_of_day(self.edit_expires),
+        })
 
     @rx.event
     async def save_edit(self, _form: dict[str, Any] | None = None) -> EventSpec | None:
         async def change(principal: Principal) -> str:
             data = self._update_data()
-            try:
-                await api_key_admin.update_key_as(principal, self.workspace_id, self.environment_id, self.edit_id,
-                                                  data)
-            except DomainError as exc:
-                self.errors = refusal_field(exc.details)
-                raise
+            await api_key_admin.update_key_as(principal, self.workspace_id, self.environment_id, self.edit_id, data)
             self.edit_open = False
             return f"Key {data.name} saved"
 
-        self.errors = {}
-        result = await self._save_form(change)
-        self._fields_only()
-        return result
+        return await self._save_form(change)
 
     # ---- one-click changes ---------------------------------------------------------------------------------
 

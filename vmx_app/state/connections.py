@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import reflex as rx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from reflex.event import EventSpec
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,7 @@ from vmx_app.components.capacity_editor import capacity_entries, capacity_rows
 from vmx_app.components.schema_form import ConfigField, schema_fields
 from vmx_app.errors import DomainError
 from vmx_app.models import AIConnection, Environment
+from vmx_app.models.ai_connection import AIConnectionCreate
 from vmx_app.services import ai_connections as service
 from vmx_app.services import connection_admin
 from vmx_app.services.connection_tests import config_digest
@@ -24,6 +25,7 @@ from vmx_app.services.providers import PROVIDERS, secret_fields
 from vmx_app.state.access import allowed
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.crud import EnvModuleListMixin
+from vmx_app.state.field_check import FieldCheckMixin
 from vmx_app.state.live_usage import with_usage
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
@@ -159,8 +161,12 @@ PROVIDER_OPTIONS = [ProviderOption(type=p.type, name=p.name) for p in PROVIDERS.
 DEFAULT_PROVIDER = "openai"
 
 
-class ConnectionEditorState(CapacityRowsMixin, WorkspaceState):
+class ConnectionEditorState(FieldCheckMixin, CapacityRowsMixin, WorkspaceState):
     """Create or edit one connection (`/ai-connections/edit?id=…`; no id = new)."""
+
+    # Checked as they are filled, with the schema the service validates the connection with.
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"connection": AIConnectionCreate}
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description"})
 
     connection_id: str = ""
     name: str = ""
@@ -203,6 +209,7 @@ class ConnectionEditorState(CapacityRowsMixin, WorkspaceState):
         self.test_result, self.test_models, self.test_error, self._tested = "", [], "", None
         self.last_test_status, self.last_test_text = "untested", ""
         self.testing = self.loaded = False
+        self.field_errors = {}
         self._set_fields(DEFAULT_PROVIDER)
 
     def _set_fields(self, provider: str) -> None:
@@ -251,10 +258,12 @@ class ConnectionEditorState(CapacityRowsMixin, WorkspaceState):
     @rx.event
     def set_name(self, value: str) -> None:
         self.name = value
+        self._recheck("connection", "name", value)
 
     @rx.event
     def set_description(self, value: str) -> None:
         self.description = value
+        self._recheck("connection", "description", value)
 
     @rx.event
     def set_provider(self, value: str) -> None:
@@ -313,6 +322,8 @@ class ConnectionEditorState(CapacityRowsMixin, WorkspaceState):
         if principal is None:
             return rx.redirect("/login", replace=True)
         self.error = ""
+        if not self._check_all("connection", {"name": self.name, "description": self.description}):
+            return None
         body = self._body(secrets if isinstance(secrets, dict) else {})
         try:
             tested = self._tested[1] if self._tested is not None and \
@@ -320,7 +331,7 @@ class ConnectionEditorState(CapacityRowsMixin, WorkspaceState):
             name = await connection_admin.save_connection_as(principal, self.workspace_id, self.environment_id,
                                                              self.connection_id, body, tested=tested)
         except (DomainError, ValidationError) as exc:
-            self.error = problem_text(exc)
+            self.error = self._place_refusal(exc, self.FORM_FIELDS, problem_text(exc))
             return None
         return [rx.toast.success(f"Connection {name} saved"), rx.redirect("/ai-connections")]  # type: ignore[return-value]
 

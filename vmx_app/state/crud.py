@@ -32,7 +32,7 @@ from vmx_app.errors import DomainError
 from vmx_app.models import Environment
 from vmx_app.services import module_admin
 from vmx_app.state.access import allowed
-from vmx_app.state.field_errors import field_errors, refusal_field, snake
+from vmx_app.state.field_check import FieldCheckMixin
 from vmx_app.state.messages import error_text
 from vmx_app.state.session import login_redirect
 
@@ -69,11 +69,11 @@ class ListPageMixin(_PageBase, mixin=True):
         return None
 
 
-class CrudPageMixin(ListPageMixin, mixin=True):
-    """A table that is read again after each change, and the dialog that creates a row."""
+class CrudPageMixin(FieldCheckMixin, ListPageMixin, mixin=True):
+    """A table that is read again after each change, and the dialog that creates a row. Its fields are
+    checked as they are filled (`FieldCheckMixin`: `FIELD_SCHEMAS` per dialog)."""
 
     form_error: str = ""  # why the open dialog's save was refused; the dialog stays open
-    field_errors: dict[str, str] = {}  # field (snake_case) → what is wrong with it, in plain words
     # The fields the page's dialogs show; errors about others stay in the banner.
     FORM_FIELDS: ClassVar[frozenset[str]] = frozenset()
     create_open: bool = False
@@ -102,11 +102,7 @@ class CrudPageMixin(ListPageMixin, mixin=True):
     def _refused(self, exc: DomainError | ValidationError) -> None:
         """Errors about fields the form shows go next to them, in plain words; the rest (and a refusal
         that names no field) in the dialog's banner. Nothing is said twice."""
-        found = field_errors(exc) if isinstance(exc, ValidationError) else refusal_field(exc.details)
-        if isinstance(exc, DomainError) and exc.field:
-            found.setdefault(snake(exc.field.split(".")[0]), exc.message)
-        self.field_errors = {k: v for k, v in found.items() if k in self.FORM_FIELDS}
-        self.form_error = "" if self.field_errors and len(self.field_errors) == len(found) else error_text(exc)
+        self.form_error = self._place_refusal(exc, self.FORM_FIELDS, error_text(exc))
 
     async def _change_row(self, change: Change,
                           errors: tuple[type[Exception], ...] = (DomainError,)) -> EventSpec | None:

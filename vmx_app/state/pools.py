@@ -4,14 +4,17 @@ by name), and each pool's current share of every connection the gate applies to.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
+from pydantic import BaseModel
 from reflex.event import EventSpec
 
 from vmx_app.auth.authorization import Principal
 from vmx_app.errors import DomainError
+from vmx_app.gateway.config import PoolConfig
 from vmx_app.services import pool_admin
+from vmx_app.state.field_check import FieldCheckMixin
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
 
@@ -35,7 +38,13 @@ def _number(text: str) -> float | str:
         return text  # the API's validation names the field
 
 
-class PoolsState(WorkspaceState):
+ROW_FIELDS = ("name", "rank", "min_reservation", "max_reservation", "resources")
+
+
+class PoolsState(FieldCheckMixin, WorkspaceState):
+    # Each row's fields are checked with the pool schema the service validates the definition with; an
+    # error is keyed "<row>.<field>" (e.g. "0.min_reservation").
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"pool": PoolConfig}
     pools: list[PoolRow] = []
     resource_names: list[str] = []
     saved: bool = False
@@ -56,7 +65,7 @@ class PoolsState(WorkspaceState):
         principal = await self._principal()
         if not isinstance(principal, Principal):
             return principal
-        self.pools, self.error, self.loaded, self.saved = [], "", False, False
+        self.pools, self.error, self.loaded, self.saved, self.field_errors = [], "", False, False, {}
         if not self.environment_id:
             return None
         try:
@@ -76,6 +85,14 @@ class PoolsState(WorkspaceState):
         self.loaded = True
         return None
 
+    def _field_value(self, form: str, name: str, raw: Any) -> Any:
+        if name == "resources":  # typed as names; the definition holds ids
+            unknown = [n for n in (p.strip() for p in str(raw).split(",")) if n and n not in self._ids]
+            if unknown:
+                raise ValueError(f"No AI resource named {', '.join(unknown)} in this environment.")
+            return []
+        return raw
+
     @rx.event
     def add_pool(self) -> None:
         self.pools = [*self.pools, PoolRow(name=f"pool-{len(self.pools) + 1}", rank=str(len(self.pools) + 1))]
@@ -83,10 +100,12 @@ class PoolsState(WorkspaceState):
     @rx.event
     def remove_pool(self, index: int) -> None:
         self.pools = [p for i, p in enumerate(self.pools) if i != index]
+        self.field_errors = {}  # keyed by row number: the rows after it moved up
 
     @rx.event
     def set_pool(self, index: int, key: str, value: str) -> None:
         self.pools = [dataclasses.replace(p, **{key: value}) if i == index else p for i, p in enumerate(self.pools)]
+        self._recheck("pool", f"{index}.{key}", value)
 
     def _body(self) -> dict[str, Any]:
         definition = []
@@ -107,6 +126,11 @@ class PoolsState(WorkspaceState):
         principal = await self._principal()
         if not isinstance(principal, Principal):
             return principal
+        self.error = ""
+        problems = [self._check("pool", f"{i}.{key}", getattr(row, key))
+                    for i, row in enumerate(self.pools) for key in ROW_FIELDS]
+        if any(problems):
+            return None  # each said next to its field
         try:
             await pool_admin.save_pools_as(principal, self.workspace_id, self.environment_id, self._body())
         except DomainError as exc:

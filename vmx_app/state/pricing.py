@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.auth.authorization import Principal
@@ -15,15 +15,21 @@ from vmx_app.auth.policy import model_pricing_resource
 from vmx_app.components.capacity_editor import number_text, parse_number
 from vmx_app.errors import DomainError
 from vmx_app.models import ModelPricing
+from vmx_app.models.model_pricing import ModelPricingCreate
 from vmx_app.services import pricing_admin
 from vmx_app.state.access import allowed, parse_id
 from vmx_app.state.connections import problem_text
 from vmx_app.state.crud import InPlaceListMixin
+from vmx_app.state.field_check import FieldCheckMixin
 from vmx_app.state.workspace import WorkspaceState
 
 ALL_PROVIDERS = "all"
 PRICE_FIELDS = (("input", "inputPerMillion"), ("output", "outputPerMillion"),
                 ("cached", "cachedInputPerMillion"), ("reasoning", "reasoningPerMillion"))
+# The dialog's draft keys as the schema's fields (what its errors are keyed by).
+SCHEMA_FIELDS = {"provider": "provider", "model": "model", "input": "input_per_million",
+                 "output": "output_per_million", "cached": "cached_input_per_million",
+                 "reasoning": "reasoning_per_million"}
 
 
 @dataclasses.dataclass
@@ -43,7 +49,9 @@ def price_row(row: ModelPricing) -> PriceRow:
                     reasoning=number_text(row.reasoning_per_million))
 
 
-class PricingState(InPlaceListMixin, WorkspaceState):
+class PricingState(FieldCheckMixin, InPlaceListMixin, WorkspaceState):
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"price": ModelPricingCreate}
+    FORM_FIELDS: ClassVar[frozenset[str]] = frozenset(SCHEMA_FIELDS.values())
     rows: list[PriceRow] = []
     provider_filter: str = ALL_PROVIDERS
     search: str = ""
@@ -87,12 +95,14 @@ class PricingState(InPlaceListMixin, WorkspaceState):
     def open_new(self) -> None:
         provider = self.provider_filter if self.provider_filter != ALL_PROVIDERS else "openai"
         self.editing_id, self.draft, self.error, self.dialog_open = "", PriceRow(provider=provider), "", True
+        self.field_errors = {}
 
     @rx.event
     def open_edit(self, price_id: str) -> None:
         row = next((p for p in self.rows if p.id == price_id), None)
         if row is not None:
             self.editing_id, self.draft, self.error, self.dialog_open = price_id, row, "", True
+            self.field_errors = {}
 
     @rx.event
     def set_dialog_open(self, value: bool) -> None:
@@ -101,6 +111,7 @@ class PricingState(InPlaceListMixin, WorkspaceState):
     @rx.event
     def set_draft(self, key: str, value: str) -> None:
         self.draft = dataclasses.replace(self.draft, **{key: value})
+        self._recheck("price", SCHEMA_FIELDS[key], value)
 
     def _body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"provider": self.draft.provider, "model": self.draft.model.strip()}
@@ -120,7 +131,7 @@ class PricingState(InPlaceListMixin, WorkspaceState):
             price_id = parse_id(self.editing_id, "model price") if self.editing_id else None
             await pricing_admin.save_price_as(principal, price_id, self._body())
         except (DomainError, ValidationError) as exc:
-            self.error = problem_text(exc)
+            self.error = self._place_refusal(exc, self.FORM_FIELDS, problem_text(exc))
             return None
         self.dialog_open = False
         await self._reload()
