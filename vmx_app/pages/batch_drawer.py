@@ -48,7 +48,8 @@ def _download() -> rx.Component:
     # `download` keeps the browser on the page; the API route checks `completion-batch:get` as for any caller.
     return rx.button(
         rx.el.a(rx.icon("download", size=14), "Download results", href=S.download_url,
-                download="batch-" + S.detail.short_id + ".jsonl", id="batch-download"),
+                download="batch-" + S.detail.short_id + ".jsonl", id="batch-download",
+                reload_document=True),  # `rx.el.a` is a router link: let the browser fetch the file itself
         as_child=True, variant="soft",
     )
 

@@ -48,8 +48,10 @@ def _select(field_id: str, label: str, value: rx.Var[str], on_change: rx.EventHa
 
 
 def _file_zone() -> rx.Component:
+    """The dropzone inside a label: the label names its (visually hidden) file input and a click on it opens
+    the file chooser; the zone itself takes Enter/Space from the keyboard."""
     chosen = rx.selected_files(UPLOAD_ID)
-    return rx.vstack(
+    return rx.el.label(
         rx.text("JSON Lines file", size="2", weight="medium"),
         rx.upload(
             rx.vstack(
@@ -57,16 +59,16 @@ def _file_zone() -> rx.Component:
                 rx.cond(chosen.length() > 0,  # type: ignore[attr-defined]
                         rx.text(chosen.join(", "), size="2", weight="medium",  # type: ignore[attr-defined]
                                 custom_attrs={"data-testid": "batch-file-name"}),
-                        rx.text("Drop a .jsonl file here, or press Enter to choose one", size="2")),
+                        rx.text("Drop a .jsonl file here, or click (or press Enter) to choose one", size="2")),
                 align="center", spacing="1",
             ),
-            id=UPLOAD_ID, multiple=False, max_files=1,
+            id=UPLOAD_ID, multiple=False, max_files=1, no_click=True,
             accept={"application/jsonl": [".jsonl"], "application/x-ndjson": [".jsonl", ".ndjson"],
                     "text/plain": [".jsonl", ".ndjson", ".txt"]},
             border=f"1px dashed {rx.color('gray', 8)}", border_radius="8px", padding="16px", width="100%",
-            cursor="pointer", custom_attrs={"aria-label": "JSON Lines file: one request on each line"},
+            cursor="pointer", margin_top="4px", _focus_visible={"outline": f"2px solid {rx.color('accent', 8)}"},
         ),
-        spacing="1", width="100%",
+        display="block", width="100%",
     )
 
 
@@ -79,7 +81,8 @@ def _create_dialog() -> rx.Component:
             rx.dialog.description(
                 "One request on each line. A line is a request body (it runs on the resource and endpoint "
                 "below), or an item that names its own resource:", size="2"),
-            rx.code_block(EXAMPLE, language="json", wrap_long_lines=True, width="100%"),
+            rx.el.pre(rx.el.code(EXAMPLE), font_size="12px", white_space="pre-wrap", word_break="break-all",
+                      padding="8px", border_radius="6px", background=rx.color("gray", 3), margin="0"),
             rx.vstack(
                 _file_zone(),
                 rx.hstack(
@@ -126,4 +129,4 @@ def batches_page() -> rx.Component:
 
 def register(app: rx.App) -> None:
     app.add_page(batches_page, route=ROUTE, on_load=S.load, title="Batches · VM-X")
-    register_nav_item(NavItem("Batches", ROUTE, "layers_2", order=127, section="AI"))
+    register_nav_item(NavItem("Batches", ROUTE, "list_checks", order=127, section="AI"))
