@@ -87,7 +87,8 @@ def test_upload_run_download_and_cancel(page: Page, console_url: str, console_ap
     good = {"customId": "ok", "resourceName": "chat", "request": _messages("fine")}
     bad = {"customId": "bad", "resourceName": "chat", "request": {"messages": "not a list"}}
     _upload(page, _jsonl(tmp_path / "bad.jsonl", [good, "", bad]))
-    expect(page.get_by_role("dialog").get_by_role("alert")).to_contain_text("line 3")
+    expect(page.get_by_role("dialog").get_by_role("alert")).to_contain_text("Line 3, request")
+    shot(page, screens_dir, "batch-create-error-1280")
     assert console_api.get(batch_env["base"]).json()["total"] == 0
 
     # 20 requests: items naming their resource, and OpenAI batch lines run on the chosen resource.
@@ -138,8 +139,14 @@ def test_upload_run_download_and_cancel(page: Page, console_url: str, console_ap
     shot(page, screens_dir, "batch-cancelled-1280")
     page.set_viewport_size({"width": 768, "height": 900})
     shot(page, screens_dir, "batch-cancelled-768")
+    # The drawer follows the requests that were running at the cancel until the last one has finished.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(drawer.get_by_text("still finishing")).to_have_count(0, timeout=RUN_TIMEOUT_MS)
+    expect(drawer.locator('tr[data-item][data-status="RUNNING"]')).to_have_count(0)
     batch_id = row.get_attribute("data-batch")
     stored = console_api.get(f"{batch_env['base']}/{batch_id}").json()
     assert stored["status"] == "CANCELLED"
     assert stored["cancelledItems"] > 0 and stored["completedItems"] + stored["failedItems"] < 20
+    assert stored["completedItems"] + stored["failedItems"] + stored["cancelledItems"] == 20
+    expect(drawer.get_by_test_id("detail-completed")).to_have_text(str(stored["completedItems"]))
     assert len(fake_upstream.requests_for(SLOW_MODEL)) < 20

@@ -11,7 +11,15 @@ from vmx_app.components.crud import create_button, first_item_button
 from vmx_app.components.forms import icon_action
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
-from vmx_app.components.tables import actions_cell, cell, data_table, mono, notice, requires_selection
+from vmx_app.components.tables import (
+    actions_cell,
+    cell,
+    data_table,
+    mono,
+    notice,
+    requires_selection,
+    setup_link,
+)
 from vmx_app.pages.batch_drawer import batch_drawer, cancel_action
 from vmx_app.state.batch_rows import BatchRow
 from vmx_app.state.batches import UPLOAD_ID, BatchesState, endpoint_choices
@@ -92,6 +100,11 @@ def _create_dialog() -> rx.Component:
                             "Endpoint", rx.fragment(*endpoints)),
                     spacing="3", width="100%", wrap="wrap",
                 ),
+                rx.cond(S.resource_ids.length() == 0,  # type: ignore[attr-defined]
+                        rx.hstack(rx.text("This environment has no AI resource for the requests to run on yet.",
+                                          size="2"),
+                                  setup_link("Create a resource", "/ai-resources"), align="center", wrap="wrap"),
+                        rx.fragment()),
                 notice(S.create_error),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),

@@ -21,6 +21,7 @@ from vmx_app.auth.policy import module_resource
 from vmx_app.errors import DomainError
 from vmx_app.services import batch_admin, batch_upload, batches
 from vmx_app.services.batch_spec import ENDPOINTS
+from vmx_app.settings import get_settings
 from vmx_app.state.access import Principal, allowed
 from vmx_app.state.batch_rows import BatchRow, ItemRow, batch_row, item_row
 from vmx_app.state.messages import error_text
@@ -208,13 +209,18 @@ class BatchesState(WorkspaceState):
             self.create_error = "Choose a JSON Lines file (.jsonl) first: one request on each line."
             return None
         upload = files[0]
+        limit = get_settings().vmx_batch_max_body_bytes
+        if upload.size is not None and upload.size > limit:  # refused before it is read into memory
+            self.create_error = f"The file is over {limit:,} bytes (VMX_BATCH_MAX_BODY_BYTES): split it in two."
+            return None
         try:
             data = await upload.read()
             batch = await batch_upload.create_from_jsonl_as(
                 principal, self.workspace_id, self.environment_id, data, resource_id=self.create_resource,
                 endpoint=self.create_endpoint)
         except DomainError as exc:
-            self.create_error = error_text(exc)
+            text = error_text(exc)
+            self.create_error = text[:1].upper() + text[1:]  # "Line 3, request: …" starts the sentence
             return None
         self.create_open = False
         await self._read(principal)
