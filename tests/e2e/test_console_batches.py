@@ -1,6 +1,7 @@
 """Batches in a real browser: a JSON Lines upload with a bad line is refused naming the line; 20 requests
-against the fake upstream run to 100 % and COMPLETED; the drawer lists every item; the results download
-has one line per request with its customId; a slow batch is cancelled before all of its items ran."""
+against the fake upstream run to 100 % and COMPLETED; the drawer lists every item (the one the provider
+refused with its error); the results download has one line per request with its customId; a slow batch
+is cancelled before all of its items ran."""
 
 from __future__ import annotations
 
@@ -91,11 +92,13 @@ def test_upload_run_download_and_cancel(page: Page, console_url: str, console_ap
     shot(page, screens_dir, "batch-create-error-1280")
     assert console_api.get(batch_env["base"]).json()["total"] == 0
 
-    # 20 requests: items naming their resource, and OpenAI batch lines run on the chosen resource.
-    lines = [{"customId": f"q-{i}", "resourceName": "chat", "request": _messages(f"question {i}")}
+    # 20 requests: items naming their resource, and OpenAI batch lines run on the chosen resource; the
+    # provider refuses one of them.
+    fake_upstream.script("gpt-4o", Behaviour(status=400, error_message="bad prompt", when="question 7?"))
+    lines = [{"customId": f"q-{i}", "resourceName": "chat", "request": _messages(f"question {i}?")}
              for i in range(10)]
     lines += [{"custom_id": f"q-{i}", "method": "POST", "url": "/v1/chat/completions",
-               "body": _messages(f"question {i}")} for i in range(10, 20)]
+               "body": _messages(f"question {i}?")} for i in range(10, 20)]
     _upload(page, _jsonl(tmp_path / "twenty.jsonl", lines))
     expect(page.get_by_role("dialog")).to_have_count(0)
     row = _newest(page)
@@ -111,16 +114,22 @@ def test_upload_run_download_and_cancel(page: Page, console_url: str, console_ap
     row.get_by_role("button", name="Open batch").click()
     drawer = page.get_by_test_id("batch-detail")
     expect(drawer.locator("tr[data-item]")).to_have_count(20)
-    expect(drawer.locator('tr[data-item][data-status="COMPLETED"]')).to_have_count(20)
-    expect(drawer.get_by_test_id("detail-completed")).to_have_text("20")
+    expect(drawer.locator('tr[data-item][data-status="COMPLETED"]')).to_have_count(19)
+    expect(drawer.locator('tr[data-item][data-status="FAILED"]')).to_contain_text("bad prompt")
+    expect(drawer.locator('tr[data-item][data-status="FAILED"]')).to_contain_text("q-7")
+    expect(drawer.get_by_test_id("detail-completed")).to_have_text("19")
+    expect(drawer.get_by_test_id("detail-failed")).to_have_text("1")
     shot(page, screens_dir, "batch-detail-1280")
     with page.expect_download() as download:
         page.locator("#batch-download").click()
     results = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
     assert len(results) == 20
     assert sorted(r["customId"] for r in results) == sorted(f"q-{i}" for i in range(20))
-    assert {r["status"] for r in results} == {"COMPLETED"}
-    assert all(r["response"]["choices"][0]["message"]["content"] for r in results)
+    by_id = {r["customId"]: r for r in results}
+    assert by_id["q-7"]["status"] == "FAILED" and "bad prompt" in json.dumps(by_id["q-7"]["error"])
+    assert "response" not in by_id["q-7"]
+    assert {r["status"] for r in results if r["customId"] != "q-7"} == {"COMPLETED"}
+    assert all(r["response"]["choices"][0]["message"]["content"] for r in results if r["customId"] != "q-7")
     page.keyboard.press("Escape")
     expect(drawer).to_have_count(0)
 
