@@ -26,7 +26,7 @@ WORKSPACE, ENVIRONMENT = "screens-e2e", "prod"
 
 @pytest.fixture(scope="module")
 def filled_env(console_api: httpx.Client, fake_upstream: Any) -> dict[str, str]:
-    """Something on every page: a connection, a resource, a key."""
+    """Something on every page: a connection, a resource, a key, a batch."""
     ws = console_api.post("/v1/workspace", json={"name": WORKSPACE}).json()["id"]
     env = console_api.post(f"/v1/environment/{ws}", json={"name": ENVIRONMENT}).json()["id"]
     conn = console_api.post(f"/v1/ai-connection/{ws}/{env}", json={
@@ -36,6 +36,10 @@ def filled_env(console_api: httpx.Client, fake_upstream: Any) -> dict[str, str]:
         "name": "chat", "model": {"provider": "openai-compatible", "model": "gpt-4o", "connectionId": conn}})
     assert resource.status_code == 201, resource.text
     console_api.post(f"/v1/api-key/{ws}/{env}", json={"name": "app", "labels": ["team-a"]})
+    batch = console_api.post(f"/v1/completion-batch/{ws}/{env}", json={"items": [
+        {"customId": f"a-{i}", "resourceName": "chat", "request": {"messages": [{"role": "user", "content": "hi"}]}}
+        for i in range(3)]})
+    assert batch.status_code == 202, batch.text
     return {"ws": ws, "env": env, "resource": resource.json()["id"], "connection": conn}
 
 
@@ -80,7 +84,7 @@ def test_every_page_is_accessible_and_fits_768px(page: Page, console_url: str,
     page.goto(f"{console_url}/workspaces")
     select_context(page, WORKSPACE, ENVIRONMENT)
     routes = page.locator("[data-nav]").evaluate_all("links => links.map(l => l.getAttribute('data-nav'))")
-    assert {"/workspaces", "/connect", "/playground", "/api-keys"} <= set(routes)
+    assert {"/workspaces", "/connect", "/playground", "/api-keys", "/batches"} <= set(routes)
     extra = [f"/ai-connections/edit?id={filled_env['connection']}", f"/ai-resources/edit?id={filled_env['resource']}",
              "/change-password", "/no-such-page"]
     for route in [*routes, *extra]:

@@ -31,6 +31,7 @@ _PAGE_MODULES = (
     # The way in (issue 13).
     "connect",
     "playground",
+    "batches",  # batch completions (issue 14)
     "not_found",
 )
 

@@ -1,4 +1,4 @@
-"""Batch completions (issue 14): `/v1/completion-batch/{ws}/{env}[/{id}[/{item_id}|/cancel]]`.
+"""Batch completions (issue 14): `/v1/completion-batch/{ws}/{env}[/{id}[/{item_id}|/results|/cancel]]`.
 
 Callers are a console session (policy `completion-batch:list|get|create|cancel`) or an API key of the
 environment (like the completion API; a key sees only its own batches). `sync` batches answer an SSE
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from vmx_app.api.completion_auth import api_key_hash, read_body
 from vmx_app.api.deps import Paging, get_principal, page, request_token, tag_guard, unauthorized
@@ -25,6 +25,7 @@ from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.engine import GatewayRequest
 from vmx_app.gateway.errors import GatewayError
 from vmx_app.services import batch_admin, batches
+from vmx_app.services.batch_upload import results_jsonl
 from vmx_app.services.batch_watch import watch
 from vmx_app.services.batches import BatchScope, batch_json, item_json
 from vmx_app.services.gateway_runtime import ready_engine
@@ -111,6 +112,14 @@ async def get_batch(scope: GetScope, id: str,  # noqa: A002
     batch = await batches.get_batch(scope, id)
     items = await batches.list_items(batch, offset=items_offset, limit=items_limit) if include_items else None
     return batch_json(batch, items)
+
+
+@router.get("/{id}/results", summary="Every item's outcome as JSON Lines: customId, status, response or error")
+async def batch_results(scope: GetScope, id: str) -> StreamingResponse:  # noqa: A002
+    # Declared before `/{id}/{item_id}`: item ids are UUIDs, so `results` is never one.
+    batch = await batches.get_batch(scope, id)
+    return StreamingResponse(results_jsonl(batch), media_type="application/x-ndjson",
+                             headers={"Content-Disposition": f'attachment; filename="batch-{batch.id}.jsonl"'})
 
 
 @router.get("/{id}/{item_id}", summary="One item of a batch, with its request")
