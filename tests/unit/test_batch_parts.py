@@ -72,6 +72,9 @@ def test_submission_validation_names_the_field() -> None:
     spec = parse_batch({"type": "sync", "items": [ITEM, {**ITEM, "endpoint": "responses",
                                                           "request": {"input": "hi"}}]}, RES, max_items=10)
     assert [i.request["model"] for i in spec.items] == ["chat", "chat"]
+    limited = parse_batch({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5, "tokens": 900}]},
+                          RES, max_items=10)
+    assert limited.capacity == [{"period": "minute", "requests": 5, "tokens": 900, "enabled": True}]
     cases = [
         ({"items": []}, "items"),
         ({"items": [ITEM] * 11}, "items"),
@@ -81,7 +84,8 @@ def test_submission_validation_names_the_field() -> None:
         ({"items": [ITEM], "callback": {"url": "ftp://x"}}, "callback.url"),
         ({"items": [ITEM], "callback": {"url": "https://x", "events": "some"}}, "callback.events"),
         ({"items": [ITEM], "capacity": [{"period": "minute", "requests": -1}]}, "capacity[0].requests"),
-        ({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5}]}, "capacity"),  # not enforced: refused
+        ({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5, "dimension": "source-ip"}]},
+         "capacity[0].dimension"),
     ]
     for body, field in cases:
         with pytest.raises(Invalid) as exc:

@@ -29,6 +29,10 @@ class _Connection:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+class HeadroomClosed(Exception):
+    """The worker is stopping: an item still waiting for room must not start."""
+
+
 class BatchHeadroom:
     def __init__(self, per_connection: int, *, clock: Callable[[], float] = time.monotonic,
                  base_backoff_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
@@ -37,6 +41,7 @@ class BatchHeadroom:
         self._base = base_backoff_s
         self._max = max_backoff_s
         self._conns: dict[str, _Connection] = {}
+        self.closed = False
 
     def _conn(self, key: str) -> _Connection:
         conn = self._conns.get(key)
@@ -58,10 +63,18 @@ class BatchHeadroom:
         conn.ceiling = ceiling
         conn.changed.set()
 
+    def close(self) -> None:
+        """Every waiting (and later) `acquire` raises HeadroomClosed; items already running go on."""
+        self.closed = True
+        for conn in self._conns.values():
+            conn.changed.set()
+
     async def acquire(self, key: str) -> None:
         """Wait until the connection has room for one more batch item, then take it."""
         conn = self._conn(key)
         while True:
+            if self.closed:
+                raise HeadroomClosed
             wait = conn.paused_until - self._clock()
             if wait <= 0 and conn.in_flight < self.limit(key):
                 conn.in_flight += 1

@@ -18,7 +18,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.gateway.body import parse_body
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, CapacityEntry, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
@@ -53,6 +53,7 @@ class GatewayRequest:
     # A batch item (issue 14): its batch, and the console user who submitted it without an API key.
     batch_id: str | None = None
     user_id: str | None = None
+    batch_capacity: tuple[CapacityEntry, ...] = ()  # the batch's own limits (the gate counts them per batch)
     max_json_depth: int = 64  # deeper bodies are refused: they could not be forwarded nor audited
     traceparent: str | None = None  # the client's W3C trace context: our spans join its trace
 
@@ -75,7 +76,7 @@ class Engine:
 
     async def complete(self, req: GatewayRequest) -> GatewayResponse:
         ctx = RequestContext(new_request_id(), req.workspace_id, req.environment_id, req.endpoint, req.source_ip,
-                             batch_id=req.batch_id, user_id=req.user_id)
+                             batch_id=req.batch_id, user_id=req.user_id, batch_capacity=req.batch_capacity)
         span = self._request_span(ctx, req.traceparent)
         try:
             return await self._complete(ctx, req, span)

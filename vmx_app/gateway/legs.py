@@ -20,6 +20,7 @@ from vmx_app.gateway.adapters import (
     UpstreamCall,
     UpstreamResponse,
 )
+from vmx_app.gateway.capacity.batch_share import BatchScope
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.config import ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
@@ -293,7 +294,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         raise LegFailed("conversion", 400, f"{leg.label}: {err.message}", refusal=err) from None
     gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
                           ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream,
-                          st.environment, max_output_tokens(st.merged))
+                          st.environment, max_output_tokens(st.merged),
+                          BatchScope(ctx.batch_id, ctx.batch_capacity) if ctx.batch_id is not None else None)
     extra = st.extra_headers if plan.shape == "anthropic" else None
     rate_key = (st.resource.id, conn.id, slot.model)
     attempts = slot.max_retries + 1

@@ -1,6 +1,6 @@
 """A batch submission checked up front (issue 14): every item's resource, endpoint and request body,
-the batch's own capacity and its callback. Any fault is a 400 naming the field (`items[3].request.messages`),
-so a batch is accepted whole or not at all."""
+the batch's own capacity (the gate enforces it per batch) and its callback. Any fault is a 400 naming
+the field (`items[3].request.messages`), so a batch is accepted whole or not at all."""
 
 from __future__ import annotations
 
@@ -129,12 +129,12 @@ def _capacity(raw: Any) -> list[dict[str, Any]]:
         first = exc.errors()[0]
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise Invalid(f"capacity{loc}: {first['msg']}", field=f"capacity{loc}") from None
-    dumped = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries]
-    if any(e.get("enabled", True) and (e.get("requests") or e.get("tokens")) for e in dumped):
-        # Accepting limits that nothing applies would claim a cap the batch does not have.
-        raise Invalid("capacity: a batch's own limits are not enforced yet; the connections', resources' and "
-                      "API keys' limits apply to every item. Send the batch without `capacity`.", field="capacity")
-    return dumped
+    for i, e in enumerate(entries):
+        if e.dimension is not None:  # batch items have no client IP to count by
+            raise Invalid(f"capacity[{i}].dimension: a batch's limits count the whole batch",
+                          field=f"capacity[{i}].dimension")
+    # Enforced by the gate on every item, per batch (level `batch`), on top of every other level's limits.
+    return [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries]
 
 
 def _callback(raw: Any, *, required: bool) -> CallbackSpec | None:
