@@ -24,7 +24,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -76,15 +76,19 @@ def outcome_of(resp: GatewayResponse) -> ItemOutcome:
         total_tokens=rec.total_tokens if rec else 0, cost=float(cost or 0.0))
 
 
-def gate_throttled(resp: GatewayResponse) -> bool:
-    """A 429 of the capacity gate (the provider never saw the item), not one of the provider or a budget."""
+def gate_throttled(resp: GatewayResponse, batch_id: uuid.UUID) -> Literal["batch", "shared"] | None:
+    """A 429 of the capacity gate (the provider never saw the item), not one of the provider or a budget:
+    "batch" when the batch's own capacity refused it (other batches on the connection are not held back),
+    "shared" when a connection, resource or API-key limit did."""
     if resp.status != 429 or not resp.body:
-        return False
+        return None
     try:
         error = orjson.loads(resp.body).get("error")
     except (orjson.JSONDecodeError, AttributeError):
-        return False
-    return isinstance(error, dict) and error.get("code") in GATE_THROTTLED
+        return None
+    if not isinstance(error, dict) or error.get("code") not in GATE_THROTTLED:
+        return None
+    return "batch" if f"batch 'batch {batch_id}'" in str(error.get("message")) else "shared"
 
 
 def _capacity(raw: Any) -> tuple[CapacityEntry, ...]:
@@ -230,10 +234,17 @@ class BatchWorker:
                     endpoint=item.endpoint,  # type: ignore[arg-type]
                     body=orjson.dumps(item.request), key_hash=caller.api_key_hash,
                     batch_id=str(item.batch_id), user_id=caller.user_id, batch_capacity=caller.capacity))
+                throttled = gate_throttled(resp, item.batch_id)
                 outcome_kind = "throttled" if resp.status == 429 else ("ok" if resp.status == 200 else "error")
+                if throttled == "batch":
+                    outcome_kind = "error"  # the batch's own cap: the connection's headroom is untouched
                 retry_after = _retry_after(resp)
             finally:
                 self.headroom.release(key, outcome_kind, retry_after)  # type: ignore[arg-type]
+            if throttled is not None:  # held back by the gate: waits for headroom, never failed for it
+                await batch_queue.requeue(item, retry_after if retry_after is not None else 1.0,
+                                          not_an_attempt=True)
+                return
             await self._record(item, caller, resp, retry_after)
         except asyncio.CancelledError:
             raise
@@ -242,9 +253,6 @@ class BatchWorker:
 
     async def _record(self, item: ClaimedItem, caller: BatchCaller, resp: GatewayResponse,
                       retry_after: float | None) -> None:
-        if gate_throttled(resp):  # batch work waits for headroom: never failed for it
-            await batch_queue.requeue(item, retry_after if retry_after is not None else 1.0, not_an_attempt=True)
-            return
         if resp.status in RETRYABLE and item.attempts < self.max_attempts:
             delay = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (item.attempts - 1))
             await batch_queue.requeue(item, delay)
