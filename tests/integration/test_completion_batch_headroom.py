@@ -12,11 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from tests.fakes.upstream import FakeUpstream
 from tests.sdk.env import Env, _db, connection_config, make_env
-from tests.support.batches import chat_items, wait_finished
+from tests.support.batches import audit_rows_of, chat_items, wait_finished
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +31,6 @@ def _limited_resource(env: Env, model: str, rpm: int) -> dict[str, Any]:
     conn = env.connection(f"limited-{secrets.token_hex(3)}", "openai", connection_config("openai", env.fake),
                           capacity=[{"period": "minute", "requests": rpm}])
     return env.resource({"provider": "openai", "model": model, "connectionId": conn})
-
-
-def _batch_statuses(batch_id: str) -> list[int]:
-    with _db().connect() as conn:
-        bid = batch_id if conn.dialect.name == "postgresql" else batch_id.replace("-", "")
-        rows = conn.execute(sa.text("SELECT status_code FROM request_audit WHERE batch_id = :bid"), {"bid": bid})
-        return [int(r[0]) for r in rows]
 
 
 def test_live_requests_keep_their_capacity_while_a_batch_floods(env: Env, fake_upstream: FakeUpstream) -> None:
@@ -75,7 +67,11 @@ def test_live_requests_keep_their_capacity_while_a_batch_floods(env: Env, fake_u
     assert done["status"] == "COMPLETED" and done["completedItems"] == 45
     # Held back by the gate, never failed for it nor charged an attempt; each item reached the provider once.
     assert all(i["status"] == "COMPLETED" and i["attempts"] == 1 for i in done["items"])
-    statuses = _batch_statuses(done["id"])
+    # The audit writer flushes in batches: wait for the 45 answers (the refusals were written before them).
+    deadline = time.monotonic() + 10
+    while (statuses := [r["status_code"] for r in audit_rows_of(_db(), done["id"], 46)]).count(200) < 45:
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.2)
     assert statuses.count(200) == 45 and 429 in statuses  # the batch was throttled
     prompts = [r.json["messages"][0]["content"] for r in fake_upstream.requests_for(model)]
     assert sorted(p for p in prompts if p != "live") == sorted(f"item {i}" for i in range(45))
