@@ -115,3 +115,14 @@ async def test_a_batch_capacity_allows_exactly_n_per_batch(h: Harness, gate: Cap
     assert await counter(gate, "batch", first, "requests") == 3
     assert await counter(gate, "batch", second, "requests") == 3
     assert len(h.fake.requests_for("gpt-4o")) == 16
+
+
+async def test_a_batch_item_answer_carries_the_providers_rate_limit_headers(h: Harness) -> None:
+    conn = h.connection("openai")
+    h.resource("res", {"provider": "openai", "model": "gpt-4o", "connectionId": conn.id})
+    item = await batch_call(h, str(uuid.uuid4()))
+    assert item.status == 200 and item.upstream_headers is not None
+    assert item.upstream_headers["x-ratelimit-remaining-requests"] == "9999"  # the worker reads its headroom
+    live = await h.engine.complete(GatewayRequest(WS, ENV, "chat", orjson.dumps(chat()),
+                                                  hashlib.sha256(KEY.encode()).hexdigest()))
+    assert live.status == 200 and live.upstream_headers is None

@@ -1,5 +1,6 @@
-"""Pure parts of batch completions: the per-connection headroom (AIMD, pauses, ceilings), callback
-signatures and address checks, and up-front validation of a submission."""
+"""Pure parts of batch completions: the per-connection headroom (AIMD, pauses, ceilings, closing), the
+provider's rate-limit headers read as batch headroom, callback signatures and address checks, and
+up-front validation of a submission."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import asyncio
 import pytest
 
 from vmx_app.errors import Forbidden, Invalid
-from vmx_app.gateway.batch_headroom import BatchHeadroom
+from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
+from vmx_app.gateway.capacity.provider_headroom import provider_pause, reset_seconds
 from vmx_app.services.batch_callbacks import _forbidden_address, sign
 from vmx_app.services.batch_spec import ResourceIndex, parse_batch
 
@@ -93,3 +95,39 @@ def test_submission_validation_names_the_field() -> None:
         assert exc.value.field == field, (body, exc.value.message)
     with pytest.raises(Forbidden):
         parse_batch({"items": [ITEM]}, RES, max_items=10, allowed_resources=["other"])
+
+
+def test_provider_headers_pause_batch_work_past_its_share() -> None:
+    now = 1_000.0
+    assert reset_seconds("6m0s", now) == 360 and reset_seconds("250ms", now) == 0.25
+    assert reset_seconds("1h2m3s", now) == 3723 and reset_seconds("1.5s", now) == 1.5
+    assert reset_seconds("1970-01-01T00:16:50Z", now) == 10.0  # Anthropic: the instant of the reset
+    assert reset_seconds("soon", now) is None
+    openai = {"x-ratelimit-limit-requests": "100", "x-ratelimit-remaining-requests": "60",
+              "x-ratelimit-reset-requests": "12s", "x-ratelimit-limit-tokens": "1000",
+              "x-ratelimit-remaining-tokens": "900", "x-ratelimit-reset-tokens": "3s"}
+    assert provider_pause(openai, 0.5, now) is None  # 40 % used: within the batch's half
+    assert provider_pause({**openai, "x-ratelimit-remaining-requests": "49"}, 0.5, now) == 12.0
+    assert provider_pause({**openai, "x-ratelimit-remaining-tokens": "100"}, 0.5, now) == 3.0
+    assert provider_pause({**openai, "x-ratelimit-remaining-requests": "60"}, 0.3, now) == 12.0
+    anthropic = {"anthropic-ratelimit-requests-limit": "50", "anthropic-ratelimit-requests-remaining": "10",
+                 "anthropic-ratelimit-requests-reset": "1970-01-01T00:17:00Z"}
+    assert provider_pause(anthropic, 0.5, now) == 20.0
+    no_reset = {"x-ratelimit-limit-requests": "10", "x-ratelimit-remaining-requests": "0"}
+    assert provider_pause(no_reset, 0.5, now) == 1.0
+    assert provider_pause({}, 0.5, now) is None and provider_pause(None, 0.5, now) is None
+
+
+async def test_headroom_pause_holds_new_items_and_close_releases_waiters() -> None:
+    clock = Clock()
+    room = BatchHeadroom(4, clock=clock, max_backoff_s=30)
+    room.pause("c", 100)
+    assert room.paused_for("c") == 30  # capped like any backoff
+    waiter = asyncio.create_task(room.acquire("c"))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()
+    room.close()  # the worker stops: waiting items go back to the queue
+    with pytest.raises(HeadroomClosed):
+        await asyncio.wait_for(waiter, 1)
+    with pytest.raises(HeadroomClosed):
+        await room.acquire("other")

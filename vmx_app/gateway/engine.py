@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,7 @@ class GatewayResponse:
     stream: AsyncIterator[bytes] | None = None
     media_type: str = JSON
     record: AuditRecord | None = None  # the audit record of a non-streamed answer (batch totals read it)
+    upstream_headers: Mapping[str, str] | None = None  # batch items: the provider's rate-limit headroom
 
 
 class Engine:
@@ -128,7 +129,8 @@ class Engine:
         ctx.usage = result.usage
         ctx.response_payload, ctx.response_bytes = result.payload, len(result.body)
         record = self._finish(ctx, span)
-        return GatewayResponse(200, ctx.headers(), result.body, record=record)
+        return GatewayResponse(200, ctx.headers(), result.body, record=record,
+                               upstream_headers=result.upstream_headers if ctx.batch_id is not None else None)
 
     async def authenticate(self, ctx: RequestContext, req: GatewayRequest) -> ApiKeySnapshot | None:
         """The request's API key; 401 without one. A key of another environment is not resolved.

@@ -90,6 +90,7 @@ class LegResult:
     first: bytes = b""  # stream: the first bytes, already read (fallback was possible until then)
     span: Any = None  # the provider-call span (streams end it when they end)
     content: list[Any] | None = None  # non-stream, converted: the answer's canonical parts
+    upstream_headers: Mapping[str, str] | None = None  # the provider's answer (its rate-limit headroom)
 
 
 class LegFailed(Exception):
@@ -323,7 +324,7 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                 _complete_body(st, plan, resp, slot.model, result)
                 if result.content is not None and plan.shape == "anthropic":
                     await remember(deps.thinking, ctx.environment_id, result.content)
-                answered = resp.headers
+                answered = result.upstream_headers = resp.headers
             if deps.observe_limits is not None:  # discovered capacity: the provider's rate-limit headers
                 deps.observe_limits(conn, slot.model, answered)
         except asyncio.CancelledError:  # the client left: the attempt's tokens and cost go back

@@ -4,10 +4,11 @@ the same engine entry point as a live request (routing, fallback, the capacity g
 
 Low priority: at most VMX_BATCH_WORKERS items at once per process, per AI connection only what
 `BatchHeadroom` allows (it shrinks on 429s from the gate or the provider), and in the gate only
-VMX_BATCH_HEADROOM_SHARE of each capacity limit plus the batch's own `capacity[]` (batch_share.py). An
-item the gate holds back goes back to the queue without counting as an attempt (it never reached the
-provider); other retryable failures (429, 408, 5xx) are requeued with a backoff until
-VMX_BATCH_MAX_ATTEMPTS.
+VMX_BATCH_HEADROOM_SHARE of each capacity limit plus the batch's own `capacity[]` (batch_share.py); the
+provider's rate-limit headers pause a connection's batch work once the same share of its announced limit
+is used (provider_headroom.py). An item the gate holds back goes back to the queue without counting as
+an attempt (it never reached the provider); other retryable failures (429, 408, 5xx) are requeued with a
+backoff until VMX_BATCH_MAX_ATTEMPTS.
 
 Stopping (SIGTERM): no new item is claimed nor started (claimed ones still waiting go back to the queue
 at once), and items at the provider finish and are recorded within the shutdown grace, so none is sent
@@ -32,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from vmx_app import shutdown
 from vmx_app.db import session_scope
 from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
+from vmx_app.gateway.capacity.provider_headroom import provider_pause
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
 from vmx_app.models.completion_batch import BatchStatus, CompletionBatch
@@ -118,6 +120,7 @@ class BatchWorker:
         self.lease_s = settings.batch_queue_visibility_timeout / 1000.0
         self.poll_s = settings.vmx_batch_poll_interval_seconds
         self.max_attempts = settings.vmx_batch_max_attempts
+        self.share = settings.vmx_batch_headroom_share
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._callers: dict[uuid.UUID, BatchCaller] = {}
         self._stopping = False
@@ -239,6 +242,9 @@ class BatchWorker:
                 if throttled == "batch":
                     outcome_kind = "error"  # the batch's own cap: the connection's headroom is untouched
                 retry_after = _retry_after(resp)
+                pause = provider_pause(resp.upstream_headers, self.share)
+                if pause is not None:  # the provider's own limit: past the batch's share, live keeps the rest
+                    self.headroom.pause(key, pause)
             finally:
                 self.headroom.release(key, outcome_kind, retry_after)  # type: ignore[arg-type]
             if throttled is not None:  # held back by the gate: waits for headroom, never failed for it
