@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 import uuid
 from typing import Any
 
@@ -25,7 +26,10 @@ from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
 
 @pytest.fixture
 def gate(store: CounterStore, prefix: str) -> CapacityGate:  # noqa: F811 (pytest fixtures by name)
-    return CapacityGate(store, prefix=prefix)  # the default share: 0.5
+    # A still instant in the middle of a coming minute: the counts below never straddle two windows (and the
+    # counters' expiry, on the real clock, is still ahead).
+    instant = (time.time() // 60 + 1) * 60 + 30
+    return CapacityGate(store, prefix=prefix, wall=lambda: instant)  # the default share: 0.5
 
 
 @pytest.fixture
