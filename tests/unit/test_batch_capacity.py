@@ -91,14 +91,19 @@ async def test_the_share_applies_to_resource_limits_and_tokens(h: Harness, gate:
     assert sum(r.status == 200 for r in results) == 4  # half the resource's 8
     assert await counter(gate, "resource", res.id, "requests") == 4
     assert await counter(gate, "connection", conn.id, "tokens") == 80  # corrected to real usage as usual
-    # A batch item bigger than its share of a token limit waits; a live one of the same size passes.
+    # A batch item bigger than its share of a token limit (~40 of 60, share 30) would wait for ever: it may
+    # use the whole limit, in a window where it fits.
     small = h.connection("openai", capacity=limit(tokens=60))
     h.resource("small", {"provider": "openai", "model": "gpt-4o", "connectionId": small.id})
-    body = chat(model="small", text="w" * 160)
-    item = await h.engine.complete(GatewayRequest(WS, ENV, "chat", orjson.dumps(body),
-                                                  hashlib.sha256(KEY.encode()).hexdigest(), batch_id="b"))
-    assert item.status == 429
-    assert (await h.call("chat", body)).status == 200
+    body = orjson.dumps(chat(model="small", text="w" * 160))
+
+    def item() -> GatewayRequest:
+        return GatewayRequest(WS, ENV, "chat", body, hashlib.sha256(KEY.encode()).hexdigest(), batch_id="b")
+
+    h.fake.set_default("gpt-4o", Behaviour(usage={"input_tokens": 40, "output_tokens": 0}))
+    assert (await h.engine.complete(item())).status == 200
+    assert (await h.engine.complete(item())).status == 429  # 40 used: the next does not fit any more
+    assert 30 < await counter(gate, "connection", small.id, "tokens") <= 60
 
 
 async def test_a_batch_capacity_allows_exactly_n_per_batch(h: Harness, gate: CapacityGate) -> None:

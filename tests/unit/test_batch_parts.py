@@ -92,6 +92,8 @@ def test_submission_validation_names_the_field() -> None:
         ({"items": [ITEM], "capacity": [{"period": "minute", "requests": -1}]}, "capacity[0].requests"),
         ({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5, "dimension": "source-ip"}]},
          "capacity[0].dimension"),
+        ({"items": [ITEM, {**ITEM, "request": {"messages": [{"role": "user", "content": "w" * 400}]}}],
+          "capacity": [{"period": "minute", "tokens": 50}]}, "items[1].request"),  # bigger than the cap
     ]
     for body, field in cases:
         with pytest.raises(Invalid) as exc:

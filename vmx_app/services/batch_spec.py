@@ -13,6 +13,7 @@ from vmx_app.errors import Forbidden, Invalid
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.dispatch import check_body
 from vmx_app.gateway.errors import GatewayError
+from vmx_app.gateway.tokens import estimate_tokens
 
 BATCH_TYPES = ("sync", "async", "callback")
 ENDPOINTS = ("chat", "responses", "anthropic")
@@ -71,7 +72,23 @@ def parse_batch(body: Any, resources: ResourceIndex, *, max_items: int,
         raise Invalid(f"a batch holds at most {max_items} items (got {len(items)})", field="items")
     specs = [_item(i, raw, resources, allowed_resources) for i, raw in enumerate(items)]
     callback = _callback(body.get("callback"), required=kind == "callback")
-    return BatchSpec(kind, specs, _capacity(body.get("capacity")), callback)
+    capacity = _capacity(body.get("capacity"))
+    _fits(specs, capacity)
+    return BatchSpec(kind, specs, capacity, callback)
+
+
+def _fits(items: list[ItemSpec], capacity: list[dict[str, Any]]) -> None:
+    """An item bigger than the batch's own token limit could never run: refused up front."""
+    caps = [(e["tokens"], e["period"]) for e in capacity if e.get("enabled", True) and e.get("tokens")]
+    if not caps:
+        return
+    tokens, period = min(caps)
+    for item in items:
+        need = estimate_tokens(item.request)
+        if need > tokens:
+            where = f"items[{item.seq}].request"
+            raise Invalid(f"{where}: needs ~{need} tokens, more than the batch's capacity allows per {period} "
+                          f"({tokens})", field=where)
 
 
 def _item(i: int, raw: Any, resources: ResourceIndex, allowed: list[str] | None) -> ItemSpec:

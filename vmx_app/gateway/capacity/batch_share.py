@@ -67,7 +67,7 @@ class BatchPlans:
         assert scope is not None
         hit = self._plans.get((id(live), scope.id))
         if hit is not None and hit[0] is live and now < hit[1].valid_until:
-            return hit[1]
+            return fit(hit[1], live, ctx.estimated_tokens)
         limits: list[Limit] = []
         places: list[tuple[str, tuple[str, ...]]] = []
         for lim, place in zip(live.limits, live.places, strict=True):
@@ -87,4 +87,16 @@ class BatchPlans:
         if len(self._plans) >= self.size:
             self._plans.clear()
         self._plans[(id(live), scope.id)] = (live, plan)
+        return fit(plan, live, ctx.estimated_tokens)
+
+
+def fit(plan: LimitPlan, live: LimitPlan, need: int) -> LimitPlan:
+    """An item bigger than its share of a shared token limit would wait for ever: it may use the whole
+    limit (it then waits only for a window where it fits). The batch's own limits stay as they are
+    (submission refuses an item bigger than them)."""
+    if not any(lim.metric == "tokens" and lim.limit < need for lim in plan.limits):
         return plan
+    whole = dict(zip(live.places, live.limits, strict=True))
+    limits = [whole.get(place, lim) if lim.metric == "tokens" and lim.limit < need else lim
+              for lim, place in zip(plan.limits, plan.places, strict=True)]
+    return LimitPlan(limits, plan.places, plan.has_budget, plan.valid_until, plan.owners)
