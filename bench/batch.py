@@ -1,7 +1,9 @@
-"""Batch completions: items/s through the fast fake upstream with one and with two gateway processes.
+"""Batch completions: items/s through the fast fake upstream with one and with two gateway processes, and
+the latency of live requests (p50/p95, sent at a steady rate) with and without a batch running in the
+same process.
 
-    .venv/bin/python bench/batch.py [--items 2000] [--workers 32] [--database-url postgresql+asyncpg://…
-                                     --redis-url redis://…]
+    .venv/bin/python bench/batch.py [--items 2000] [--workers 32] [--live-rate 20] [--live-seconds 5]
+                                    [--database-url postgresql+asyncpg://… --redis-url redis://…]
 
 Embedded (SQLite) by default; with --database-url the processes share that PostgreSQL database (each run
 migrates a fresh one you create). Prints numbers, asserts nothing.
@@ -10,8 +12,10 @@ migrates a fresh one you create). Prints numbers, asserts nothing.
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 from bench.procs import free_port, spawn, stop, stop_all, wait_http  # noqa: E402
 from bench.run import start_upstream  # noqa: E402
-from bench.state import chat_body, embedded_env, fresh_data_dir, provision  # noqa: E402
+from bench.state import BenchTarget, chat_body, embedded_env, fresh_data_dir, provision  # noqa: E402
 
 VMX = [sys.executable, "-m", "vmx_app.cli"]  # this interpreter's VM-X (a worktree's, with PYTHONPATH)
 
@@ -61,10 +65,60 @@ def run_batch(base: str, ws: str, env_id: str, key: str, items: int) -> dict[str
             "items_per_s": round(items / (total - accepted), 1), "failed": state["failedItems"]}
 
 
+class LiveProbe(threading.Thread):
+    """Live chat requests at a steady rate until stopped: their latencies (ms) and statuses."""
+
+    def __init__(self, base: str, target: BenchTarget, rate: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.target, self.interval = base, target, 1.0 / rate
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.target.api_key}"}
+        with httpx.Client(base_url=self.base, headers=headers, timeout=60) as http:
+            next_at = time.monotonic()
+            while not self.done.is_set():
+                t0 = time.perf_counter()
+                r = http.post(self.target.completion_path(), json=chat_body())
+                self.latencies.append((time.perf_counter() - t0) * 1000)
+                self.errors += r.status_code != 200
+                next_at += self.interval
+                self.done.wait(max(0.0, next_at - time.monotonic()))
+
+    def summary(self) -> dict[str, float]:
+        lat = sorted(self.latencies)
+        if len(lat) < 2:
+            return {"requests": len(lat)}
+        cuts = statistics.quantiles(lat, n=100)
+        return {"requests": len(lat), "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1),
+                "errors": self.errors}
+
+
+def live_latency(base: str, target: BenchTarget, rate: float, seconds: float | None = None,
+                 batch_items: int = 0) -> tuple[dict[str, float], dict[str, float] | None]:
+    """Live latency for `seconds` of an idle gateway, or for as long as a batch of `batch_items` runs."""
+    probe = LiveProbe(base, target, rate)
+    probe.start()
+    batch = None
+    try:
+        if batch_items:
+            batch = run_batch(base, target.workspace_id, target.environment_id, target.api_key, batch_items)
+        else:
+            time.sleep(seconds or 5.0)
+    finally:
+        probe.done.set()
+        probe.join(30)
+    return probe.summary(), batch
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=32, help="VMX_BATCH_WORKERS per process")
+    parser.add_argument("--live-rate", type=float, default=20.0, help="live requests per second")
+    parser.add_argument("--live-seconds", type=float, default=5.0, help="live probe without a batch")
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
     args = parser.parse_args(argv)
@@ -88,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
                     target = provision(base, password, upstream)
                 results[n] = run_batch(base, target.workspace_id, target.environment_id, target.api_key, args.items)
                 print(f"{n} process(es): {results[n]}", flush=True)
+                if n == 1:  # live requests on the same resource, through the process that runs the batch
+                    idle, _ = live_latency(base, target, args.live_rate, seconds=args.live_seconds)
+                    busy, batch = live_latency(base, target, args.live_rate, batch_items=args.items)
+                    print(f"live latency, no batch ({args.live_rate:g}/s): {idle}", flush=True)
+                    print(f"live latency, during a batch of {args.items}: {busy} (batch: {batch})", flush=True)
             finally:
                 for _, proc in gateways:
                     stop(proc)

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     vmx_batch_max_body_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     vmx_batch_workers: int = Field(default=16, ge=0)  # items one process runs at once; 0: no batch worker
     vmx_batch_concurrency_per_connection: int = Field(default=8, ge=1)
+    vmx_batch_headroom_share: float = Field(default=0.5, gt=0, le=1)  # of each capacity limit batch work may use
     vmx_batch_poll_interval_seconds: float = Field(default=0.5, gt=0)
     vmx_batch_max_attempts: int = Field(default=5, ge=1)  # retryable failures (429, 5xx) before FAILED
     vmx_batch_callback_secret: str | None = None  # HMAC-SHA256 key of the callback signature

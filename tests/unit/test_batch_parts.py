@@ -1,16 +1,22 @@
-"""Pure parts of batch completions: the per-connection headroom (AIMD, pauses, ceilings), callback
-signatures and address checks, and up-front validation of a submission."""
+"""Pure parts of batch completions: the per-connection headroom (AIMD, pauses, ceilings, closing), the
+provider's rate-limit headers read as batch headroom, callback signatures and address checks, and
+up-front validation of a submission."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+import orjson
 import pytest
 
 from vmx_app.errors import Forbidden, Invalid
-from vmx_app.gateway.batch_headroom import BatchHeadroom
+from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
+from vmx_app.gateway.capacity.provider_headroom import provider_pause, reset_seconds
+from vmx_app.gateway.engine import GatewayResponse
 from vmx_app.services.batch_callbacks import _forbidden_address, sign
 from vmx_app.services.batch_spec import ResourceIndex, parse_batch
+from vmx_app.services.batch_worker import gate_throttled
 
 RES = ResourceIndex({"r1": "chat"}, {"chat": "r1"})
 ITEM = {"resourceName": "chat", "request": {"messages": [{"role": "user", "content": "hi"}]}}
@@ -72,6 +78,9 @@ def test_submission_validation_names_the_field() -> None:
     spec = parse_batch({"type": "sync", "items": [ITEM, {**ITEM, "endpoint": "responses",
                                                           "request": {"input": "hi"}}]}, RES, max_items=10)
     assert [i.request["model"] for i in spec.items] == ["chat", "chat"]
+    limited = parse_batch({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5, "tokens": 900}]},
+                          RES, max_items=10)
+    assert limited.capacity == [{"period": "minute", "requests": 5, "tokens": 900, "enabled": True}]
     cases = [
         ({"items": []}, "items"),
         ({"items": [ITEM] * 11}, "items"),
@@ -81,7 +90,10 @@ def test_submission_validation_names_the_field() -> None:
         ({"items": [ITEM], "callback": {"url": "ftp://x"}}, "callback.url"),
         ({"items": [ITEM], "callback": {"url": "https://x", "events": "some"}}, "callback.events"),
         ({"items": [ITEM], "capacity": [{"period": "minute", "requests": -1}]}, "capacity[0].requests"),
-        ({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5}]}, "capacity"),  # not enforced: refused
+        ({"items": [ITEM], "capacity": [{"period": "minute", "requests": 5, "dimension": "source-ip"}]},
+         "capacity[0].dimension"),
+        ({"items": [ITEM, {**ITEM, "request": {"messages": [{"role": "user", "content": "w" * 400}]}}],
+          "capacity": [{"period": "minute", "tokens": 50}]}, "items[1].request"),  # bigger than the cap
     ]
     for body, field in cases:
         with pytest.raises(Invalid) as exc:
@@ -89,3 +101,56 @@ def test_submission_validation_names_the_field() -> None:
         assert exc.value.field == field, (body, exc.value.message)
     with pytest.raises(Forbidden):
         parse_batch({"items": [ITEM]}, RES, max_items=10, allowed_resources=["other"])
+
+
+def test_provider_headers_pause_batch_work_past_its_share() -> None:
+    now = 1_000.0
+    assert reset_seconds("6m0s", now) == 360 and reset_seconds("250ms", now) == 0.25
+    assert reset_seconds("1h2m3s", now) == 3723 and reset_seconds("1.5s", now) == 1.5
+    assert reset_seconds("1970-01-01T00:16:50Z", now) == 10.0  # Anthropic: the instant of the reset
+    assert reset_seconds("soon", now) is None
+    openai = {"x-ratelimit-limit-requests": "100", "x-ratelimit-remaining-requests": "60",
+              "x-ratelimit-reset-requests": "12s", "x-ratelimit-limit-tokens": "1000",
+              "x-ratelimit-remaining-tokens": "900", "x-ratelimit-reset-tokens": "3s"}
+    assert provider_pause(openai, 0.5, now) is None  # 40 % used: within the batch's half
+    assert provider_pause({**openai, "x-ratelimit-remaining-requests": "49"}, 0.5, now) == 12.0
+    assert provider_pause({**openai, "x-ratelimit-remaining-tokens": "100"}, 0.5, now) == 3.0
+    assert provider_pause({**openai, "x-ratelimit-remaining-requests": "60"}, 0.3, now) == 12.0
+    anthropic = {"anthropic-ratelimit-requests-limit": "50", "anthropic-ratelimit-requests-remaining": "10",
+                 "anthropic-ratelimit-requests-reset": "1970-01-01T00:17:00Z"}
+    assert provider_pause(anthropic, 0.5, now) == 20.0
+    no_reset = {"x-ratelimit-limit-requests": "10", "x-ratelimit-remaining-requests": "0"}
+    assert provider_pause(no_reset, 0.5, now) == 1.0
+    assert provider_pause({}, 0.5, now) is None and provider_pause(None, 0.5, now) is None
+
+
+async def test_headroom_pause_holds_new_items_and_close_releases_waiters() -> None:
+    clock = Clock()
+    room = BatchHeadroom(4, clock=clock, max_backoff_s=30)
+    room.pause("c", 100)
+    assert room.paused_for("c") == 30  # capped like any backoff
+    waiter = asyncio.create_task(room.acquire("c"))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()
+    room.close()  # the worker stops: waiting items go back to the queue
+    with pytest.raises(HeadroomClosed):
+        await asyncio.wait_for(waiter, 1)
+    with pytest.raises(HeadroomClosed):
+        await room.acquire("other")
+
+
+def test_a_gate_refusal_is_told_apart_from_the_providers_and_a_budgets() -> None:
+    batch = uuid.UUID(int=7)
+
+    def answer(status: int, code: str, message: str = "") -> GatewayResponse:
+        return GatewayResponse(status, {}, orjson.dumps({"error": {"code": code, "message": message}}))
+
+    shared = answer(429, "resource_exhausted", "every model failed; last: openai/m: capacity exhausted: connection "
+                                              "'c (batch share 50%)' allows 5 requests per minute; 5 used")
+    own = answer(429, "resource_exhausted", f"capacity exhausted: batch 'batch {batch}' allows 3 requests per minute")
+    assert gate_throttled(shared, batch) == "shared" and gate_throttled(own, batch) == "batch"
+    assert gate_throttled(answer(429, "prioritization_gate_denied"), batch) == "shared"
+    assert gate_throttled(answer(429, "budget_exceeded"), batch) is None  # spend: counted as an attempt
+    assert gate_throttled(answer(429, "rate_limit_exceeded"), batch) is None  # the provider's 429
+    assert gate_throttled(answer(503, "resource_exhausted"), batch) is None
+    assert gate_throttled(GatewayResponse(429, {}, b"not json"), batch) is None

@@ -3,8 +3,10 @@
 Batch items are background work: they must take only the room live traffic leaves. Per connection
 this keeps a concurrency limit that starts at `per_connection`, is halved by every 429 (from the capacity
 gate or the provider) while the connection pauses for the Retry-After (else an exponential backoff),
-and grows back by one per success (AIMD, as TCP does). `set_ceiling` is the seam for the capacity
-counters: they can cap a connection's batch concurrency by the headroom live traffic leaves.
+and grows back by one per success (AIMD, as TCP does). `pause` holds a connection's batch work while the
+provider says the batch's share of its limit is used (provider_headroom.py); the capacity gate itself
+keeps batch items within their share of configured limits (batch_share.py). `set_ceiling` caps a
+connection's batch concurrency outright.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class _Connection:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+class HeadroomClosed(Exception):
+    """The worker is stopping: an item still waiting for room must not start."""
+
+
 class BatchHeadroom:
     def __init__(self, per_connection: int, *, clock: Callable[[], float] = time.monotonic,
                  base_backoff_s: float = 0.5, max_backoff_s: float = 30.0) -> None:
@@ -37,6 +43,7 @@ class BatchHeadroom:
         self._base = base_backoff_s
         self._max = max_backoff_s
         self._conns: dict[str, _Connection] = {}
+        self.closed = False
 
     def _conn(self, key: str) -> _Connection:
         conn = self._conns.get(key)
@@ -58,10 +65,24 @@ class BatchHeadroom:
         conn.ceiling = ceiling
         conn.changed.set()
 
+    def close(self) -> None:
+        """Every waiting (and later) `acquire` raises HeadroomClosed; items already running go on."""
+        self.closed = True
+        for conn in self._conns.values():
+            conn.changed.set()
+
+    def pause(self, key: str, seconds: float) -> None:
+        """No new batch item on this connection for `seconds` (the provider says its share is used)."""
+        conn = self._conn(key)
+        conn.paused_until = max(conn.paused_until, self._clock() + min(self._max, seconds))
+        conn.changed.set()
+
     async def acquire(self, key: str) -> None:
         """Wait until the connection has room for one more batch item, then take it."""
         conn = self._conn(key)
         while True:
+            if self.closed:
+                raise HeadroomClosed
             wait = conn.paused_until - self._clock()
             if wait <= 0 and conn.in_flight < self.limit(key):
                 conn.in_flight += 1

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import orjson
 
 from vmx_app.gateway.audit import AuditRecord
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, CapacityEntry, ConnectionSnapshot, ResourceSnapshot
 from vmx_app.gateway.errors import GatewayError
 from vmx_app.gateway.types import Endpoint, Usage
 
@@ -77,6 +77,7 @@ class RequestContext:
     rate_headers: dict[str, str] | None = None  # x-ratelimit-* of the last gate decision
     batch_id: str | None = None  # a batch item's batch (issue 14)
     user_id: str | None = None  # the console user who submitted that batch
+    batch_capacity: tuple[CapacityEntry, ...] = ()  # that batch's own limits
 
     # ---- events ---------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.gateway.body import parse_body
-from vmx_app.gateway.config import ApiKeySnapshot, ConnectionSnapshot, ModelSlot, ResourceSnapshot
+from vmx_app.gateway.config import ApiKeySnapshot, CapacityEntry, ConnectionSnapshot, ModelSlot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
@@ -53,6 +53,7 @@ class GatewayRequest:
     # A batch item (issue 14): its batch, and the console user who submitted it without an API key.
     batch_id: str | None = None
     user_id: str | None = None
+    batch_capacity: tuple[CapacityEntry, ...] = ()  # the batch's own limits (the gate counts them per batch)
     max_json_depth: int = 64  # deeper bodies are refused: they could not be forwarded nor audited
     traceparent: str | None = None  # the client's W3C trace context: our spans join its trace
 
@@ -65,6 +66,7 @@ class GatewayResponse:
     stream: AsyncIterator[bytes] | None = None
     media_type: str = JSON
     record: AuditRecord | None = None  # the audit record of a non-streamed answer (batch totals read it)
+    upstream_headers: Mapping[str, str] | None = None  # batch items: the provider's rate-limit headroom
 
 
 class Engine:
@@ -75,7 +77,7 @@ class Engine:
 
     async def complete(self, req: GatewayRequest) -> GatewayResponse:
         ctx = RequestContext(new_request_id(), req.workspace_id, req.environment_id, req.endpoint, req.source_ip,
-                             batch_id=req.batch_id, user_id=req.user_id)
+                             batch_id=req.batch_id, user_id=req.user_id, batch_capacity=req.batch_capacity)
         span = self._request_span(ctx, req.traceparent)
         try:
             return await self._complete(ctx, req, span)
@@ -127,7 +129,8 @@ class Engine:
         ctx.usage = result.usage
         ctx.response_payload, ctx.response_bytes = result.payload, len(result.body)
         record = self._finish(ctx, span)
-        return GatewayResponse(200, ctx.headers(), result.body, record=record)
+        return GatewayResponse(200, ctx.headers(), result.body, record=record,
+                               upstream_headers=result.upstream_headers if ctx.batch_id is not None else None)
 
     async def authenticate(self, ctx: RequestContext, req: GatewayRequest) -> ApiKeySnapshot | None:
         """The request's API key; 401 without one. A key of another environment is not resolved.

@@ -20,6 +20,7 @@ from vmx_app.gateway.adapters import (
     UpstreamCall,
     UpstreamResponse,
 )
+from vmx_app.gateway.capacity.batch_share import BatchScope
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.config import ConnectionSnapshot, EnvironmentSnapshot, ResourceSnapshot
 from vmx_app.gateway.context import RequestContext
@@ -89,6 +90,7 @@ class LegResult:
     first: bytes = b""  # stream: the first bytes, already read (fallback was possible until then)
     span: Any = None  # the provider-call span (streams end it when they end)
     content: list[Any] | None = None  # non-stream, converted: the answer's canonical parts
+    upstream_headers: Mapping[str, str] | None = None  # the provider's answer (its rate-limit headroom)
 
 
 class LegFailed(Exception):
@@ -293,7 +295,8 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
         raise LegFailed("conversion", 400, f"{leg.label}: {err.message}", refusal=err) from None
     gate_ctx = LegContext(ctx.request_id, ctx.workspace_id, ctx.environment_id, st.resource, conn, slot,
                           ctx.api_key, ctx.source_ip, st.tokens() if deps.gate_active else 0, st.stream,
-                          st.environment, max_output_tokens(st.merged))
+                          st.environment, max_output_tokens(st.merged),
+                          BatchScope(ctx.batch_id, ctx.batch_capacity) if ctx.batch_id is not None else None)
     extra = st.extra_headers if plan.shape == "anthropic" else None
     rate_key = (st.resource.id, conn.id, slot.model)
     attempts = slot.max_retries + 1
@@ -321,7 +324,7 @@ async def _run_leg(deps: EngineDeps, st: CallState, leg: Leg) -> LegResult:
                 _complete_body(st, plan, resp, slot.model, result)
                 if result.content is not None and plan.shape == "anthropic":
                     await remember(deps.thinking, ctx.environment_id, result.content)
-                answered = resp.headers
+                answered = result.upstream_headers = resp.headers
             if deps.observe_limits is not None:  # discovered capacity: the provider's rate-limit headers
                 deps.observe_limits(conn, slot.model, answered)
         except asyncio.CancelledError:  # the client left: the attempt's tokens and cost go back

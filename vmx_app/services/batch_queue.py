@@ -131,15 +131,17 @@ def _ours(item: ClaimedItem) -> Any:
 
 
 @_retry_locked
-async def requeue(item: ClaimedItem, delay_s: float) -> bool:
+async def requeue(item: ClaimedItem, delay_s: float, *, not_an_attempt: bool = False) -> bool:
     """A retryable failure: back to PENDING, due again after `delay_s`; CANCELLED instead when the batch
-    was cancelled meanwhile. False if the lease was lost."""
+    was cancelled meanwhile. False if the lease was lost. `not_an_attempt`: the item never reached the
+    provider (the gate held it back, or the worker is stopping), so its attempt is given back."""
     now = utcnow()
     active = select(BATCH.c.id).where(BATCH.c.id == item.batch_id, BATCH.c.status.in_(ACTIVE))
+    attempts = ITEM.c.attempts - 1 if not_an_attempt else ITEM.c.attempts
     async with session_scope() as s:
         res = await s.execute(update(ITEM).where(_ours(item), ITEM.c.batch_id.in_(active.scalar_subquery()))
                               .values(status=BatchStatus.PENDING.value, lease_owner=None, lease_expires_at=None,
-                                      available_at=now + timedelta(seconds=delay_s)))
+                                      available_at=now + timedelta(seconds=delay_s), attempts=attempts))
         if res.rowcount:  # type: ignore[attr-defined]
             return True
         res = await s.execute(update(ITEM).where(_ours(item)).values(

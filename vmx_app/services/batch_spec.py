@@ -1,6 +1,6 @@
 """A batch submission checked up front (issue 14): every item's resource, endpoint and request body,
-the batch's own capacity and its callback. Any fault is a 400 naming the field (`items[3].request.messages`),
-so a batch is accepted whole or not at all."""
+the batch's own capacity (the gate enforces it per batch) and its callback. Any fault is a 400 naming
+the field (`items[3].request.messages`), so a batch is accepted whole or not at all."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from vmx_app.errors import Forbidden, Invalid
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.dispatch import check_body
 from vmx_app.gateway.errors import GatewayError
+from vmx_app.gateway.tokens import estimate_tokens
 
 BATCH_TYPES = ("sync", "async", "callback")
 ENDPOINTS = ("chat", "responses", "anthropic")
@@ -71,7 +72,23 @@ def parse_batch(body: Any, resources: ResourceIndex, *, max_items: int,
         raise Invalid(f"a batch holds at most {max_items} items (got {len(items)})", field="items")
     specs = [_item(i, raw, resources, allowed_resources) for i, raw in enumerate(items)]
     callback = _callback(body.get("callback"), required=kind == "callback")
-    return BatchSpec(kind, specs, _capacity(body.get("capacity")), callback)
+    capacity = _capacity(body.get("capacity"))
+    _fits(specs, capacity)
+    return BatchSpec(kind, specs, capacity, callback)
+
+
+def _fits(items: list[ItemSpec], capacity: list[dict[str, Any]]) -> None:
+    """An item bigger than the batch's own token limit could never run: refused up front."""
+    caps = [(e["tokens"], e["period"]) for e in capacity if e.get("enabled", True) and e.get("tokens")]
+    if not caps:
+        return
+    tokens, period = min(caps)
+    for item in items:
+        need = estimate_tokens(item.request)
+        if need > tokens:
+            where = f"items[{item.seq}].request"
+            raise Invalid(f"{where}: needs ~{need} tokens, more than the batch's capacity allows per {period} "
+                          f"({tokens})", field=where)
 
 
 def _item(i: int, raw: Any, resources: ResourceIndex, allowed: list[str] | None) -> ItemSpec:
@@ -129,12 +146,12 @@ def _capacity(raw: Any) -> list[dict[str, Any]]:
         first = exc.errors()[0]
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise Invalid(f"capacity{loc}: {first['msg']}", field=f"capacity{loc}") from None
-    dumped = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries]
-    if any(e.get("enabled", True) and (e.get("requests") or e.get("tokens")) for e in dumped):
-        # Accepting limits that nothing applies would claim a cap the batch does not have.
-        raise Invalid("capacity: a batch's own limits are not enforced yet; the connections', resources' and "
-                      "API keys' limits apply to every item. Send the batch without `capacity`.", field="capacity")
-    return dumped
+    for i, e in enumerate(entries):
+        if e.dimension is not None:  # batch items have no client IP to count by
+            raise Invalid(f"capacity[{i}].dimension: a batch's limits count the whole batch",
+                          field=f"capacity[{i}].dimension")
+    # Enforced by the gate on every item, per batch (level `batch`), on top of every other level's limits.
+    return [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in entries]
 
 
 def _callback(raw: Any, *, required: bool) -> CallbackSpec | None:

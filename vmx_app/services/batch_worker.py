@@ -2,10 +2,18 @@
 the same engine entry point as a live request (routing, fallback, the capacity gate, budgets, audit with
 `batchId`), and records the result under its lease.
 
-Low priority: at most VMX_BATCH_WORKERS items at once per process, and per AI connection only what
-`BatchHeadroom` allows (it shrinks on 429s from the gate or the provider). Retryable failures (429,
-408, 5xx) go back to the queue with a backoff until VMX_BATCH_MAX_ATTEMPTS. Leases of running items are
-renewed, so only a process that died loses its items, which are retaken after the visibility timeout.
+Low priority: at most VMX_BATCH_WORKERS items at once per process, per AI connection only what
+`BatchHeadroom` allows (it shrinks on 429s from the gate or the provider), and in the gate only
+VMX_BATCH_HEADROOM_SHARE of each capacity limit plus the batch's own `capacity[]` (batch_share.py); the
+provider's rate-limit headers pause a connection's batch work once the same share of its announced limit
+is used (provider_headroom.py). An item the gate holds back goes back to the queue without counting as
+an attempt (it never reached the provider); other retryable failures (429, 408, 5xx) are requeued with a
+backoff until VMX_BATCH_MAX_ATTEMPTS.
+
+Stopping (SIGTERM): no new item is claimed nor started (claimed ones still waiting go back to the queue
+at once), and items at the provider finish and are recorded within the shutdown grace, so none is sent
+twice. Leases of running items are renewed until then; only a process that died loses its items, which
+are retaken after the visibility timeout.
 """
 
 from __future__ import annotations
@@ -17,12 +25,16 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
+from pydantic import TypeAdapter, ValidationError
 
+from vmx_app import shutdown
 from vmx_app.db import session_scope
-from vmx_app.gateway.batch_headroom import BatchHeadroom
+from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
+from vmx_app.gateway.capacity.provider_headroom import provider_pause
+from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
 from vmx_app.models.completion_batch import BatchStatus, CompletionBatch
 from vmx_app.services import batch_queue, config_cache
@@ -34,6 +46,8 @@ from vmx_app.settings import get_settings
 
 log = logging.getLogger("vmx.batch")
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+GATE_THROTTLED = frozenset({"resource_exhausted", "prioritization_gate_denied"})  # capacity, not budgets
+_CAPACITY = TypeAdapter(list[CapacityEntry])
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,7 @@ class BatchCaller:
     api_key_hash: str | None
     user_id: str | None
     callback: dict[str, Any] | None
+    capacity: tuple[CapacityEntry, ...] = ()  # the batch's own limits, enforced by the gate
 
 
 def outcome_of(resp: GatewayResponse) -> ItemOutcome:
@@ -61,6 +76,29 @@ def outcome_of(resp: GatewayResponse) -> ItemOutcome:
         request_id=resp.headers.get("x-vmx-request-id"),
         prompt_tokens=rec.prompt_tokens if rec else 0, completion_tokens=rec.completion_tokens if rec else 0,
         total_tokens=rec.total_tokens if rec else 0, cost=float(cost or 0.0))
+
+
+def gate_throttled(resp: GatewayResponse, batch_id: uuid.UUID) -> Literal["batch", "shared"] | None:
+    """A 429 of the capacity gate (the provider never saw the item), not one of the provider or a budget:
+    "batch" when the batch's own capacity refused it (other batches on the connection are not held back),
+    "shared" when a connection, resource or API-key limit did."""
+    if resp.status != 429 or not resp.body:
+        return None
+    try:
+        error = orjson.loads(resp.body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    if not isinstance(error, dict) or error.get("code") not in GATE_THROTTLED:
+        return None
+    return "batch" if f"batch 'batch {batch_id}'" in str(error.get("message")) else "shared"
+
+
+def _capacity(raw: Any) -> tuple[CapacityEntry, ...]:
+    try:
+        return tuple(_CAPACITY.validate_python(raw or []))
+    except ValidationError:  # checked at submission: only a row edited by hand gets here
+        log.warning("ignoring a batch's unreadable capacity %r", raw)
+        return ()
 
 
 def _retry_after(resp: GatewayResponse) -> float | None:
@@ -82,17 +120,27 @@ class BatchWorker:
         self.lease_s = settings.batch_queue_visibility_timeout / 1000.0
         self.poll_s = settings.vmx_batch_poll_interval_seconds
         self.max_attempts = settings.vmx_batch_max_attempts
+        self.share = settings.vmx_batch_headroom_share
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._callers: dict[uuid.UUID, BatchCaller] = {}
         self._stopping = False
+        self._loop_done = asyncio.Event()
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    def _begin_stop(self) -> None:
+        self._stopping = True
+        self.headroom.close()  # items still waiting for room go back to the queue
 
     async def run(self) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(), name="vmx-batch-lease-heartbeat")
+        self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="vmx-batch-lease-heartbeat")
         try:
             # Claims come in chunks (a quarter of the slots at least): one claim per finished item
             # would cost a queue scan per item.
             chunk = max(1, self.slots // 4)
             while not self._stopping:
+                if shutdown.is_draining():  # SIGTERM: nothing new from now on
+                    self._begin_stop()
+                    break
                 free = self.slots - len(self._running)
                 claimed: list[ClaimedItem] = []
                 if free >= chunk or not self._running:
@@ -112,17 +160,34 @@ class BatchWorker:
                 else:
                     await asyncio.sleep(self.poll_s)
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            self._loop_done.set()
+            if not self._stopping:  # cancelled without stop(): nothing is drained
+                await self._end_heartbeat()
 
-    async def stop(self, grace_s: float = 5.0) -> None:
-        """Stop claiming; items in flight get `grace_s` to finish, the rest are retaken after their lease."""
-        self._stopping = True
+    async def _end_heartbeat(self) -> None:
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat_task
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop claiming and starting items; items at the provider get `grace_s` (the shutdown grace) to
+        finish and be recorded; only those still running then are cancelled (retaken after their lease)."""
+        grace = get_settings().vmx_shutdown_grace_seconds if grace_s is None else grace_s
+        deadline = asyncio.get_running_loop().time() + grace
+        self._begin_stop()
+        if self._heartbeat_task is not None:  # run() started: let a claim under way hand its items over
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._loop_done.wait(), timeout=max(0.1, grace))
         if self._running:
-            _, pending = await asyncio.wait(set(self._running.values()), timeout=grace_s)
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            _, pending = await asyncio.wait(set(self._running.values()), timeout=left)
             for task in pending:
                 task.cancel()
+            if pending:
+                log.warning("batch worker stopped with %d item(s) unfinished: retaken after their lease",
+                            len(pending))
+        await self._end_heartbeat()
         await self.sender.close()
 
     async def _heartbeat(self) -> None:
@@ -139,7 +204,7 @@ class BatchWorker:
             assert b is not None  # items cascade with their batch
             caller = self._callers[batch_id] = BatchCaller(
                 str(b.workspace_id), str(b.environment_id), b.api_key_hash,
-                str(b.user_id) if b.user_id else None, b.callback)
+                str(b.user_id) if b.user_id else None, b.callback, _capacity(b.capacity))
         return caller
 
     async def _connection_key(self, caller: BatchCaller, item: ClaimedItem) -> str:
@@ -152,10 +217,17 @@ class BatchWorker:
         try:
             caller = await self._caller(item.batch_id)
             key = await self._connection_key(caller, item)
-            await self.headroom.acquire(key)
+            try:
+                await self.headroom.acquire(key)
+            except HeadroomClosed:
+                await batch_queue.requeue(item, 0.0, not_an_attempt=True)  # stopping: another process takes it
+                return
             outcome_kind = "error"
             retry_after = None
             try:
+                if self._stopping:
+                    await batch_queue.requeue(item, 0.0, not_an_attempt=True)
+                    return
                 if not await batch_queue.is_active(item.batch_id):
                     await batch_queue.requeue(item, 0.0)  # the batch was cancelled: records it CANCELLED
                     return
@@ -164,11 +236,21 @@ class BatchWorker:
                     workspace_id=caller.workspace_id, environment_id=caller.environment_id,
                     endpoint=item.endpoint,  # type: ignore[arg-type]
                     body=orjson.dumps(item.request), key_hash=caller.api_key_hash,
-                    batch_id=str(item.batch_id), user_id=caller.user_id))
+                    batch_id=str(item.batch_id), user_id=caller.user_id, batch_capacity=caller.capacity))
+                throttled = gate_throttled(resp, item.batch_id)
                 outcome_kind = "throttled" if resp.status == 429 else ("ok" if resp.status == 200 else "error")
+                if throttled == "batch":
+                    outcome_kind = "error"  # the batch's own cap: the connection's headroom is untouched
                 retry_after = _retry_after(resp)
+                pause = provider_pause(resp.upstream_headers, self.share)
+                if pause is not None:  # the provider's own limit: past the batch's share, live keeps the rest
+                    self.headroom.pause(key, pause)
             finally:
                 self.headroom.release(key, outcome_kind, retry_after)  # type: ignore[arg-type]
+            if throttled is not None:  # held back by the gate: waits for headroom, never failed for it
+                await batch_queue.requeue(item, retry_after if retry_after is not None else 1.0,
+                                          not_an_attempt=True)
+                return
             await self._record(item, caller, resp, retry_after)
         except asyncio.CancelledError:
             raise

@@ -233,7 +233,8 @@ def capacity_gate(refreshed: BackgroundRefreshed) -> CapacityGate:
     return CapacityGate(counter_store(), prefix=settings.redis_key_prefix,
                         on_store_error=settings.capacity_on_redis_error, price_of=refreshed.price_of,
                         cost_of=refreshed.cost_of,
-                        default_max_output=settings.vmx_budget_default_max_output_tokens)
+                        default_max_output=settings.vmx_budget_default_max_output_tokens,
+                        batch_share=settings.vmx_batch_headroom_share)
 
 
 def _thinking_store() -> ThinkingStore:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from vmx_app.gateway.capacity.batch_share import BatchPlans
 from vmx_app.gateway.capacity.counters import Adjustment, CounterStore, CountersUnavailable
 from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
@@ -48,10 +49,12 @@ class Reservation:
 class CapacityGate:
     def __init__(self, store: CounterStore, *, prefix: str = "", on_store_error: Literal["allow", "deny"] = "allow",
                  price_of: PriceFn | None = None, cost_of: CostFn | None = None, default_max_output: int = 4096,
-                 wall: Callable[[], float] = time.time, error_log_interval_s: float = 60.0) -> None:
+                 wall: Callable[[], float] = time.time, error_log_interval_s: float = 60.0,
+                 batch_share: float = 0.5) -> None:
         self.store = store
         self.prefix = prefix
         self.plans = PlanCache(prefix)
+        self.batch_plans = BatchPlans(prefix, batch_share)
         self.pools = PoolGate(store, prefix, wall)
         self.on_store_error = on_store_error
         self.price_of = price_of or (lambda _p, _m: None)
@@ -76,6 +79,8 @@ class CapacityGate:
     async def check(self, ctx: LegContext) -> GateResult:
         now = self.wall()
         plan = self.plans.plan(ctx, now)
+        if ctx.batch is not None:  # batch work: only its share of each limit, plus its own (batch_share.py)
+            plan = self.batch_plans.plan(plan, ctx, now)
         pool = self.pools.check_for(ctx, now)
         if not plan.limits and pool is None:
             return ALLOWED

@@ -9,7 +9,7 @@ answers at once. `AllowAllGate` lets everything through; `CapacityGate` (enforci
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vmx_app.gateway.config import (
     ApiKeySnapshot,
@@ -19,6 +19,9 @@ from vmx_app.gateway.config import (
     ResourceSnapshot,
 )
 from vmx_app.gateway.types import Usage
+
+if TYPE_CHECKING:
+    from vmx_app.gateway.capacity.batch_share import BatchScope
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class LegContext:
     stream: bool = False
     environment: EnvironmentSnapshot | None = None
     max_output_tokens: int | None = None  # the request's max_tokens (budgets reserve the worst case)
+    batch: BatchScope | None = None  # a batch item: a share of each limit, plus the batch's own (issue 14)
 
 
 @dataclass(slots=True)
