@@ -119,6 +119,10 @@ def test_upload_run_download_and_cancel(page: Page, console_url: str, console_ap
     expect(drawer.locator('tr[data-item][data-status="FAILED"]')).to_contain_text("q-7")
     expect(drawer.get_by_test_id("detail-completed")).to_have_text("19")
     expect(drawer.get_by_test_id("detail-failed")).to_have_text("1")
+    # The success toast's own colours are the toaster's (app-wide), not this page's: checked once it is gone.
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
+    assert axe_violations(page) == []
+    page.wait_for_timeout(500)  # the drawer's slide-in, for the screenshot
     shot(page, screens_dir, "batch-detail-1280")
     with page.expect_download() as download:
         page.locator("#batch-download").click()
@@ -145,6 +149,7 @@ def test_upload_run_download_and_cancel(page: Page, console_url: str, console_ap
     row.get_by_role("button", name="Open batch").click()
     expect(drawer.locator('tr[data-item][data-status="CANCELLED"]').first).to_be_visible()
     expect(drawer.get_by_role("button", name="Cancel batch")).to_have_count(0)  # nothing left to cancel
+    page.wait_for_timeout(500)
     shot(page, screens_dir, "batch-cancelled-1280")
     page.set_viewport_size({"width": 768, "height": 900})
     shot(page, screens_dir, "batch-cancelled-768")

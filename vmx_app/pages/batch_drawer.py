@@ -83,11 +83,14 @@ def batch_drawer() -> rx.Component:
                 _actions(),
                 rx.cond(S.items_note != "", rx.text(S.items_note, size="1", color=rx.color("gray", 11)),
                         rx.fragment()),
-                data_table(["#", "Custom id", "Status", "Code", "Tokens", "Cost", "Error"], S.items, _item,
-                           empty="No items.", test_id="batch-items"),
+                rx.box(data_table(["#", "Custom id", "Status", "Code", "Tokens", "Cost", "Error"], S.items, _item,
+                                  empty="No items.", test_id="batch-items"), width="100%", overflow_x="auto",
+                       # a region that may scroll sideways is reachable from the keyboard (axe)
+                       custom_attrs={"tabIndex": 0, "role": "region", "aria-label": "Items of the batch"}),
                 spacing="3", padding="20px", width="100%", overflow_y="auto", height="100%",
             ),
-            width="min(860px, 95vw)", height="100%", right="0", top="0", position="fixed",
+            # left="auto": the drawer's default style pins both sides; this one opens from the right.
+            width="min(860px, 95vw)", height="100%", right="0", left="auto", top="0", position="fixed",
             background_color=rx.color("gray", 1), custom_attrs={"data-testid": "batch-detail"},
         )),
         direction="right", open=S.detail_open, on_open_change=S.set_detail_open,
