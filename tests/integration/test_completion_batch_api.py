@@ -166,3 +166,18 @@ def test_cancel_stops_new_items(env: Env, fake_upstream: FakeUpstream) -> None:
             assert c.post(_path(env, batch["id"], "cancel")).json()["status"] == "CANCELLED"
     finally:
         fake_upstream.set_default(model, None)
+
+
+def test_a_batch_body_may_exceed_the_management_limit(env: Env) -> None:
+    """A batch is not a management body: it is bounded by VMX_BATCH_MAX_BODY_BYTES (256 MB), not the
+    management API's 1 MiB, else a batch of thousands of requests could never be sent."""
+    res = _resource(env, "gpt-4o-mini")
+    items = chat_items(res["name"], 20)
+    for item in items:
+        item["request"]["messages"][0]["content"] += " " + "x" * 60_000
+    body = orjson.dumps({"type": "async", "items": items})
+    assert len(body) > 1024 * 1024
+    with _client(env) as c:
+        r = c.post(_path(env), content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 202, r.text
+        assert wait_finished(c, _path(env, r.json()["id"]))["status"] == "COMPLETED"

@@ -21,6 +21,7 @@ from vmx_app.api.responses import OrjsonResponse
 from vmx_app.settings import get_settings
 
 COMPLETION_PREFIX = "/v1/completion/"
+BATCH_PREFIX = "/v1/completion-batch/"  # a batch of up to 50,000 items: VMX_BATCH_MAX_BODY_BYTES
 
 # A JSON string as one token (so brackets inside strings do not count), or one bracket.
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -79,6 +80,7 @@ class ManagementBodyLimits:
         self.app = app
         settings = get_settings()
         self.max_bytes = settings.vmx_max_management_body_bytes
+        self.batch_max_bytes = settings.vmx_batch_max_body_bytes
         self.max_depth = settings.vmx_max_json_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -88,9 +90,11 @@ class ManagementBodyLimits:
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
             await _answer(scope, receive, send, 400, "invalid_request", "NUL characters are not allowed in URLs")
             return
+        batch = scope["path"].startswith(BATCH_PREFIX)
+        max_bytes = self.batch_max_bytes if batch else self.max_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        if declared is not None and declared > max_bytes:
+            await self._too_large(scope, receive, send, batch)
             return
         chunks: list[bytes] = []
         size = 0
@@ -101,8 +105,8 @@ class ManagementBodyLimits:
                 return  # the client left; nothing to answer
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if size > max_bytes:
+                await self._too_large(scope, receive, send, batch)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -117,9 +121,10 @@ class ManagementBodyLimits:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _answer(scope, receive, send, 413, "payload_too_large",
-                      f"Request body over {self.max_bytes} bytes (VMX_MAX_MANAGEMENT_BODY_BYTES)")
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, batch: bool) -> None:
+        limit, name = (self.batch_max_bytes, "VMX_BATCH_MAX_BODY_BYTES") if batch else \
+            (self.max_bytes, "VMX_MAX_MANAGEMENT_BODY_BYTES")
+        await _answer(scope, receive, send, 413, "payload_too_large", f"Request body over {limit} bytes ({name})")
 
 
 def _content_length(scope: Scope) -> int | None:
