@@ -64,11 +64,11 @@ def test_workspace_form(page: Page, console_url: str, console_api: httpx.Client)
     dialog = page.get_by_role("dialog")
     expect(dialog.locator('[title="required"]')).to_have_count(1)  # the name is marked, the description not
 
-    _error_on_blur_then_fixed(page, "workspace-name", "team:a", NAME_RULE, "team-a")
+    _error_on_blur_then_fixed(page, "workspace-name", "squad:a", NAME_RULE, "squad-a")
     _left_with(page, "#workspace-description", "x" * 501)
     expect(page.locator("#workspace-description-error")).to_have_text("Use at most 500 characters.")
     _plain(dialog)
-    page.fill("#workspace-description", "The A team")
+    page.fill("#workspace-description", "The A squad")
     expect(page.locator("#workspace-description-error")).to_have_count(0)
 
     # An empty submit names what is missing, next to the field, once (no banner repeating it).
@@ -76,12 +76,12 @@ def test_workspace_form(page: Page, console_url: str, console_api: httpx.Client)
     dialog.get_by_role("button", name="Create").click()
     expect(page.locator("#workspace-name-error")).to_have_text("Name is required.")
     expect(dialog.get_by_role("alert")).to_have_count(1)
-    page.fill("#workspace-name", "team-a")
+    page.fill("#workspace-name", "squad-a")
     expect(page.locator("#workspace-name-error")).to_have_count(0)
     dialog.get_by_role("button", name="Create").click()
     expect(dialog).to_be_hidden()
     names = [w["name"] for w in console_api.get("/v1/workspace").json()["data"]]
-    assert "team-a" in names
+    assert "squad-a" in names
 
 
 def test_user_form(page: Page, console_url: str) -> None:
