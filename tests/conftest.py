@@ -29,6 +29,17 @@ def pytest_configure(config: pytest.Config) -> None:
     upgrade_to_head()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests are not collected in the embedded profile (the production profile, which
+    the test command always runs too, runs them): deselected and counted, never reported as skipped."""
+    if profile.PROFILE != "embedded":
+        return
+    left = [item for item in items if item.get_closest_marker("production_only")]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if not item.get_closest_marker("production_only")]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _ENV:
         profile.teardown(_ENV)

@@ -26,7 +26,7 @@ from vmx_app.audit.stores import store_for_settings
 from vmx_app.db import dispose_engines, get_engine
 from vmx_app.gateway.audit import AuditRecord
 from vmx_app.services import usage_rollup
-from vmx_app.services.audit_reads import fetch_all, is_sqlite
+from vmx_app.services.audit_reads import fetch_all
 from vmx_app.services.audit_retention import purge_environment
 from vmx_app.services.usage_query import METRICS as ALL_METRICS
 from vmx_app.services.usage_query import UsageQuery, build_statement
@@ -34,9 +34,6 @@ from vmx_app.services.usage_query import UsageQuery, build_statement
 AGGS = ("sum", "avg", "min", "max")
 
 
-def _postgres_only() -> None:
-    if is_sqlite():
-        pytest.skip("the rollup exists on PostgreSQL only; SQLite reads raw rows (the API test above covers it)")
 
 CASES = [(unit, tz, dims, aligned) for unit in ("hour", "day", "week", "month", None)
          for tz in ("UTC", "America/New_York", "Asia/Kolkata")
@@ -110,9 +107,9 @@ def _equal(raw: list[dict[str, Any]], rolled: list[dict[str, Any]]) -> None:
                 assert value == b[field], (field, a, b)
 
 
+@pytest.mark.production_only  # the rollup exists on PostgreSQL only; SQLite reads raw rows
 @pytest.mark.parametrize("dims", [["resourceId"], ["provider", "model"], ["endpoint"], []])
 async def test_every_metric_equals_the_raw_statement(dataset: Any, dims: list[str]) -> None:  # noqa: F811
-    _postgres_only()
     ws, env, _ = dataset
     start, end = _range(False)
     fields = {"model": {"operator": "in", "value": ["gpt-4o", "claude"]}} if "model" not in dims else None
@@ -128,8 +125,8 @@ def _record(ws: str, env: str, at: datetime, i: int) -> AuditRecord:
                        cost={"total": i * 1e-6})
 
 
+@pytest.mark.production_only
 async def test_replays_and_retention_keep_the_rollup_exact(admin_client: httpx.Client) -> None:
-    _postgres_only()
     ws = (admin_client.post("/v1/workspace", json={"name": f"rollup-{uuid.uuid4().hex[:6]}"})).json()["id"]
     env = (admin_client.post(f"/v1/environment/{ws}", json={"name": "r"})).json()["id"]
     base = datetime(2026, 11, 20, tzinfo=UTC)
