@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0008_i11s_audit_speed"
+revision: str = "0008_audit_usage_rollup"
 down_revision: str | None = "0007_model_capabilities"
 branch_labels = None
 depends_on = None
