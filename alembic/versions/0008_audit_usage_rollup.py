@@ -10,7 +10,7 @@ table) and any other insert all count exactly once. The usage API answers what i
 (services/usage_rollup.py); percentiles, minute buckets and other dimensions still read raw rows.
 SQLite keeps reading raw rows: nothing is created there.
 
-Revision ID: 0008_i11s_audit_speed
+Revision ID: 0008_audit_usage_rollup
 Revises: 0007_model_capabilities
 """
 
