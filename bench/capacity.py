@@ -149,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ratio: {on / off:.3f} ({100 * (1 - on / off):+.1f} % slower)")
         for mode in ("off", "on"):
             per = {name: statistics.median(c[name] for c in cpu[mode]) for name in cpu[mode][0]}
+            rounds = "; ".join(", ".join(f"{us:,.0f}" for us in c.values()) for c in cpu[mode])
             print(f"  CPU per request at 32 connections, {mode}: "
-                  + ", ".join(f"{name} {us:,.0f} µs" for name, us in per.items()))
+                  + ", ".join(f"{name} {us:,.0f} µs" for name, us in per.items()) + f" (rounds: {rounds})")
         for mode, profile in profiles.items():
             print(f"\n  profile, {mode}:")
             print_top(profile, limit=25)
