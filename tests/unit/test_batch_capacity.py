@@ -19,9 +19,10 @@ from tests.unit.test_capacity_gate import _close_adapters, counter, limit, prefi
 from tests.unit.test_engine import ENV, KEY, WS, Harness, chat
 from vmx_app.gateway.capacity.batch_share import BatchPlans, scaled
 from vmx_app.gateway.capacity.counters import CounterStore
-from vmx_app.gateway.capacity.enforcing import CapacityGate
+from vmx_app.gateway.capacity.enforcing import NEVER_FITS, CapacityGate
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
+from vmx_app.services.batch_worker import gate_throttled
 
 
 @pytest.fixture
@@ -104,6 +105,22 @@ async def test_the_share_applies_to_resource_limits_and_tokens(h: Harness, gate:
     assert (await h.engine.complete(item())).status == 200
     assert (await h.engine.complete(item())).status == 429  # 40 used: the next does not fit any more
     assert 30 < await counter(gate, "connection", small.id, "tokens") <= 60
+
+
+async def test_an_item_bigger_than_the_whole_limit_fails_instead_of_waiting(h: Harness) -> None:
+    """No window of a 60-token limit holds a ~300-token prompt: the answer says so, and the batch worker
+    records the item as failed rather than requeueing it for ever."""
+    small = h.connection("openai", capacity=limit(tokens=60))
+    h.resource("tiny", {"provider": "openai", "model": "gpt-4o", "connectionId": small.id})
+    body = orjson.dumps(chat(model="tiny", text="w " * 600))
+    resp = await h.engine.complete(GatewayRequest(WS, ENV, "chat", body, hashlib.sha256(KEY.encode()).hexdigest(),
+                                                  batch_id="big"))
+    assert resp.status == 429
+    assert NEVER_FITS in orjson.loads(resp.body)["error"]["message"]
+    assert gate_throttled(resp, uuid.uuid4()) is None  # not "wait for headroom": a failure of the item
+    fits = await h.engine.complete(GatewayRequest(WS, ENV, "chat", orjson.dumps(chat(model="tiny")),
+                                                  hashlib.sha256(KEY.encode()).hexdigest(), batch_id="big"))
+    assert fits.status == 200
 
 
 async def test_a_batch_capacity_allows_exactly_n_per_batch(h: Harness, gate: CapacityGate) -> None:

@@ -33,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from vmx_app import shutdown
 from vmx_app.db import session_scope
 from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
+from vmx_app.gateway.capacity.enforcing import NEVER_FITS
 from vmx_app.gateway.capacity.provider_headroom import provider_pause
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
@@ -90,6 +91,8 @@ def gate_throttled(resp: GatewayResponse, batch_id: uuid.UUID) -> Literal["batch
         return None
     if not isinstance(error, dict) or error.get("code") not in GATE_THROTTLED:
         return None
+    if NEVER_FITS in str(error.get("message")):
+        return None  # bigger than the whole limit: no wait helps, the item fails (see _record)
     return "batch" if f"batch 'batch {batch_id}'" in str(error.get("message")) else "shared"
 
 
@@ -259,7 +262,8 @@ class BatchWorker:
 
     async def _record(self, item: ClaimedItem, caller: BatchCaller, resp: GatewayResponse,
                       retry_after: float | None) -> None:
-        if resp.status in RETRYABLE and item.attempts < self.max_attempts:
+        never = resp.status == 429 and NEVER_FITS.encode() in (resp.body or b"")
+        if resp.status in RETRYABLE and item.attempts < self.max_attempts and not never:
             delay = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (item.attempts - 1))
             await batch_queue.requeue(item, delay)
             return

@@ -29,6 +29,7 @@ from vmx_app.gateway.capacity.pool_gate import PoolCheck, PoolGate
 from vmx_app.gateway.capacity.windows import duration_text
 from vmx_app.gateway.types import Usage
 
+NEVER_FITS = "more than the whole limit"  # a request no window of the limit can ever hold
 log = logging.getLogger("vmx.gateway.capacity")
 
 PriceFn = Callable[[str, str], "tuple[float, float] | None"]  # (provider, model) -> USD per 1M in, out
@@ -145,6 +146,8 @@ class CapacityGate:
             return GateResult(False, "budget_exceeded", message, retry, status=429, error_type="insufficient_quota",
                               fallback=False, headers=headers)
         need = f", this request needs ~{amount}" if lim.metric == "tokens" else ""
+        if lim.metric == "tokens" and amount > lim.limit:  # waiting for the next window cannot help
+            need += f" ({NEVER_FITS}: shorten it or raise the limit)"
         message = f"capacity exhausted: {lim.describe()}; {seen} used{need}"
         headers.update(rate_headers([lim], [seen], now))
         return GateResult(False, "resource_exhausted", message, retry, status=429, error_type="rate_limit_error",
