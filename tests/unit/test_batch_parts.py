@@ -42,6 +42,20 @@ async def test_headroom_caps_concurrency_per_connection() -> None:
     await asyncio.wait_for(third, 1)
 
 
+async def test_a_bounded_wait_for_room_gives_up_without_taking_a_slot() -> None:
+    """The worker waits for room a second at a time, looking in between whether the batch was cancelled:
+    giving up must leave the slots as they were."""
+    room = BatchHeadroom(1)
+    assert await room.acquire("c", within_s=0.05) is True
+    assert await room.acquire("c", within_s=0.05) is False  # full: gave up after the bound
+    room.release("c", "ok")
+    assert await room.acquire("c", within_s=0.05) is True  # the give-up took nothing
+    waiter = asyncio.create_task(room.acquire("c", within_s=5.0))
+    await asyncio.sleep(0.01)
+    room.release("c", "ok")
+    assert await asyncio.wait_for(waiter, 1) is True  # room within the bound: taken at once
+
+
 async def test_headroom_halves_and_pauses_on_429_then_grows_back() -> None:
     clock = Clock()
     room = BatchHeadroom(8, clock=clock)

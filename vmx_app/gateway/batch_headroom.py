@@ -77,18 +77,25 @@ class BatchHeadroom:
         conn.paused_until = max(conn.paused_until, self._clock() + min(self._max, seconds))
         conn.changed.set()
 
-    async def acquire(self, key: str) -> None:
-        """Wait until the connection has room for one more batch item, then take it."""
+    async def acquire(self, key: str, within_s: float | None = None) -> bool:
+        """Wait until the connection has room for one more batch item, then take it (True); False when
+        `within_s` passed without room, so the caller can look again at whether the item should still run."""
         conn = self._conn(key)
+        give_up = None if within_s is None else self._clock() + within_s
         while True:
             if self.closed:
                 raise HeadroomClosed
-            wait = conn.paused_until - self._clock()
+            now = self._clock()
+            wait = conn.paused_until - now
             if wait <= 0 and conn.in_flight < self.limit(key):
                 conn.in_flight += 1
-                return
+                return True
+            if give_up is not None and now >= give_up:
+                return False
             conn.changed.clear()
             timeout = wait if wait > 0 else None
+            if give_up is not None:
+                timeout = give_up - now if timeout is None else min(timeout, give_up - now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(conn.changed.wait(), timeout)
 

@@ -46,6 +46,7 @@ from vmx_app.services.gateway_runtime import ready_engine
 from vmx_app.settings import get_settings
 
 log = logging.getLogger("vmx.batch")
+CANCEL_CHECK_S = 1.0  # an item waiting for room looks this often whether its batch was cancelled
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 GATE_THROTTLED = frozenset({"resource_exhausted", "prioritization_gate_denied"})  # capacity, not budgets
 _CAPACITY = TypeAdapter(list[CapacityEntry])
@@ -221,7 +222,10 @@ class BatchWorker:
             caller = await self._caller(item.batch_id)
             key = await self._connection_key(caller, item)
             try:
-                await self.headroom.acquire(key)
+                while not await self.headroom.acquire(key, within_s=CANCEL_CHECK_S):
+                    if not await batch_queue.is_active(item.batch_id):
+                        await batch_queue.requeue(item, 0.0)  # cancelled while it waited: recorded CANCELLED
+                        return
             except HeadroomClosed:
                 await batch_queue.requeue(item, 0.0, not_an_attempt=True)  # stopping: another process takes it
                 return
