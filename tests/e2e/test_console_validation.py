@@ -181,3 +181,27 @@ def test_api_key_budgets_are_edited_in_the_edit_dialog(page: Page, console_url: 
     # Opened again, the dialog shows the stored budget.
     page.get_by_role("button", name="Edit budgeted").click()
     expect(page.locator("#key-budget-0-amount")).to_have_value("25")
+
+
+def test_quick_budget_fields_are_checked_on_blur(page: Page, console_url: str, env: dict[str, str]) -> None:
+    """The day / month / lifetime amounts of the environment and API-key dialogs: a wrong amount says so
+    when it is left, before any submit; fixing it clears it; an empty one is no budget, not an error."""
+    _signed_in(page, console_url, "/environments")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.get_by_role("button", name="New environment").click()
+    dialog = page.get_by_role("dialog")
+    _error_on_blur_then_fixed(page, "env-budget_day", "-5", "Use a value of at least 0.", "5")
+    _left_with(page, "#env-budget_month", "")
+    expect(page.locator("#env-budget_month-error")).to_have_count(0)
+    _plain(dialog)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    page.get_by_role("button", name=f"Edit {ENVIRONMENT}").click()
+    _error_on_blur_then_fixed(page, "env-budget_lifetime", "-1", "Use a value of at least 0.", "100")
+    page.keyboard.press("Escape")
+
+    page.goto(f"{console_url}/api-keys")
+    at(page, "/api-keys")
+    page.locator("#new-api-key").click()
+    _error_on_blur_then_fixed(page, "key-budget_month", "-0.5", "Use a value of at least 0.", "20")

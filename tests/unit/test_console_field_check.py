@@ -18,6 +18,7 @@ from vmx_app.models.role import RoleCreate
 from vmx_app.models.user import UserCreate, UserUpdate
 from vmx_app.models.workspace import NAME_PATTERN, WorkspaceCreate
 from vmx_app.pages.change_password import ChangePasswordState
+from vmx_app.pages.environments import EnvironmentsState
 from vmx_app.pages.resource_editor_state import ResourceEditorState, json_problem
 from vmx_app.pages.workspaces import WorkspacesState
 from vmx_app.state.api_keys import ApiKeysState
@@ -125,6 +126,21 @@ def test_pages_check_the_values_their_forms_send() -> None:
     assert password._missing({"current_password": "x", "new_password": "Another-pass-123",
                               "confirm_password": "Another-pass-124"}) == \
         {"confirm_password": "The new passwords do not match."}
+
+
+def test_quick_budget_fields_are_checked_with_the_budget_schema_of_the_form() -> None:
+    """The dialogs' day / month / lifetime amounts: checked as items of the form's `budgets` (BudgetEntry);
+    an empty one is no budget of that period, not a missing amount."""
+    for cls, forms in ((EnvironmentsState, ("create", "edit")), (ApiKeysState, ("create",))):
+        s = state_of(cls)
+        for form in forms:
+            assert s._check(form, "budgets.day.amount_usd", "-5") == "Use a value of at least 0."
+            assert s._check(form, "budgets.month.amount_usd", "lots") == "Enter a number."
+            assert s._check(form, "budgets.lifetime.amount_usd", "") == ""
+            assert set(s.field_errors) == {"budgets.day.amount_usd", "budgets.month.amount_usd"}
+            s._recheck(form, "budgets.day.amount_usd", "12.5")
+            s._recheck(form, "budgets.month.amount_usd", " ")
+            assert s.field_errors == {}
 
 
 def test_a_fixed_json_error_clears() -> None:
