@@ -205,3 +205,26 @@ def test_quick_budget_fields_are_checked_on_blur(page: Page, console_url: str, e
     at(page, "/api-keys")
     page.locator("#new-api-key").click()
     _error_on_blur_then_fixed(page, "key-budget_month", "-0.5", "Use a value of at least 0.", "20")
+
+
+def test_fallback_and_routing_slots_are_checked_on_blur(page: Page, console_url: str, env: dict[str, str]) -> None:
+    """Every model slot, not only the primary: a fallback model left empty, a timeout too short, a routing
+    destination's traffic above 100 each say so under the field when it is left, and go once fixed."""
+    _signed_in(page, console_url, "/ai-resources")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.goto(f"{console_url}/ai-resources/edit")
+    expect(page.locator("#resource-name")).to_be_visible()
+    page.locator("#tab-fallback").click()
+    page.locator("#resource-use-fallback").click()
+    page.locator("#fallback-add").click()
+    _left_with(page, "#fallback-0-model", "")
+    expect(page.locator("#fallback-0-model-error")).to_have_text("Model is required.")
+    page.fill("#fallback-0-model", "gpt-4o-mini")
+    expect(page.locator("#fallback-0-model-error")).to_have_count(0)
+    _error_on_blur_then_fixed(page, "fallback-0-timeout-ms", "50", "Use a value of at least 100.", "5000")
+
+    page.locator("#tab-routing").click()
+    page.locator("#resource-routing-enabled").click()
+    page.locator("#routing-add-condition").click()
+    _error_on_blur_then_fixed(page, "cond-0-then-traffic", "150", "Use a value of at most 100.", "50")
+    _plain(page.locator("main"))

@@ -111,6 +111,16 @@ def test_pages_check_the_values_their_forms_send() -> None:
     resource._recheck("resource", "default_args", '{"temperature": 0.2}')
     assert resource.field_errors == {}
     assert resource._check("slot", "model", "") == "Model is required."
+    # The other slots: secondary / fallback rows and the routing destinations, same slot schema.
+    assert resource._check("slot", "fallback_models.1.model", " ") == "Model is required."
+    assert resource._check("slot", "secondary_models.0.timeout_ms", "50") == "Use a value of at least 100."
+    assert resource._check("then", "then.0.traffic", "150") == "Use a value of at most 100."
+    assert resource._check("then", "then.0.max_retries", "2") == ""
+    resource._recheck("slot", "fallback_models.1.model", "gpt-4o")
+    assert set(resource.field_errors) == {"model", "secondary_models.0.timeout_ms", "then.0.traffic"}
+    resource._forget_row_errors("then.")
+    assert set(resource.field_errors) == {"model", "secondary_models.0.timeout_ms"}
+    resource.field_errors = {}
     pools = state_of(PoolsState)
     pools._ids = {"chat": "id-1"}
     assert pools._check("pool", "0.resources", "chat, nope") == "No AI resource named nope in this environment."

@@ -34,7 +34,7 @@ class BudgetRowsMixin(FieldCheckMixin, mixin=True):
     def remove_budget(self, index: int) -> None:
         self.budgets = [r for i, r in enumerate(self.budgets) if i != index]
         # Keyed by row number: the rows after it moved up.
-        self.field_errors = {k: v for k, v in self.field_errors.items() if not k.startswith("budgets.")}
+        self._forget_row_errors("budgets.")
 
     @rx.event
     def set_budget(self, index: int, key: str, value: Any) -> None:

@@ -50,12 +50,13 @@ class FieldCheckMixin(rx.State, mixin=True):
 
     def _field_problem(self, form: str, name: str, raw: Any) -> str:
         """`name` is a schema field, `<row>.<field>` for one of several inputs of that field (list rows), or
-        `<list>.<row>.<field>` for a field of one item of the schema's list of models."""
+        `<list>.<row>.<field>`: a field of one item of the schema's list of models, or (no such list) of the
+        schema itself, one of several such inputs (the resource's fallback slots: `fallback_models.0.model`)."""
         parts = name.split(".")
         name = parts[-1]
         schema = self.FIELD_SCHEMAS.get(form)
-        if len(parts) == 3:
-            schema = item_schema(schema, parts[0])
+        if len(parts) == 3:  # an item of a list of models, or a numbered row of the form's own fields
+            schema = item_schema(schema, parts[0]) or schema
         try:
             value = self._field_value(form, name, raw)
         except DomainError as exc:
@@ -82,6 +83,10 @@ class FieldCheckMixin(rx.State, mixin=True):
     def _show_field_error(self, name: str, problem: str) -> None:
         others = {k: v for k, v in self.field_errors.items() if k != name}
         self.field_errors = {**others, name: problem} if problem else others
+
+    def _forget_row_errors(self, prefix: str) -> None:
+        """Rows moved or went: errors keyed by row number (`fallback_models.1.model`) no longer match them."""
+        self.field_errors = {k: v for k, v in self.field_errors.items() if not k.startswith(prefix)}
 
     def _check(self, form: str, name: str, value: Any) -> str:
         problem = self._field_problem(form, name, value)
