@@ -228,3 +228,16 @@ def test_fallback_and_routing_slots_are_checked_on_blur(page: Page, console_url:
     page.locator("#routing-add-condition").click()
     _error_on_blur_then_fixed(page, "cond-0-then-traffic", "150", "Use a value of at most 100.", "50")
     _plain(page.locator("main"))
+
+
+def test_connection_provider_fields_are_checked_on_blur(page: Page, console_url: str, env: dict[str, str]) -> None:
+    """The selected provider's own fields (from its config schema): a base URL that is no URL and an empty
+    required API key say so under the field when it is left, and go once fixed."""
+    _signed_in(page, console_url, "/ai-connections")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.goto(f"{console_url}/ai-connections/edit")
+    expect(page.locator("#config-baseUrl")).to_be_visible()
+    _error_on_blur_then_fixed(page, "config-baseUrl", "api.example.com", "Must be an http(s) URL.",
+                              "https://api.example.com/v1")
+    _error_on_blur_then_fixed(page, "config-apiKey", "", "API key is required.", "sk-test")
+    _plain(page.locator("main"))

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from reflex.state import State
 
 import vmx_app.vmx_app  # noqa: F401 - registers every page state under the root state
+from vmx_app.components.schema_form import schema_fields
 from vmx_app.errors import Invalid
 from vmx_app.gateway.config import PoolConfig
 from vmx_app.models.ai_resource import AIResourceCreate
@@ -21,7 +22,9 @@ from vmx_app.pages.change_password import ChangePasswordState
 from vmx_app.pages.environments import EnvironmentsState
 from vmx_app.pages.resource_editor_state import ResourceEditorState, json_problem
 from vmx_app.pages.workspaces import WorkspacesState
+from vmx_app.services.providers import PROVIDERS
 from vmx_app.state.api_keys import ApiKeysState
+from vmx_app.state.connections import ConnectionEditorState
 from vmx_app.state.field_errors import NAME_RULE, banner_text, field_problem, split_refusal
 from vmx_app.state.pools import PoolsState
 from vmx_app.state.pricing import PricingState
@@ -151,6 +154,23 @@ def test_quick_budget_fields_are_checked_with_the_budget_schema_of_the_form() ->
             s._recheck(form, "budgets.day.amount_usd", "12.5")
             s._recheck(form, "budgets.month.amount_usd", " ")
             assert s.field_errors == {}
+
+
+def test_connection_config_fields_are_checked_with_the_provider_schema() -> None:
+    """A connection's provider fields (a JSON Schema per provider, what `validate_config` checks the saved
+    config with) go through the same field check: keyed `config.<key>`, in plain words."""
+    s = state_of(ConnectionEditorState)
+    s.provider, s.fields = "openai", schema_fields(PROVIDERS["openai"].config_schema)
+    assert s._check("config", "config.baseUrl", "api.example.com") == "Must be an http(s) URL."
+    assert s._check("config", "config.apiKey", "") == "API key is required."
+    assert s._check("config", "config.baseUrl", "") == ""  # optional: the default URL
+    s._recheck("config", "config.apiKey", "********")  # a secret's stand-in: filled
+    assert s.field_errors == {}
+    s.provider, s.fields = "bedrock", schema_fields(PROVIDERS["bedrock"].config_schema)
+    assert s._check("config", "config.region", " ") == "Region is required."
+    assert s._check("config", "config.accessKeyId", "AKIA") == ""  # its pair is checked with the whole config
+    s.set_provider("openai")
+    assert s.field_errors == {}
 
 
 def test_a_fixed_json_error_clears() -> None:
