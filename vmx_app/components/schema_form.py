@@ -44,6 +44,12 @@ SECRETS_SCRIPT = ("Object.fromEntries(Array.from(document.querySelectorAll('inpu
                   ".map((e) => [e.getAttribute('data-secret-field'), e.value]))")
 
 
+def _filled(value: rx.Var) -> rx.Var:
+    """What a secret input's check sends instead of the secret: the mask when filled (a filled secret passes
+    every per-field rule: a non-empty string), "" when not."""
+    return rx.cond(value != "", "********", "")
+
+
 def _field(field: rx.Var, values: rx.Var, on_change: Any, read_only: Any, remount: Any, errors: rx.Var | None,
            check: Any) -> rx.Component:
     value = values[field.key].to(str)
@@ -53,9 +59,8 @@ def _field(field: rx.Var, values: rx.Var, on_change: Any, read_only: Any, remoun
     if errors is not None and check is not None:
         on_check, on_recheck = check
         checks = {"on_blur": lambda v: on_check("config", error_key, v)}
-        filled = lambda v: rx.cond(v != "", "********", "")  # noqa: E731 - a secret's stand-in
-        secret_checks = {"on_blur": lambda v: on_check("config", error_key, filled(v)),
-                         "on_change": lambda v: on_recheck("config", error_key, filled(v))}
+        secret_checks = {"on_blur": lambda v: on_check("config", error_key, _filled(v)),
+                         "on_change": lambda v: on_recheck("config", error_key, _filled(v))}
     invalid = {"aria-invalid": rx.cond(errors.contains(error_key), "true", "false")} if checks else {}  # type: ignore[union-attr]
     secret_input = rx.input(
         default_value=value, type="password", id=f"config-{field.key}", key=f"{field.key}-{remount}",
