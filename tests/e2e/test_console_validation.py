@@ -181,3 +181,63 @@ def test_api_key_budgets_are_edited_in_the_edit_dialog(page: Page, console_url: 
     # Opened again, the dialog shows the stored budget.
     page.get_by_role("button", name="Edit budgeted").click()
     expect(page.locator("#key-budget-0-amount")).to_have_value("25")
+
+
+def test_quick_budget_fields_are_checked_on_blur(page: Page, console_url: str, env: dict[str, str]) -> None:
+    """The day / month / lifetime amounts of the environment and API-key dialogs: a wrong amount says so
+    when it is left, before any submit; fixing it clears it; an empty one is no budget, not an error."""
+    _signed_in(page, console_url, "/environments")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.get_by_role("button", name="New environment").click()
+    dialog = page.get_by_role("dialog")
+    _error_on_blur_then_fixed(page, "env-budget_day", "-5", "Use a value of at least 0.", "5")
+    _left_with(page, "#env-budget_month", "")
+    expect(page.locator("#env-budget_month-error")).to_have_count(0)
+    _plain(dialog)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    page.get_by_role("button", name=f"Edit {ENVIRONMENT}").click()
+    _error_on_blur_then_fixed(page, "env-budget_lifetime", "-1", "Use a value of at least 0.", "100")
+    page.keyboard.press("Escape")
+
+    page.goto(f"{console_url}/api-keys")
+    at(page, "/api-keys")
+    page.locator("#new-api-key").click()
+    _error_on_blur_then_fixed(page, "key-budget_month", "-0.5", "Use a value of at least 0.", "20")
+
+
+def test_fallback_and_routing_slots_are_checked_on_blur(page: Page, console_url: str, env: dict[str, str]) -> None:
+    """Every model slot, not only the primary: a fallback model left empty, a timeout too short, a routing
+    destination's traffic above 100 each say so under the field when it is left, and go once fixed."""
+    _signed_in(page, console_url, "/ai-resources")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.goto(f"{console_url}/ai-resources/edit")
+    expect(page.locator("#resource-name")).to_be_visible()
+    page.locator("#tab-fallback").click()
+    page.locator("#resource-use-fallback").click()
+    page.locator("#fallback-add").click()
+    _left_with(page, "#fallback-0-model", "")
+    expect(page.locator("#fallback-0-model-error")).to_have_text("Model is required.")
+    page.fill("#fallback-0-model", "gpt-4o-mini")
+    expect(page.locator("#fallback-0-model-error")).to_have_count(0)
+    _error_on_blur_then_fixed(page, "fallback-0-timeout-ms", "50", "Use a value of at least 100.", "5000")
+
+    page.locator("#tab-routing").click()
+    page.locator("#resource-routing-enabled").click()
+    page.locator("#routing-add-condition").click()
+    _error_on_blur_then_fixed(page, "cond-0-then-traffic", "150", "Use a value of at most 100.", "50")
+    _plain(page.locator("main"))
+
+
+def test_connection_provider_fields_are_checked_on_blur(page: Page, console_url: str, env: dict[str, str]) -> None:
+    """The selected provider's own fields (from its config schema): a base URL that is no URL and an empty
+    required API key say so under the field when it is left, and go once fixed."""
+    _signed_in(page, console_url, "/ai-connections")
+    select_context(page, WORKSPACE, ENVIRONMENT)
+    page.goto(f"{console_url}/ai-connections/edit")
+    expect(page.locator("#config-baseUrl")).to_be_visible()
+    _error_on_blur_then_fixed(page, "config-baseUrl", "api.example.com", "Must be an http(s) URL.",
+                              "https://api.example.com/v1")
+    _error_on_blur_then_fixed(page, "config-apiKey", "", "API key is required.", "sk-test")
+    _plain(page.locator("main"))

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from reflex.state import State
 
 import vmx_app.vmx_app  # noqa: F401 - registers every page state under the root state
+from vmx_app.components.schema_form import schema_fields
 from vmx_app.errors import Invalid
 from vmx_app.gateway.config import PoolConfig
 from vmx_app.models.ai_resource import AIResourceCreate
@@ -18,9 +19,12 @@ from vmx_app.models.role import RoleCreate
 from vmx_app.models.user import UserCreate, UserUpdate
 from vmx_app.models.workspace import NAME_PATTERN, WorkspaceCreate
 from vmx_app.pages.change_password import ChangePasswordState
+from vmx_app.pages.environments import EnvironmentsState
 from vmx_app.pages.resource_editor_state import ResourceEditorState, json_problem
 from vmx_app.pages.workspaces import WorkspacesState
+from vmx_app.services.providers import PROVIDERS
 from vmx_app.state.api_keys import ApiKeysState
+from vmx_app.state.connections import ConnectionEditorState
 from vmx_app.state.field_errors import NAME_RULE, banner_text, field_problem, split_refusal
 from vmx_app.state.pools import PoolsState
 from vmx_app.state.pricing import PricingState
@@ -110,6 +114,16 @@ def test_pages_check_the_values_their_forms_send() -> None:
     resource._recheck("resource", "default_args", '{"temperature": 0.2}')
     assert resource.field_errors == {}
     assert resource._check("slot", "model", "") == "Model is required."
+    # The other slots: secondary / fallback rows and the routing destinations, same slot schema.
+    assert resource._check("slot", "fallback_models.1.model", " ") == "Model is required."
+    assert resource._check("slot", "secondary_models.0.timeout_ms", "50") == "Use a value of at least 100."
+    assert resource._check("then", "then.0.traffic", "150") == "Use a value of at most 100."
+    assert resource._check("then", "then.0.max_retries", "2") == ""
+    resource._recheck("slot", "fallback_models.1.model", "gpt-4o")
+    assert set(resource.field_errors) == {"model", "secondary_models.0.timeout_ms", "then.0.traffic"}
+    resource._forget_row_errors("then.")
+    assert set(resource.field_errors) == {"model", "secondary_models.0.timeout_ms"}
+    resource.field_errors = {}
     pools = state_of(PoolsState)
     pools._ids = {"chat": "id-1"}
     assert pools._check("pool", "0.resources", "chat, nope") == "No AI resource named nope in this environment."
@@ -125,6 +139,38 @@ def test_pages_check_the_values_their_forms_send() -> None:
     assert password._missing({"current_password": "x", "new_password": "Another-pass-123",
                               "confirm_password": "Another-pass-124"}) == \
         {"confirm_password": "The new passwords do not match."}
+
+
+def test_quick_budget_fields_are_checked_with_the_budget_schema_of_the_form() -> None:
+    """The dialogs' day / month / lifetime amounts: checked as items of the form's `budgets` (BudgetEntry);
+    an empty one is no budget of that period, not a missing amount."""
+    for cls, forms in ((EnvironmentsState, ("create", "edit")), (ApiKeysState, ("create",))):
+        s = state_of(cls)
+        for form in forms:
+            assert s._check(form, "budgets.day.amount_usd", "-5") == "Use a value of at least 0."
+            assert s._check(form, "budgets.month.amount_usd", "lots") == "Enter a number."
+            assert s._check(form, "budgets.lifetime.amount_usd", "") == ""
+            assert set(s.field_errors) == {"budgets.day.amount_usd", "budgets.month.amount_usd"}
+            s._recheck(form, "budgets.day.amount_usd", "12.5")
+            s._recheck(form, "budgets.month.amount_usd", " ")
+            assert s.field_errors == {}
+
+
+def test_connection_config_fields_are_checked_with_the_provider_schema() -> None:
+    """A connection's provider fields (a JSON Schema per provider, what `validate_config` checks the saved
+    config with) go through the same field check: keyed `config.<key>`, in plain words."""
+    s = state_of(ConnectionEditorState)
+    s.provider, s.fields = "openai", schema_fields(PROVIDERS["openai"].config_schema)
+    assert s._check("config", "config.baseUrl", "api.example.com") == "Must be an http(s) URL."
+    assert s._check("config", "config.apiKey", "") == "API key is required."
+    assert s._check("config", "config.baseUrl", "") == ""  # optional: the default URL
+    s._recheck("config", "config.apiKey", "********")  # a secret's stand-in: filled
+    assert s.field_errors == {}
+    s.provider, s.fields = "bedrock", schema_fields(PROVIDERS["bedrock"].config_schema)
+    assert s._check("config", "config.region", " ") == "Region is required."
+    assert s._check("config", "config.accessKeyId", "AKIA") == ""  # its pair is checked with the whole config
+    s.set_provider("openai")
+    assert s.field_errors == {}
 
 
 def test_a_fixed_json_error_clears() -> None:

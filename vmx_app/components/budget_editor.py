@@ -10,7 +10,7 @@ from typing import Any
 import reflex as rx
 
 from vmx_app.components.capacity_editor import number_text, parse_number, usage_cell
-from vmx_app.components.fields import field_error
+from vmx_app.components.fields import check_events, field_error
 
 BUDGET_PERIODS: list[str] = ["day", "week", "month", "lifetime"]
 
@@ -77,14 +77,28 @@ def budget_editor(rows: rx.Var, *, prefix: str, on_add: Any, on_change: Callable
     )
 
 
-def budget_fields(prefix: str, day: Any, month: Any, lifetime: Any) -> rx.Component:
-    """Daily, monthly and lifetime budgets as plain form fields (`budget_<period>`) of a dialog's form."""
+def quick_budget_key(period: str) -> str:
+    """The field-check key of a quick budget field (`state.budget_rows.QuickBudgetsMixin`)."""
+    return f"budgets.{period}.amount_usd"
 
-    def field(label: str, name: str, value: Any) -> rx.Component:
-        return rx.vstack(rx.text(label, size="1", color_scheme="gray"),
-                         rx.input(name=name, type="number", min=0, step="any", placeholder="none", default_value=value,
-                                  id=f"{prefix}-{name}", width="100%"), spacing="1", width="100%")
 
-    return rx.grid(field("Daily budget (USD)", "budget_day", day), field("Monthly budget (USD)", "budget_month", month),
-                   field("Lifetime budget (USD)", "budget_lifetime", lifetime), columns="3", spacing="3",
+def budget_fields(prefix: str, day: Any, month: Any, lifetime: Any,
+                  check: tuple[Any, str] | None = None) -> rx.Component:
+    """Daily, monthly and lifetime budgets as plain form fields (`budget_<period>`) of a dialog's form. With
+    `check` (the page state, its form name) each is checked when left and its error shows under it."""
+
+    def field(label: str, period: str, value: Any) -> rx.Component:
+        field_id, props = f"{prefix}-budget_{period}", {}
+        error: Any = None
+        if check is not None:
+            props = check_events(check[0], check[1], quick_budget_key(period))
+            error = check[0].field_errors.get(quick_budget_key(period), "")
+        return rx.vstack(rx.el.label(rx.text(label, size="1", color_scheme="gray"), html_for=field_id),
+                         rx.input(name=f"budget_{period}", type="number", min=0, step="any", placeholder="none",
+                                  default_value=value, id=field_id, width="100%", **props),
+                         field_error(error, field_id) if error is not None else rx.fragment(),
+                         spacing="1", width="100%")
+
+    return rx.grid(field("Daily budget (USD)", "day", day), field("Monthly budget (USD)", "month", month),
+                   field("Lifetime budget (USD)", "lifetime", lifetime), columns="3", spacing="3",
                    width="100%")

@@ -41,12 +41,23 @@ def connection_picker(value: rx.Var, options: rx.Var, on_change: Callable[[Any],
 
 def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Callable[[str, Any], Any],
                on_connection: Callable[[Any], Any], traffic: bool = False, on_remove: Any = None,
-               on_up: Any = None, read_only: rx.Var | bool = False, model_error: rx.Var[str] | None = None,
-               on_model_blur: Callable[[Any], Any] | None = None) -> rx.Component:
+               on_up: Any = None, read_only: rx.Var | bool = False, errors: rx.Var | None = None,
+               key: Any = "", on_check: Callable[[Any, Any], Any] | None = None) -> rx.Component:
     """`on_field(key, value)` sets one text field of the slot; `on_connection(id)` picks a connection
     (the state also sets the provider from it). `prefix` (a str or a Var) makes element ids unique.
-    `model_error` / `on_model_blur`: the model field's own error and the check run when it is left."""
-    blur = {"on_blur": on_model_blur} if on_model_blur is not None else {}
+    `errors` (the state's field errors) and `on_check(error key, value)` (the shared field check): each text
+    field is checked when left and shows its own error, keyed `key` + its name (`fallback_models.0.model`)."""
+
+    def checked(field: str, control_id: Any, **props: Any) -> rx.Component:
+        if errors is None or on_check is None:
+            return rx.input(id=control_id, **props)
+        error_key = key + field
+        attrs = {**props.pop("custom_attrs", {}),
+                 "aria-invalid": rx.cond(errors.contains(error_key), "true", "false")}  # type: ignore[attr-defined]
+        return rx.fragment(
+            rx.input(id=control_id, on_blur=lambda v: on_check(error_key, v), custom_attrs=attrs, **props),
+            field_error(errors.get(error_key, ""), control_id))  # type: ignore[attr-defined]
+
     controls: list[rx.Component] = [
         _labelled("Provider", rx.select.root(
             rx.select.trigger(placeholder="Provider", id=f"{prefix}-provider", width="100%",
@@ -57,26 +68,24 @@ def model_slot(slot: rx.Var, *, prefix: Any, connections: rx.Var, on_field: Call
         _labelled("Connection", connection_picker(slot.connection_id, connections, on_connection,
                                                   element_id=f"{prefix}-connection", disabled=read_only),
                   width="14em", html_for=f"{prefix}-connection"),
-        _labelled("Model", rx.fragment(
-            rx.input(value=slot.model, on_change=lambda v: on_field("model", v),
-                     placeholder="gpt-4o-mini", id=f"{prefix}-model", disabled=read_only,
-                     width="100%", custom_attrs={"list": "models-" + slot.connection_id.to(str),
-                                                 "autoComplete": "off"}, **blur),
-            field_error(model_error, f"{prefix}-model") if model_error is not None else rx.fragment()),
+        _labelled("Model", checked(
+            "model", f"{prefix}-model", value=slot.model, on_change=lambda v: on_field("model", v),
+            placeholder="gpt-4o-mini", disabled=read_only, width="100%",
+            custom_attrs={"list": "models-" + slot.connection_id.to(str), "autoComplete": "off"}),
                   width="14em", html_for=f"{prefix}-model"),
-        _labelled("Max retries", rx.input(value=slot.max_retries, on_change=lambda v: on_field("max_retries", v),
-                                          type="number", min=0, max=10, id=f"{prefix}-max-retries",
-                                          disabled=read_only, width="6em"), html_for=f"{prefix}-max-retries"),
-        _labelled("Timeout (ms)", rx.input(value=slot.timeout_ms, on_change=lambda v: on_field("timeout_ms", v),
-                                           type="number", min=100, max=600000, placeholder="none",
-                                           id=f"{prefix}-timeout-ms", disabled=read_only, width="8em"),
+        _labelled("Max retries", checked("max_retries", f"{prefix}-max-retries", value=slot.max_retries,
+                                         on_change=lambda v: on_field("max_retries", v), type="number", min=0,
+                                         max=10, disabled=read_only, width="6em"), html_for=f"{prefix}-max-retries"),
+        _labelled("Timeout (ms)", checked("timeout_ms", f"{prefix}-timeout-ms", value=slot.timeout_ms,
+                                          on_change=lambda v: on_field("timeout_ms", v), type="number", min=100,
+                                          max=600000, placeholder="none", disabled=read_only, width="8em"),
                   html_for=f"{prefix}-timeout-ms"),
     ]
     if traffic:
-        controls.append(_labelled("Traffic %", rx.input(value=slot.traffic, on_change=lambda v: on_field("traffic", v),
-                                                        type="number", min=0, max=100, placeholder="100",
-                                                        id=f"{prefix}-traffic", disabled=read_only, width="6em"),
-                                  html_for=f"{prefix}-traffic"))
+        controls.append(_labelled("Traffic %", checked("traffic", f"{prefix}-traffic", value=slot.traffic,
+                                                       on_change=lambda v: on_field("traffic", v), type="number",
+                                                       min=0, max=100, placeholder="100", disabled=read_only,
+                                                       width="6em"), html_for=f"{prefix}-traffic"))
     buttons: list[rx.Component] = []
     if on_up is not None:
         buttons.append(rx.icon_button(rx.icon("arrow-up", size=14), on_click=on_up, variant="ghost", type="button",

@@ -31,6 +31,7 @@ class RoutingHandlers:
     remove_clause: Any  # (ci, ki)
     remove_condition: Any  # (ci)
     move_condition_up: Any  # (ci)
+    check_field: Any = None  # (form, error key, value): the shared field check, form "then"
 
 
 def _clause(clause: rx.Var, ci: rx.Var, ki: rx.Var, h: RoutingHandlers, read_only: Any) -> rx.Component:
@@ -62,7 +63,8 @@ def _clause(clause: rx.Var, ci: rx.Var, ki: rx.Var, h: RoutingHandlers, read_onl
     )
 
 
-def _condition(cond: rx.Var, ci: rx.Var, connections: rx.Var, h: RoutingHandlers, read_only: Any) -> rx.Component:
+def _condition(cond: rx.Var, ci: rx.Var, connections: rx.Var, h: RoutingHandlers, read_only: Any,
+               errors: rx.Var | None) -> rx.Component:
     prefix = f"cond-{ci}"
     simple = rx.vstack(
         rx.text("All of these must hold:", size="2", color_scheme="gray"),
@@ -109,7 +111,9 @@ def _condition(cond: rx.Var, ci: rx.Var, connections: rx.Var, h: RoutingHandlers
                 rx.text("Then route to", size="2", weight="medium"),
                 model_slot(cond.then, prefix=f"{prefix}-then", connections=connections,
                            on_field=lambda key, value: h.set_then(ci, key, value),
-                           on_connection=lambda v: h.set_then_connection(ci, v), traffic=True, read_only=read_only),
+                           on_connection=lambda v: h.set_then_connection(ci, v), traffic=True, read_only=read_only,
+                           errors=errors, key="then." + ci.to(str) + ".",
+                           on_check=(lambda k, v: h.check_field("then", k, v)) if h.check_field else None),
                 spacing="1", width="100%",
             ),
         ),
@@ -118,11 +122,13 @@ def _condition(cond: rx.Var, ci: rx.Var, connections: rx.Var, h: RoutingHandlers
 
 
 def routing_builder(conditions: rx.Var, *, connections: rx.Var, handlers: RoutingHandlers, on_add: Any,
-                    read_only: Any = False) -> rx.Component:
+                    read_only: Any = False, errors: rx.Var | None = None) -> rx.Component:
+    """`errors` (the state's field errors) with `handlers.check_field`: each `then` slot's fields are checked
+    when left, keyed `then.<ci>.<field>`."""
     return rx.vstack(
         rx.text("Conditions are tried in order; the first match wins. A match whose traffic draw fails "
                 "passes to the next condition.", size="2", color_scheme="gray"),
-        rx.foreach(conditions, lambda cond, ci: _condition(cond, ci, connections, handlers, read_only)),
+        rx.foreach(conditions, lambda cond, ci: _condition(cond, ci, connections, handlers, read_only, errors)),
         rx.button(rx.icon("plus", size=14), "Add condition", on_click=on_add, variant="soft", type="button",
                   id="routing-add-condition", disabled=read_only),
         spacing="3", width="100%",

@@ -190,7 +190,7 @@ def api_keys_page() -> rx.Component:
                                  hint="Comma-separated; they show up in the audit log.", check=(S, "create")),
                       text_field("Expires on", "expires_at", field_id="key-expires", type="date", check=(S, "create"),
                                  hint="Optional; the key stops working at the end of that day (UTC)."),
-                      budget_fields("key", "", "", ""),
+                      budget_fields("key", "", "", "", check=(S, "create")),
                       field_error(e.get("budgets", ""), "key-budgets"),
                       open=S.create_open & (S.new_key == ""), on_submit=S.create, submit_label="Create key",
                       description="Environment " + S.environment_name + " of " + S.workspace_name

@@ -28,6 +28,7 @@ from vmx_app.errors import DomainError
 from vmx_app.models.workspace import EnvironmentCreate, EnvironmentUpdate
 from vmx_app.services import environment_admin
 from vmx_app.state.access import Principal, allowed
+from vmx_app.state.budget_rows import QuickBudgetsMixin
 from vmx_app.state.crud import EditDialogMixin
 from vmx_app.state.format import when
 from vmx_app.state.live_usage import budget_texts, budgets_of
@@ -53,7 +54,7 @@ class EnvironmentRow:
     spend: str = ""  # live spend of each budget's current window
 
 
-class EnvironmentsState(EditDialogMixin, WorkspaceState):
+class EnvironmentsState(QuickBudgetsMixin, EditDialogMixin, WorkspaceState):
     FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "audit_retention_days", "budgets"})
     FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": EnvironmentCreate, "edit": EnvironmentCreate}
     rows: list[EnvironmentRow] = []
@@ -176,7 +177,7 @@ def _dialogs() -> rx.Component:
                                  check=(s, "create")),
                       text_field("Description", "description", field_id="env-description", check=(s, "create")),
                       _audit_fields(True, "90", "create"),
-                      budget_fields("env", "", "", ""),
+                      budget_fields("env", "", "", "", check=(s, "create")),
                       field_error(s.field_errors.get("budgets", ""), "env-budgets"),
                       on_submit=s.create, description="In workspace " + s.workspace_name),
         edit_dialog(s, "Edit environment",
@@ -185,7 +186,8 @@ def _dialogs() -> rx.Component:
                     text_field("Description", "description", default_value=editing.description,
                                field_id="env-edit-description", check=(s, "edit")),
                     _audit_fields(editing.store_payloads, editing.retention_days.to_string(), "edit"),
-                    budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime),
+                    budget_fields("env", editing.budget_day, editing.budget_month, editing.budget_lifetime,
+                                  check=(s, "edit")),
                     field_error(s.field_errors.get("budgets", ""), "env-edit-budgets"),
                     on_submit=s.save),
     )

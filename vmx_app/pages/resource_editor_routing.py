@@ -43,6 +43,7 @@ class RoutingConditionsMixin(_EditorBase, mixin=True):
     @rx.event
     def remove_condition(self, ci: int) -> None:
         self.conditions = [c for i, c in enumerate(self.conditions) if i != ci]
+        self._forget_row_errors("then.")
 
     @rx.event
     def move_condition_up(self, ci: int) -> None:
@@ -50,6 +51,7 @@ class RoutingConditionsMixin(_EditorBase, mixin=True):
         if 0 < ci < len(rows):
             rows[ci - 1], rows[ci] = rows[ci], rows[ci - 1]
             self.conditions = rows
+            self._forget_row_errors("then.")
 
     @rx.event
     def set_condition(self, ci: int, key: str, value: Any) -> None:
@@ -62,6 +64,7 @@ class RoutingConditionsMixin(_EditorBase, mixin=True):
     def set_then(self, ci: int, key: str, value: str) -> None:
         cond = self.conditions[ci]
         self._set_condition_row(ci, dataclasses.replace(cond, then=self._slot_change(cond.then, key, value)))
+        self._recheck("then", f"then.{ci}.{key}", value)
 
     @rx.event
     def set_then_connection(self, ci: int, connection_id: str) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from reflex.event import EventSpec
 
 from vmx_app.errors import DomainError
-from vmx_app.gateway.config import ModelSlot
+from vmx_app.gateway.config import ModelSlot, RoutingThen
 from vmx_app.models.ai_resource import AIResourceCreate
 from vmx_app.pages.resource_editor_form import (
     FormError,
@@ -58,7 +58,8 @@ def json_problem(text: str) -> str:
 class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin, RoutingConditionsMixin,
                           WorkspaceState):  # budget rows bring the field checks (FieldCheckMixin)
     # Checked as they are filled, with the schemas the service validates the resource with.
-    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"resource": AIResourceCreate, "slot": ModelSlot}
+    FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"resource": AIResourceCreate, "slot": ModelSlot,
+                                                           "then": RoutingThen}
     # What the General tab shows next to its field (`model`: the primary slot); the rest in the banner.
     FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "default_args", "model"})
     resource_id: str = ""
@@ -214,8 +215,7 @@ class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin,
     @rx.event
     def set_primary(self, key: str, value: str) -> None:
         self.model = self._slot_change(self.model, key, value)
-        if key == "model":
-            self._recheck("slot", "model", value)
+        self._recheck("slot", key, value)
 
     @rx.event
     def set_primary_connection(self, connection_id: str) -> None:
@@ -230,6 +230,7 @@ class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin,
     @rx.event
     def set_slot(self, name: str, index: int, key: str, value: str) -> None:
         self._update_list(name, index, self._slot_change(getattr(self, name)[index], key, value))
+        self._recheck("slot", f"{name}.{index}.{key}", value)
 
     @rx.event
     def set_slot_connection(self, name: str, index: int, connection_id: str) -> None:
@@ -246,6 +247,7 @@ class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin,
     def remove_slot(self, name: str, index: int) -> None:
         if name in SLOT_LISTS:
             setattr(self, name, [s for i, s in enumerate(getattr(self, name)) if i != index])
+            self._forget_row_errors(f"{name}.")
 
     @rx.event
     def move_slot_up(self, name: str, index: int) -> None:
@@ -253,6 +255,7 @@ class ResourceEditorState(BudgetRowsMixin, CapacityRowsMixin, ResourceKeysMixin,
         if name in SLOT_LISTS and 0 < index < len(rows):
             rows[index - 1], rows[index] = rows[index], rows[index - 1]
             setattr(self, name, rows)
+            self._forget_row_errors(f"{name}.")
 
     # ---- JSON view ---------------------------------------------------------------------------------------
 

@@ -37,7 +37,8 @@ def _slot_list(name: str, prefix: str, add_label: str, *, ordered: bool) -> rx.C
                        on_field=lambda key, value: S.set_slot(name, i, key, value),
                        on_connection=lambda v: S.set_slot_connection(name, i, v),
                        on_remove=S.remove_slot(name, i), on_up=S.move_slot_up(name, i) if ordered else None,
-                       read_only=READ_ONLY),
+                       read_only=READ_ONLY, errors=S.field_errors, key=name + "." + i.to(str) + ".",
+                       on_check=lambda k, v: S.check_field("slot", k, v)),
             align="center", spacing="3", width="100%"), width="100%")),
         rx.button(rx.icon("plus", size=14), add_label, on_click=S.add_slot(name), variant="soft", type="button",
                   id=f"{prefix}-add", disabled=READ_ONLY),
@@ -61,8 +62,7 @@ def general_tab() -> rx.Component:
         rx.heading("Primary model", size="3"),
         model_slot(S.model, prefix="primary", connections=S.connections, on_field=S.set_primary,
                    on_connection=S.set_primary_connection, read_only=READ_ONLY,
-                   model_error=S.field_errors.get("model", ""),
-                   on_model_blur=lambda v: S.check_field("slot", "model", v)),
+                   errors=S.field_errors, on_check=lambda k, v: S.check_field("slot", k, v)),
         rx.heading("Secondary models", size="3"),
         rx.text("Pinned per request with vmx.secondaryModelIndex (0 = the first below); routing is skipped, "
                 "fallback still applies.", size="2", color_scheme="gray"),
@@ -95,7 +95,7 @@ def routing_tab() -> rx.Component:
     handlers = RoutingHandlers(
         set_condition=S.set_condition, set_clause=S.set_clause, set_then=S.set_then,
         set_then_connection=S.set_then_connection, add_clause=S.add_clause, remove_clause=S.remove_clause,
-        remove_condition=S.remove_condition, move_condition_up=S.move_condition_up,
+        remove_condition=S.remove_condition, move_condition_up=S.move_condition_up, check_field=S.check_field,
     )
     return rx.vstack(
         _switch("Routing enabled", S.routing_enabled, S.set_routing_enabled, "resource-routing-enabled"),
@@ -105,7 +105,7 @@ def routing_tab() -> rx.Component:
                            id="routing-disabled-warning"),
                 rx.fragment()),
         routing_builder(S.conditions, connections=S.connections, handlers=handlers, on_add=S.add_condition,
-                        read_only=READ_ONLY),
+                        read_only=READ_ONLY, errors=S.field_errors),
         routing_test_panel(),
         spacing="3", width="100%",
     )

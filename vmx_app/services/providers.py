@@ -200,6 +200,18 @@ def _capabilities_errors(value: Any, path: str) -> list[str]:
     return errors
 
 
+def config_field_error(provider: str, key: str, value: Any) -> str | None:
+    """What `validate_config` says about one field on its own (required, type, format), for a form that
+    checks a field as it is left; rules across fields (bedrock's key pair) wait for the whole config."""
+    info = PROVIDERS.get(provider)
+    prop = info.config_schema["properties"].get(key) if info else None
+    if info is None or prop is None:
+        return None
+    if value in (None, ""):
+        return "required" if key in info.config_schema.get("required", []) else None
+    return _type_error(prop, value)
+
+
 def validate_config(provider: str, config: Any, *, prefix: str = "config") -> list[str]:
     """Errors of ``config`` against the provider's schema, each starting with the field path.
 
@@ -217,7 +229,7 @@ def validate_config(provider: str, config: Any, *, prefix: str = "config") -> li
     present = {k for k, v in config.items() if v not in (None, "")}
     errors += [f"{prefix}.{key}: required" for key in schema.get("required", []) if key not in present]
     for key in sorted(present & set(props)):
-        problem = _type_error(props[key], config[key])
+        problem = config_field_error(provider, key, config[key])
         if problem:
             errors.append(f"{prefix}.{key}: {problem}")
     if provider in ("bedrock", "bedrock-invoke"):

@@ -20,7 +20,7 @@ from vmx_app.models.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyUpdate
 from vmx_app.services import api_key_admin, audit_admin
 from vmx_app.services.connect_snippets import Snippet, gateway_base, snippets
 from vmx_app.state.access import Principal, allowed
-from vmx_app.state.budget_rows import BudgetRowsMixin
+from vmx_app.state.budget_rows import BudgetRowsMixin, QuickBudgetsMixin
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.connect import PLACEHOLDER_RESOURCE, public_origin
 from vmx_app.state.crud import EditDialogMixin
@@ -69,7 +69,7 @@ def end_of_day(value: str) -> datetime | None:
                       details=[{"field": "expiresAt", "message": "enter a date"}]) from exc
 
 
-class ApiKeysState(BudgetRowsMixin, CapacityRowsMixin, EditDialogMixin, WorkspaceState):
+class ApiKeysState(BudgetRowsMixin, QuickBudgetsMixin, CapacityRowsMixin, EditDialogMixin, WorkspaceState):
     FORM_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "description", "labels", "expires_at", "budgets"})
     FIELD_SCHEMAS: ClassVar[dict[str, type[BaseModel]]] = {"create": ApiKeyCreate, "edit": ApiKeyCreate}
     rows: list[ApiKeyRow] = []
@@ -147,7 +147,7 @@ class ApiKeysState(BudgetRowsMixin, CapacityRowsMixin, EditDialogMixin, Workspac
             return csv_list(str(raw))
         if name == "expires_at":
             return end_of_day(str(raw))
-        return raw
+        return super()._field_value(form, name, raw)
 
     @rx.event
     def set_create_open(self, value: bool) -> None:

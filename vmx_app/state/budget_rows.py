@@ -1,6 +1,7 @@
 """The handlers of a budget editor (`components.budget_editor`), for any state with `budgets` rows: each row's
 amount is checked when it is left (and again as it changes while in error) with the API's budget schema;
-errors are keyed `budgets.<row>.amount_usd`."""
+errors are keyed `budgets.<row>.amount_usd`. And the quick budget fields of a dialog (`budget_fields`), checked
+by the shared field check as `budgets.<period>.amount_usd`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import reflex as rx
 
 from vmx_app.components.budget_editor import BudgetRow
 from vmx_app.gateway.config import BudgetEntry
-from vmx_app.state.field_check import FieldCheckMixin
+from vmx_app.state.field_check import NOT_SENT, FieldCheckMixin
 from vmx_app.state.field_errors import field_problem
 
 
@@ -33,7 +34,7 @@ class BudgetRowsMixin(FieldCheckMixin, mixin=True):
     def remove_budget(self, index: int) -> None:
         self.budgets = [r for i, r in enumerate(self.budgets) if i != index]
         # Keyed by row number: the rows after it moved up.
-        self.field_errors = {k: v for k, v in self.field_errors.items() if not k.startswith("budgets.")}
+        self._forget_row_errors("budgets.")
 
     @rx.event
     def set_budget(self, index: int, key: str, value: Any) -> None:
@@ -50,3 +51,13 @@ class BudgetRowsMixin(FieldCheckMixin, mixin=True):
     def check_budget(self, index: int, value: str) -> None:
         """On blur of a row's amount."""
         self._check_amount(index, value)
+
+
+class QuickBudgetsMixin(FieldCheckMixin, mixin=True):
+    """A dialog with quick budget fields: each amount is checked on blur with the budget schema of the form's
+    `budgets` list; one left empty is no budget of that period (`live_usage.budgets_of` does not send it)."""
+
+    def _field_value(self, form: str, name: str, raw: Any) -> Any:
+        if name == "amount_usd" and not str(raw or "").strip():
+            return NOT_SENT
+        return super()._field_value(form, name, raw)

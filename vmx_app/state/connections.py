@@ -21,11 +21,11 @@ from vmx_app.models.ai_connection import AIConnectionCreate
 from vmx_app.services import ai_connections as service
 from vmx_app.services import connection_admin
 from vmx_app.services.connection_tests import config_digest
-from vmx_app.services.providers import PROVIDERS, secret_fields
+from vmx_app.services.providers import PROVIDERS, config_field_error, secret_fields
 from vmx_app.state.access import allowed
 from vmx_app.state.capacity_rows import CapacityRowsMixin
 from vmx_app.state.crud import EnvModuleListMixin
-from vmx_app.state.field_check import FieldCheckMixin
+from vmx_app.state.field_check import NOT_SENT, FieldCheckMixin
 from vmx_app.state.live_usage import with_usage
 from vmx_app.state.messages import error_text
 from vmx_app.state.workspace import WorkspaceState
@@ -255,6 +255,19 @@ class ConnectionEditorState(FieldCheckMixin, CapacityRowsMixin, WorkspaceState):
         self.loaded = True
         return None
 
+    def _field_value(self, form: str, name: str, raw: Any) -> Any:
+        """Form "config" (`config.<key>`): the provider's own config schema (JSON Schema, not pydantic) says
+        what is wrong with the field, as the service's `validate_config` does for the whole config."""
+        if form != "config":
+            return raw
+        problem = config_field_error(self.provider, name, str(raw or "").strip())
+        if problem == "required":
+            title = next((f.title for f in self.fields if f.key == name), name)
+            raise ValueError(f"{title} is required.")
+        if problem:
+            raise ValueError(problem[:1].upper() + problem[1:] + ".")
+        return NOT_SENT  # checked: no pydantic schema to run after it
+
     @rx.event
     def set_name(self, value: str) -> None:
         self.name = value
@@ -275,12 +288,14 @@ class ConnectionEditorState(FieldCheckMixin, CapacityRowsMixin, WorkspaceState):
         # Masked secrets stand for the stored provider's values only; other keys carry over if the form has them.
         self.config = {k: v for k, v in self.config.items()
                        if k in keys and not (is_masked(v) and value != self.stored_provider)}
+        self._forget_row_errors("config.")  # another provider's fields
         self.test_result = ""
 
     @rx.event
     def set_config(self, key: str, value: str) -> None:
         if key not in secret_fields(self.provider):  # secrets never enter state (see schema_form)
             self.config = {**self.config, key: value}
+            self._recheck("config", f"config.{key}", value)
 
     @rx.event
     def set_model_draft(self, value: str) -> None:

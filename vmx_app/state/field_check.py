@@ -9,18 +9,35 @@ given", which only a required field refuses: an edit dialog sends every field it
 refused by the update too), so it is checked with the create schema, unless empty means "keep" there.
 
 Pages wire an input with `components.fields.check_events(State, form, field)`; a controlled input's own
-setter calls `self._recheck(form, field, value)` instead.
+setter calls `self._recheck(form, field, value)` instead. An input for one item of a list of models (a quick
+budget: `budgets.day.amount_usd`) is checked with that item's schema, as the service checks the list.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import typing
+from typing import Any, ClassVar, Final
 
 import reflex as rx
 from pydantic import BaseModel, ValidationError
 
 from vmx_app.errors import DomainError
 from vmx_app.state.field_errors import banner_text, field_problem, refusal_field, split_refusal
+
+# What `_field_value` answers for an input the form leaves out of the body (an empty quick budget: no budget).
+NOT_SENT: Final = object()
+
+
+def item_schema(schema: type[BaseModel] | None, name: str) -> type[BaseModel] | None:
+    """The model of the items of `schema`'s list field `name` (`budgets` → BudgetEntry), else None."""
+    info = schema.model_fields.get(name) if schema is not None else None
+    pending = [info.annotation] if info is not None else []
+    while pending:
+        kind = pending.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+        pending.extend(typing.get_args(kind))
+    return None
 
 
 class FieldCheckMixin(rx.State, mixin=True):
@@ -32,8 +49,14 @@ class FieldCheckMixin(rx.State, mixin=True):
         return raw
 
     def _field_problem(self, form: str, name: str, raw: Any) -> str:
-        """`name` is a schema field, or `<row>.<field>` for one of several inputs of that field (list rows)."""
-        name = name.rsplit(".", 1)[-1]
+        """`name` is a schema field, `<row>.<field>` for one of several inputs of that field (list rows), or
+        `<list>.<row>.<field>`: a field of one item of the schema's list of models, or (no such list) of the
+        schema itself, one of several such inputs (the resource's fallback slots: `fallback_models.0.model`)."""
+        parts = name.split(".")
+        name = parts[-1]
+        schema = self.FIELD_SCHEMAS.get(form)
+        if len(parts) == 3:  # an item of a list of models, or a numbered row of the form's own fields
+            schema = item_schema(schema, parts[0]) or schema
         try:
             value = self._field_value(form, name, raw)
         except DomainError as exc:
@@ -42,8 +65,7 @@ class FieldCheckMixin(rx.State, mixin=True):
             raise  # a bug in the page's conversion, not the user's input
         except ValueError as exc:
             return str(exc)
-        schema = self.FIELD_SCHEMAS.get(form)
-        if schema is None or name not in schema.model_fields:
+        if value is NOT_SENT or schema is None or name not in schema.model_fields:
             return ""
         return field_problem(schema, name, value)
 
@@ -61,6 +83,10 @@ class FieldCheckMixin(rx.State, mixin=True):
     def _show_field_error(self, name: str, problem: str) -> None:
         others = {k: v for k, v in self.field_errors.items() if k != name}
         self.field_errors = {**others, name: problem} if problem else others
+
+    def _forget_row_errors(self, prefix: str) -> None:
+        """Rows moved or went: errors keyed by row number (`fallback_models.1.model`) no longer match them."""
+        self.field_errors = {k: v for k, v in self.field_errors.items() if not k.startswith(prefix)}
 
     def _check(self, form: str, name: str, value: Any) -> str:
         problem = self._field_problem(form, name, value)
