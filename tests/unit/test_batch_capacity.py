@@ -22,6 +22,7 @@ from vmx_app.gateway.capacity.counters import CounterStore
 from vmx_app.gateway.capacity.enforcing import NEVER_FITS, CapacityGate
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
+from vmx_app.gateway.errors import GateHold
 from vmx_app.services.batch_worker import gate_throttled
 
 
@@ -75,6 +76,8 @@ async def test_batch_items_take_only_their_share_and_live_traffic_keeps_the_rest
     error = orjson.loads(denied[0].body)["error"]
     assert error["code"] == "resource_exhausted"
     assert "(batch share 50%)' allows 5 requests per minute" in error["message"]
+    # The answer says which level held the item: the worker waits for headroom, it never reads the text.
+    assert denied[0].hold == GateHold("connection") and gate_throttled(denied[0]) == "shared"
     assert 1 <= int(denied[0].headers["retry-after"]) <= 60
     # Live traffic still has the other half: exactly 5 more of 20 concurrent live requests.
     live = await asyncio.gather(*(h.call("chat", chat()) for _ in range(20)))
@@ -117,7 +120,8 @@ async def test_an_item_bigger_than_the_whole_limit_fails_instead_of_waiting(h: H
                                                   batch_id="big"))
     assert resp.status == 429
     assert NEVER_FITS in orjson.loads(resp.body)["error"]["message"]
-    assert gate_throttled(resp, uuid.uuid4()) is None  # not "wait for headroom": a failure of the item
+    assert resp.hold == GateHold("connection", never_fits=True)
+    assert gate_throttled(resp) is None  # not "wait for headroom": a failure of the item
     fits = await h.engine.complete(GatewayRequest(WS, ENV, "chat", orjson.dumps(chat(model="tiny")),
                                                   hashlib.sha256(KEY.encode()).hexdigest(), batch_id="big"))
     assert fits.status == 200
@@ -135,6 +139,7 @@ async def test_a_batch_capacity_allows_exactly_n_per_batch(h: Harness, gate: Cap
     error = orjson.loads(denied.body)["error"]
     assert error["code"] == "resource_exhausted"
     assert f"batch 'batch {first}' allows 3 requests per minute" in error["message"]
+    assert gate_throttled(denied) == "batch"  # only this batch waits: the connection's headroom is untouched
     # Another batch counts on its own counters; live traffic is not limited by either.
     assert sum(r.status == 200 for r in await batch_burst(h, 15, second, own)) == 3
     assert all(r.status == 200 for r in await asyncio.gather(*(h.call("chat", chat()) for _ in range(10))))

@@ -5,7 +5,6 @@ up-front validation of a submission."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import orjson
 import pytest
@@ -14,6 +13,7 @@ from vmx_app.errors import Forbidden, Invalid
 from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
 from vmx_app.gateway.capacity.provider_headroom import provider_pause, reset_seconds
 from vmx_app.gateway.engine import GatewayResponse
+from vmx_app.gateway.errors import GateHold
 from vmx_app.services.batch_callbacks import _forbidden_address, sign
 from vmx_app.services.batch_spec import ResourceIndex, parse_batch
 from vmx_app.services.batch_worker import gate_throttled
@@ -153,18 +153,16 @@ async def test_headroom_pause_holds_new_items_and_close_releases_waiters() -> No
         await room.acquire("other")
 
 
-def test_a_gate_refusal_is_told_apart_from_the_providers_and_a_budgets() -> None:
-    batch = uuid.UUID(int=7)
+def test_a_gate_hold_is_told_apart_from_the_providers_429_and_a_budgets() -> None:
+    def answer(hold: GateHold | None) -> GatewayResponse:
+        # The text is the gate's: the worker reads the hold, so text alone never makes an item wait.
+        return GatewayResponse(429, {}, orjson.dumps({"error": {"code": "resource_exhausted",
+                                                                "message": "capacity exhausted: batch 'batch x'"}}),
+                               hold=hold)
 
-    def answer(status: int, code: str, message: str = "") -> GatewayResponse:
-        return GatewayResponse(status, {}, orjson.dumps({"error": {"code": code, "message": message}}))
-
-    shared = answer(429, "resource_exhausted", "every model failed; last: openai/m: capacity exhausted: connection "
-                                              "'c (batch share 50%)' allows 5 requests per minute; 5 used")
-    own = answer(429, "resource_exhausted", f"capacity exhausted: batch 'batch {batch}' allows 3 requests per minute")
-    assert gate_throttled(shared, batch) == "shared" and gate_throttled(own, batch) == "batch"
-    assert gate_throttled(answer(429, "prioritization_gate_denied"), batch) == "shared"
-    assert gate_throttled(answer(429, "budget_exceeded"), batch) is None  # spend: counted as an attempt
-    assert gate_throttled(answer(429, "rate_limit_exceeded"), batch) is None  # the provider's 429
-    assert gate_throttled(answer(503, "resource_exhausted"), batch) is None
-    assert gate_throttled(GatewayResponse(429, {}, b"not json"), batch) is None
+    assert gate_throttled(answer(GateHold("connection"))) == "shared"
+    assert gate_throttled(answer(GateHold("api_key"))) == "shared"
+    assert gate_throttled(answer(GateHold("pool"))) == "shared"
+    assert gate_throttled(answer(GateHold("batch"))) == "batch"
+    assert gate_throttled(answer(GateHold("batch", never_fits=True))) is None  # no wait helps: the item fails
+    assert gate_throttled(answer(None)) is None  # the provider's 429, or a budget (spend: an attempt)

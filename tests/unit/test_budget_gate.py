@@ -80,6 +80,7 @@ async def test_exactly_the_reservations_that_fit_pass(h: Harness, gate: Capacity
     assert sorted(r.status for r in results) == [200] * n + [429] * (m - n)
     err = next(r for r in results if r.status == 429).json()["error"]
     assert err["type"] == "insufficient_quota" and err["code"] == "budget_exceeded"
+    assert next(r for r in results if r.status == 429).response.hold is None  # spent, not held: no wait
     assert f"{level} " in err["message"] and "per day" in err["message"] and "spent $" in err["message"]
     reserved, spent = await budget(gate, level, entity)
     assert reserved == 0 and spent == pytest.approx(n * cost_usd("openai", "gpt-4o", Usage(1, 3)), abs=1e-6)

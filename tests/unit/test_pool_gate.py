@@ -13,6 +13,7 @@ from tests.unit.test_engine import ENV, WS, Harness, chat
 from vmx_app.gateway.capacity.counters import CounterStore
 from vmx_app.gateway.capacity.enforcing import CapacityGate
 from vmx_app.gateway.config import EnvironmentSnapshot
+from vmx_app.gateway.errors import GateHold
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ async def test_a_pool_is_held_to_its_share(h: Harness, gate: CapacityGate) -> No
     r = await h.call("chat", chat("batch-res", PROMPT))
     err = r.json()["error"]
     assert err["code"] == "prioritization_gate_denied" and "pool 'batch' may use 10 %" in err["message"]
+    assert r.response.hold == GateHold("pool")  # waiting helps: batch items hold back, never fail for it
     assert 1 <= int(r.headers["retry-after"]) <= 60
     assert (await h.call("chat", chat("chat-res", PROMPT))).status == 200  # the other pool has its own share
 

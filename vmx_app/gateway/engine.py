@@ -22,7 +22,7 @@ from vmx_app.gateway.config import ApiKeySnapshot, CapacityEntry, ConnectionSnap
 from vmx_app.gateway.context import RequestContext
 from vmx_app.gateway.deps import EngineDeps
 from vmx_app.gateway.dispatch import GENAI_SYSTEM, check_body, client_wants_usage
-from vmx_app.gateway.errors import GatewayError, bad_request, error_body
+from vmx_app.gateway.errors import GateHold, GatewayError, bad_request, error_body
 from vmx_app.gateway.fallback import Leg, SecondaryModelIndexError, deadline_from, plan_legs
 from vmx_app.gateway.ids import new_request_id
 from vmx_app.gateway.leg_spans import end_provider_span, start_span
@@ -67,6 +67,7 @@ class GatewayResponse:
     media_type: str = JSON
     record: AuditRecord | None = None  # the audit record of a non-streamed answer (batch totals read it)
     upstream_headers: Mapping[str, str] | None = None  # batch items: the provider's rate-limit headroom
+    hold: GateHold | None = None  # the capacity gate held the request back (batch items wait for room)
 
 
 class Engine:
@@ -306,7 +307,7 @@ class Engine:
             record = self._finish(ctx, span)
         elif span is not None:
             span.end()
-        return GatewayResponse(err.status, headers, error_body(ctx.endpoint, err), record=record)
+        return GatewayResponse(err.status, headers, error_body(ctx.endpoint, err), record=record, hold=err.hold)
 
     def _finish(self, ctx: RequestContext, span: Any) -> AuditRecord | None:
         deps = self.deps

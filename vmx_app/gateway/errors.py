@@ -6,12 +6,24 @@ Anthropic endpoint: `{"type": "error", "error": {"type", "message"}}`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import orjson
 
 from vmx_app.gateway.adapters import ProviderError, ProviderNetworkError, ProviderTimeout
 from vmx_app.gateway.convert.common import anthropic_error_type, openai_error_type
 from vmx_app.gateway.convert.sse import sse_data, sse_event
 from vmx_app.gateway.types import Endpoint, FailureKind
+
+
+@dataclass(frozen=True, slots=True)
+class GateHold:
+    """Why the capacity gate held a request back when waiting can lift it (a budget is not held, it
+    fails): the `level` of the limit (connection, resource, api_key, batch, pool) and whether the request
+    is bigger than the whole limit (`never_fits`: no window will ever hold it)."""
+
+    level: str
+    never_fits: bool = False
 
 
 class GatewayError(Exception):
@@ -23,7 +35,7 @@ class GatewayError(Exception):
 
     def __init__(self, status: int, message: str, *, code: str | None = None, type: str | None = None,
                  param: str | None = None, headers: dict[str, str] | None = None,
-                 raw: bytes | None = None) -> None:
+                 raw: bytes | None = None, hold: GateHold | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -32,6 +44,7 @@ class GatewayError(Exception):
         self.param = param
         self.headers = headers or {}
         self.raw = raw
+        self.hold = hold  # set when the capacity gate answered: callers read it, never the message
 
     @property
     def error_type(self) -> str:

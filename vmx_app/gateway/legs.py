@@ -35,6 +35,7 @@ from vmx_app.gateway.dispatch import (
     wire_plan,
 )
 from vmx_app.gateway.errors import (
+    GateHold,
     GatewayError,
     bad_request,
     classify,
@@ -96,7 +97,7 @@ class LegResult:
 class LegFailed(Exception):
     def __init__(self, kind: FailureKind, status: int, message: str, *, attempts: int = 0,
                  retry_after_s: float | None = None, code: str | None = None, connection: str | None = None,
-                 refusal: GatewayError | None = None) -> None:
+                 refusal: GatewayError | None = None, hold: GateHold | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -106,6 +107,7 @@ class LegFailed(Exception):
         self.code = code
         self.connection = connection  # its name, for messages that must not quote the provider
         self.refusal = refusal  # a leg that could not be built: the 400 it would have answered
+        self.hold = hold  # the gate held this leg back (kind "gate")
 
 
 async def _within(aw: Awaitable[T], limit: float | None) -> T:
@@ -162,7 +164,8 @@ async def run_legs(deps: EngineDeps, st: CallState, legs: list[Leg]) -> LegResul
     code = failed.code or ("timeout" if status == 504 else "upstream_error")
     where = "every model failed" if len(legs) > 1 else "the model failed"
     raise GatewayError(status, f"{where}; last: {leg.slot.provider}/{leg.slot.model}: {failed.message}",
-                       code=code, type="rate_limit_error" if status == 429 else None, headers=headers)
+                       code=code, type="rate_limit_error" if status == 429 else None, headers=headers,
+                       hold=failed.hold)
 
 
 async def _connection(deps: EngineDeps, st: CallState, leg: Leg) -> ConnectionSnapshot:
@@ -244,9 +247,9 @@ async def _admit(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateR
     message = verdict.message or "capacity exhausted"
     if not verdict.fallback:
         raise GatewayError(verdict.status, message, code=verdict.code, type=verdict.error_type,
-                           headers=verdict.headers)
+                           headers=verdict.headers, hold=verdict.hold)
     raise LegFailed("gate", 429, message, retry_after_s=verdict.retry_after_s,
-                    code=verdict.code or "resource_exhausted")
+                    code=verdict.code or "resource_exhausted", hold=verdict.hold)
 
 
 async def _gate(deps: EngineDeps, st: CallState, gate_ctx: LegContext) -> GateResult:

@@ -33,7 +33,6 @@ from pydantic import TypeAdapter, ValidationError
 from vmx_app import shutdown
 from vmx_app.db import session_scope
 from vmx_app.gateway.batch_headroom import BatchHeadroom, HeadroomClosed
-from vmx_app.gateway.capacity.enforcing import NEVER_FITS
 from vmx_app.gateway.capacity.provider_headroom import provider_pause
 from vmx_app.gateway.config import CapacityEntry
 from vmx_app.gateway.engine import GatewayRequest, GatewayResponse
@@ -48,7 +47,6 @@ from vmx_app.settings import get_settings
 log = logging.getLogger("vmx.batch")
 CANCEL_CHECK_S = 1.0  # an item waiting for room looks this often whether its batch was cancelled
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-GATE_THROTTLED = frozenset({"resource_exhausted", "prioritization_gate_denied"})  # capacity, not budgets
 _CAPACITY = TypeAdapter(list[CapacityEntry])
 
 
@@ -80,21 +78,14 @@ def outcome_of(resp: GatewayResponse) -> ItemOutcome:
         total_tokens=rec.total_tokens if rec else 0, cost=float(cost or 0.0))
 
 
-def gate_throttled(resp: GatewayResponse, batch_id: uuid.UUID) -> Literal["batch", "shared"] | None:
-    """A 429 of the capacity gate (the provider never saw the item), not one of the provider or a budget:
-    "batch" when the batch's own capacity refused it (other batches on the connection are not held back),
-    "shared" when a connection, resource or API-key limit did."""
-    if resp.status != 429 or not resp.body:
-        return None
-    try:
-        error = orjson.loads(resp.body).get("error")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    if not isinstance(error, dict) or error.get("code") not in GATE_THROTTLED:
-        return None
-    if NEVER_FITS in str(error.get("message")):
-        return None  # bigger than the whole limit: no wait helps, the item fails (see _record)
-    return "batch" if f"batch 'batch {batch_id}'" in str(error.get("message")) else "shared"
+def gate_throttled(resp: GatewayResponse) -> Literal["batch", "shared"] | None:
+    """A hold-back of the capacity gate (the provider never saw the item), not a 429 of the provider or a
+    budget: "batch" when the batch's own capacity held it (other batches on the connection are not held
+    back), "shared" when a connection, resource, API-key or pool limit did."""
+    hold = resp.hold
+    if hold is None or hold.never_fits:
+        return None  # never_fits: bigger than the whole limit, no wait helps, the item fails (see _record)
+    return "batch" if hold.level == "batch" else "shared"
 
 
 def _capacity(raw: Any) -> tuple[CapacityEntry, ...]:
@@ -244,7 +235,7 @@ class BatchWorker:
                     endpoint=item.endpoint,  # type: ignore[arg-type]
                     body=orjson.dumps(item.request), key_hash=caller.api_key_hash,
                     batch_id=str(item.batch_id), user_id=caller.user_id, batch_capacity=caller.capacity))
-                throttled = gate_throttled(resp, item.batch_id)
+                throttled = gate_throttled(resp)
                 outcome_kind = "throttled" if resp.status == 429 else ("ok" if resp.status == 200 else "error")
                 if throttled == "batch":
                     outcome_kind = "error"  # the batch's own cap: the connection's headroom is untouched
@@ -266,7 +257,7 @@ class BatchWorker:
 
     async def _record(self, item: ClaimedItem, caller: BatchCaller, resp: GatewayResponse,
                       retry_after: float | None) -> None:
-        never = resp.status == 429 and NEVER_FITS.encode() in (resp.body or b"")
+        never = resp.hold is not None and resp.hold.never_fits
         if resp.status in RETRYABLE and item.attempts < self.max_attempts and not never:
             delay = retry_after if retry_after is not None else min(30.0, 0.5 * 2 ** (item.attempts - 1))
             await batch_queue.requeue(item, delay)

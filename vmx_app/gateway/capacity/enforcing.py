@@ -27,6 +27,7 @@ from vmx_app.gateway.capacity.gate import ALLOWED, GateResult, LegContext
 from vmx_app.gateway.capacity.limits import NANO_PER_USD, Limit, PlanCache
 from vmx_app.gateway.capacity.pool_gate import PoolCheck, PoolGate
 from vmx_app.gateway.capacity.windows import duration_text
+from vmx_app.gateway.errors import GateHold
 from vmx_app.gateway.types import Usage
 
 NEVER_FITS = "more than the whole limit"  # a request no window of the limit can ever hold
@@ -146,12 +147,14 @@ class CapacityGate:
             return GateResult(False, "budget_exceeded", message, retry, status=429, error_type="insufficient_quota",
                               fallback=False, headers=headers)
         need = f", this request needs ~{amount}" if lim.metric == "tokens" else ""
-        if lim.metric == "tokens" and amount > lim.limit:  # waiting for the next window cannot help
+        never_fits = lim.metric == "tokens" and amount > lim.limit  # waiting for the next window cannot help
+        if never_fits:
             need += f" ({NEVER_FITS}: shorten it or raise the limit)"
         message = f"capacity exhausted: {lim.describe()}; {seen} used{need}"
         headers.update(rate_headers([lim], [seen], now))
         return GateResult(False, "resource_exhausted", message, retry, status=429, error_type="rate_limit_error",
-                          fallback=lim.level == "connection", headers=headers)
+                          fallback=lim.level == "connection", headers=headers,
+                          hold=GateHold(lim.level, never_fits=never_fits))
 
     def _store_error(self, now: float, detail: str) -> GateResult:
         self.store_error_decisions += 1
@@ -247,7 +250,7 @@ def prioritization_denied(ctx: LegContext, check: PoolCheck, seen: int, now: flo
                f"{ctx.connection.name!r}'s {check.capacity_tokens} tokens per minute ({check.limit}); {seen} used, "
                f"this request needs ~{ctx.estimated_tokens}")
     return GateResult(False, "prioritization_gate_denied", message, retry, status=429, error_type="rate_limit_error",
-                      fallback=True, headers={"retry-after": str(max(1, retry))})
+                      fallback=True, headers={"retry-after": str(max(1, retry))}, hold=GateHold("pool"))
 
 
 _HEADERS = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")

@@ -18,6 +18,7 @@ from vmx_app.gateway.config import (
     ModelSlot,
     ResourceSnapshot,
 )
+from vmx_app.gateway.errors import GateHold
 from vmx_app.gateway.types import Usage
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ class GateResult:
     no fallback is left): `code` `resource_exhausted`, `prioritization_gate_denied` or
     `budget_exceeded`; `message` names the level, entity, period and limit; `retry_after_s` becomes
     Retry-After. `headers` (`x-ratelimit-*`) go on the response whatever the outcome.
-    `reservation` is opaque state the gate wants back in `settle` (the keys it took from)."""
+    `reservation` is opaque state the gate wants back in `settle` (the keys it took from). `hold` says
+    which level held the request back when waiting can help (capacity, prioritization; not budgets)."""
 
     allowed: bool = True
     code: str | None = None
@@ -60,6 +62,7 @@ class GateResult:
     error_type: str | None = None  # the OpenAI error `type` (rate_limit_error, insufficient_quota)
     fallback: bool = True
     headers: dict[str, str] | None = None
+    hold: GateHold | None = None
 
 
 ALLOWED = GateResult()
