@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from vmx_app.errors import Invalid, NotFound
 from vmx_app.models import RequestAudit
 from vmx_app.models.base import UTCDateTime
-from vmx_app.services.audit_reads import copy_lines, fetch_all, is_sqlite
+from vmx_app.services.audit_reads import RAW_LINES, copy_lines, fetch_all, is_sqlite
 
 C = RequestAudit.__table__.c  # type: ignore[attr-defined]
 HEAVY = ("request_payload", "response_payload")
@@ -159,17 +159,34 @@ def _csv_value(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _pg_time(column: Any) -> Any:
+    """`to_json`'s time text, made by PostgreSQL."""
+    return sa.func.to_char(sa.func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+
+
 def _pg_json_row() -> Any:
     """The row as the API's JSON text, built by PostgreSQL (json_build_object, in C): the export's
     rows/s were bound by Python's per-row decoding and re-encoding. Same keys, order and time format
     as `to_json` (the export test compares both)."""
     pairs: list[Any] = []
     for c in C:
+        pairs += [sa.literal_column(f"'{FIELD_NAMES[c.name]}'"), _pg_time(c) if c.name == "created_at" else c]
+    return sa.cast(sa.func.json_build_object(*pairs), sa.Text).label("json")
+
+
+def _pg_csv_cells() -> list[Any]:
+    """The CSV export's cells made by PostgreSQL as the Python path makes them (booleans True/False, the
+    API's time text, NULL as an empty cell, JSON as its text), labelled with the API's field names so
+    COPY's header is the CSV header."""
+    cells: list[Any] = []
+    for c in C:
         value: Any = c
         if c.name == "created_at":
-            value = sa.func.to_char(sa.func.timezone("UTC", c), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        pairs += [sa.literal_column(f"'{FIELD_NAMES[c.name]}'"), value]
-    return sa.cast(sa.func.json_build_object(*pairs), sa.Text).label("json")
+            value = _pg_time(c)
+        elif isinstance(c.type, sa.Boolean):
+            value = sa.case((c, "True"), else_="False")
+        cells.append(value.label(FIELD_NAMES[c.name]))
+    return cells
 
 
 async def _pages(ws: uuid.UUID, env: uuid.UUID, filters: AuditFilters, columns: list[Any]) -> AsyncIterator[list[Any]]:
@@ -186,10 +203,11 @@ async def _pages(ws: uuid.UUID, env: uuid.UUID, filters: AuditFilters, columns: 
 
 async def export_rows(ws: uuid.UUID, env: uuid.UUID, filters: AuditFilters,
                       fmt: ExportFormat) -> AsyncIterator[bytes]:
-    if fmt == "jsonl" and not is_sqlite():  # one COPY, newest first: PostgreSQL builds and streams the lines
-        statement = (sa.select(_pg_json_row()).where(*conditions(ws, env, filters))
-                     .order_by(C.created_at.desc(), C.id.desc()))
-        async for chunk in copy_lines(statement):
+    if not is_sqlite():  # one COPY, newest first: PostgreSQL builds and streams the lines
+        jsonl = fmt == "jsonl"
+        statement = (sa.select(*([_pg_json_row()] if jsonl else _pg_csv_cells()))
+                     .where(*conditions(ws, env, filters)).order_by(C.created_at.desc(), C.id.desc()))
+        async for chunk in copy_lines(statement, **(RAW_LINES if jsonl else {"format": "csv", "header": True})):
             yield chunk
         return
     if fmt == "csv":

@@ -109,10 +109,14 @@ def _positional(statement: sa.Executable, dialect: Any) -> tuple[str, list[Any]]
                            for n in names]
 
 
-async def copy_lines(statement: sa.Executable) -> AsyncIterator[bytes]:
-    """The rows of a one-column text statement, one per line, streamed by PostgreSQL's COPY … TO STDOUT:
-    no per-row work in Python. CSV format with \\x02 as delimiter and \\x01 as quote: text that never
-    holds either raw (JSON from PostgreSQL escapes every control character) comes out exactly as it is.
+# A one-column statement's text comes out exactly as it is, one row per line: CSV with \x02 as delimiter
+# and \x01 as quote, which text never holds raw (JSON from PostgreSQL escapes every control character).
+RAW_LINES: dict[str, Any] = {"format": "csv", "delimiter": "\x02", "quote": "\x01"}
+
+
+async def copy_lines(statement: sa.Executable, **copy_options: Any) -> AsyncIterator[bytes]:
+    """The rows of a statement streamed by PostgreSQL's COPY … TO STDOUT in `copy_options`' format
+    (asyncpg's names: format, header, delimiter, quote…): no per-row work in Python.
     Memory holds a few chunks: asyncpg stops reading while the queue is full."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)
 
@@ -124,8 +128,7 @@ async def copy_lines(statement: sa.Executable) -> AsyncIterator[bytes]:
             async with get_engine(readonly=True).connect() as conn:
                 sql, args = _positional(statement, conn.dialect)
                 driver: Any = (await conn.get_raw_connection()).driver_connection
-                await driver.copy_from_query(sql, *args, output=put, format="csv", delimiter="\x02",
-                                             quote="\x01")
+                await driver.copy_from_query(sql, *args, output=put, **copy_options)
         finally:
             await queue.put(None)
 
