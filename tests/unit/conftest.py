@@ -1,5 +1,6 @@
-"""Fixtures the engine tests share: a Harness on the fake upstream, and the provider clients closed
-once a module is done (they hold connections to the fake upstream)."""
+"""Fixtures the engine tests share: a Harness on the fake upstream (behind the module's capacity gate
+when the module defines a `gate` fixture), and the provider clients closed once a module is done (they
+hold connections to the fake upstream)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,14 @@ async def close_adapters() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def h(fake_upstream: FakeUpstream) -> Iterator[Harness]:
+def h(fake_upstream: FakeUpstream, request: pytest.FixtureRequest) -> Iterator[Harness]:
     fake_upstream.reset()
-    yield Harness(fake_upstream)
+    harness = Harness(fake_upstream)
+    try:  # the capacity, budget, pool and batch tests each build their own gate
+        gate = request.getfixturevalue("gate")
+    except pytest.FixtureLookupError:
+        gate = None
+    if gate is not None:
+        harness.engine.deps.gate, harness.engine.deps.gate_active = gate, True
+    yield harness
     fake_upstream.reset()

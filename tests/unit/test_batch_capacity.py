@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.fakes.upstream import Behaviour, FakeUpstream
+from tests.fakes.upstream import Behaviour
 from tests.unit.test_capacity_gate import _close_adapters, counter, limit, prefix, store  # noqa: F401 (fixtures)
 from tests.unit.test_engine import ENV, KEY, WS, Harness, chat
 from vmx_app.gateway.capacity.batch_share import BatchPlans, scaled
@@ -33,13 +33,6 @@ def gate(store: CounterStore, prefix: str) -> CapacityGate:  # noqa: F811 (pytes
     instant = (time.time() // 60 + 1) * 60 + 30
     return CapacityGate(store, prefix=prefix, wall=lambda: instant)  # the default share: 0.5
 
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream, gate: CapacityGate) -> Harness:
-    fake_upstream.reset()
-    harness = Harness(fake_upstream)
-    harness.engine.deps.gate, harness.engine.deps.gate_active = gate, True
-    return harness
 
 
 async def batch_call(h: Harness, batch_id: str, capacity: list[dict[str, Any]] | None = None) -> GatewayResponse:

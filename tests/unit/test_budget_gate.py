@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.upstream import Behaviour, FakeUpstream
+from tests.fakes.upstream import Behaviour
 from tests.unit.test_capacity_gate import _close_adapters, prefix, store  # noqa: F401 (fixtures)
 from tests.unit.test_engine import ENV, KEY_HASH, WS, Harness, chat
 from vmx_app.gateway.capacity.counters import CounterStore
@@ -33,13 +33,6 @@ def gate(store: CounterStore, prefix: str) -> CapacityGate:  # noqa: F811
     return CapacityGate(store, prefix=prefix, cost_of=cost_usd, default_max_output=1000,
                         price_of=lambda _p, m: (PRICE_IN, PRICE_OUT) if m == "gpt-4o" else None)
 
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream, gate: CapacityGate) -> Harness:
-    fake_upstream.reset()
-    harness = Harness(fake_upstream)
-    harness.engine.deps.gate, harness.engine.deps.gate_active = gate, True
-    return harness
 
 
 def worst_case(body: dict[str, Any]) -> float:

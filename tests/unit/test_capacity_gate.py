@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.fakes.upstream import Behaviour, FakeUpstream
+from tests.fakes.upstream import Behaviour
 from tests.unit.test_engine import ENV, KEY_HASH, WS, Harness, Result, chat
 from vmx_app.gateway.adapters import close_all
 from vmx_app.gateway.capacity.counters import CounterStore, MemoryCounters
@@ -55,13 +55,6 @@ def prefix() -> str:
 def gate(store: CounterStore, prefix: str) -> CapacityGate:
     return CapacityGate(store, prefix=prefix)
 
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream, gate: CapacityGate) -> Harness:
-    fake_upstream.reset()
-    harness = Harness(fake_upstream)
-    harness.engine.deps.gate, harness.engine.deps.gate_active = gate, True
-    return harness
 
 
 async def counter(gate: CapacityGate, level: str, entity: str, metric: str, period: str = "minute",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from tests.fakes.upstream import FakeUpstream
 from tests.unit.test_capacity_gate import _close_adapters, prefix, store  # noqa: F401 (fixtures)
 from tests.unit.test_engine import ENV, WS, Harness, chat
 from vmx_app.gateway.capacity.counters import CounterStore
@@ -20,13 +19,6 @@ from vmx_app.gateway.errors import GateHold
 def gate(store: CounterStore, prefix: str) -> CapacityGate:  # noqa: F811
     return CapacityGate(store, prefix=prefix)
 
-
-@pytest.fixture
-def h(fake_upstream: FakeUpstream, gate: CapacityGate) -> Harness:
-    fake_upstream.reset()
-    harness = Harness(fake_upstream)
-    harness.engine.deps.gate, harness.engine.deps.gate_active = gate, True
-    return harness
 
 
 def pools(h: Harness, *definition: dict[str, object]) -> None:
