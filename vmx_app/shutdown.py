@@ -12,12 +12,14 @@ import asyncio
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 log = logging.getLogger("vmx.lifecycle")
 _draining = False
+_draining_since = 0.0  # time.monotonic() of the first signal
 
 
 def is_draining() -> bool:
@@ -25,8 +27,19 @@ def is_draining() -> bool:
 
 
 def begin_draining() -> None:
-    global _draining
+    global _draining, _draining_since
+    if not _draining:
+        _draining_since = time.monotonic()
     _draining = True
+
+
+def grace_left(delay_s: float, grace_s: float) -> float:
+    """What is left of the shutdown's one grace period: the server stops accepting `delay_s` after the
+    signal and drains for up to `grace_s`; work that ends after it (the batch worker's items) must end by
+    then too, not take a grace of its own. The whole `grace_s` when no signal came."""
+    if not _draining:
+        return grace_s
+    return max(0.0, _draining_since + delay_s + grace_s - time.monotonic())
 
 
 def reset() -> None:

@@ -166,9 +166,12 @@ class BatchWorker:
                 await self._heartbeat_task
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """Stop claiming and starting items; items at the provider get `grace_s` (the shutdown grace) to
-        finish and be recorded; only those still running then are cancelled (retaken after their lease)."""
-        grace = get_settings().vmx_shutdown_grace_seconds if grace_s is None else grace_s
+        """Stop claiming and starting items; items at the provider get `grace_s` (by default what is left of
+        the shutdown's grace once HTTP has drained) to finish and be recorded; only those still running
+        then are cancelled (retaken after their lease)."""
+        settings = get_settings()
+        grace = (shutdown.grace_left(settings.vmx_shutdown_drain_delay_seconds, settings.vmx_shutdown_grace_seconds)
+                 if grace_s is None else grace_s)
         deadline = asyncio.get_running_loop().time() + grace
         self._begin_stop()
         if self._heartbeat_task is not None:  # run() started: let a claim under way hand its items over
