@@ -38,17 +38,36 @@ class BreakdownRow:
     p95: str = ""
 
 
+def _minus(whole: float | None, part: float | None) -> float | None:
+    return None if whole is None else whole - (part or 0)
+
+
+def _stackable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stacked bars must not count a subset twice: errors are part of the requests, cached tokens part of
+    the prompt's and reasoning tokens part of the completion's (OpenAI's semantics), so each bucket is
+    split into disjoint parts that add up to its total."""
+    return [{**r, "okCount": _minus(r.get("requestCount"), r.get("errorCount")),
+             "uncachedTokens": _minus(r.get("promptTokens"), r.get("cachedTokens")),
+             "answerTokens": _minus(r.get("completionTokens"), r.get("reasoningTokens"))} for r in rows]
+
+
 def _figure(rows: list[dict[str, Any]], series: dict[str, str], title: str, kind: str = "line") -> go.Figure:
     times = [r["time"] for r in rows]
     fig = go.Figure()
+    empty = True
     for key, label in series.items():
         values = [r.get(key) for r in rows]
+        empty = empty and not any(values)
         if kind == "bar":
             fig.add_bar(x=times, y=values, name=label)
         else:
             fig.add_scatter(x=times, y=values, name=label, mode="lines+markers", connectgaps=False)
-    fig.update_layout(title=title, height=280, margin={"l": 40, "r": 10, "t": 40, "b": 30}, barmode="stack",
-                      legend={"orientation": "h"})
+    # The legend sits above the plot, right of the title: below it, it ran into the axis' date labels.
+    fig.update_layout(title={"text": title, "x": 0.02, "y": 0.97}, height=280, barmode="stack",
+                      margin={"l": 45, "r": 10, "t": 50, "b": 45},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
+    if empty:  # say so, rather than an axis from -1 to 4 that looks like a measurement
+        fig.add_annotation(text="No data in this range", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return fig
 
 
@@ -108,9 +127,11 @@ class UsageState(WorkspaceState):
         self.total_cost = _money(total.get("cost"))
         p95 = total.get("requestDurationP95")
         self.p95_latency = "—" if p95 is None else f"{p95:.0f} ms"
-        self.fig_requests = _figure(series, {"requestCount": "requests", "errorCount": "errors"}, "Requests", "bar")
-        self.fig_tokens = _figure(series, {"promptTokens": "prompt", "completionTokens": "completion",
-                                           "cachedTokens": "cached", "reasoningTokens": "reasoning"}, "Tokens", "bar")
+        series = _stackable(series)
+        self.fig_requests = _figure(series, {"okCount": "succeeded", "errorCount": "errors"}, "Requests", "bar")
+        self.fig_tokens = _figure(series, {"uncachedTokens": "prompt", "cachedTokens": "cached prompt",
+                                           "answerTokens": "completion", "reasoningTokens": "reasoning"},
+                                  "Tokens", "bar")
         self.fig_cost = _figure(series, {"cost": "USD"}, "Cost", "bar")
         self.fig_latency = _figure(series, {"requestDurationP50": "p50", "requestDurationP95": "p95",
                                             "requestDurationP99": "p99"}, "Latency (ms)")
