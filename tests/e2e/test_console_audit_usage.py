@@ -69,6 +69,11 @@ def _pick_environment(page: Page, console_url: str, route: str) -> None:
     expect(page.get_by_label("Environment", exact=True)).to_have_text(ENVIRONMENT)
 
 
+def _choose(page: Page, label: str, option: str) -> None:
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def test_audit_usage_and_key_spend_after_gateway_calls(page: Page, console_url: str, traced: dict[str, Any],
                                                        screens_dir: Path) -> None:
     login(page, console_url, profile.ADMIN_EMAIL, profile.ADMIN_PASSWORD)
@@ -78,8 +83,17 @@ def test_audit_usage_and_key_spend_after_gateway_calls(page: Page, console_url: 
     table = page.get_by_test_id("audit-table")
     expect(table.locator("tbody tr")).to_have_count(CALLS)
     expect(table.get_by_test_id("correlation-link")).to_have_count(CALLS)
-    fell_back = table.locator("tbody tr", has_text="1 events")
+    shot(page, screens_dir, "audit-list")
+    fell_back = table.locator("tbody tr", has_text="1 event")
     expect(fell_back).to_have_count(1)
+    # Connection and API key are picked by name and filter by id: the answer came through "an" once.
+    _choose(page, "Connection", "an")
+    _choose(page, "API key", "e2e-key")
+    page.get_by_role("button", name="Apply").click()
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody tr")).to_contain_text("anthropic")
+    csv_link = page.get_by_role("link", name="CSV")
+    expect(csv_link).to_have_attribute("href", re.compile(r"connectionId=[0-9a-f-]{36}.*apiKeyId=[0-9a-f-]{36}"))
     fell_back.locator("td").first.locator("a").click()
     detail = page.get_by_test_id("audit-detail")
     expect(detail.get_by_test_id("detail-events")).to_contain_text('"type": "fallback"')

@@ -8,7 +8,7 @@ import reflex as rx
 from vmx_app.components.layout import console_layout, page_header
 from vmx_app.components.nav import NavItem, register_nav_item
 from vmx_app.components.tables import cell, data_table, mono, notice, requires_selection
-from vmx_app.state.audit import AuditRow, AuditState
+from vmx_app.state.audit import ANY, AuditRow, AuditState, Choice
 
 ROUTE = "/audit"
 
@@ -18,18 +18,40 @@ def _input(name: str, placeholder: str, value: rx.Var[str], width: str = "150px"
                     custom_attrs={"aria-label": placeholder}, **props)
 
 
+def _pick(name: str, label: str, any_text: str, choices: rx.Var[list[Choice]], value: rx.Var[str]) -> rx.Component:
+    """One of the environment's resources, connections or API keys by name (shown when there are any the
+    user may list); "Any …" filters nothing."""
+    return rx.cond(
+        choices.length() > 0,  # type: ignore[attr-defined]
+        rx.select.root(
+            rx.select.trigger(placeholder=any_text, width="170px", custom_attrs={"aria-label": label}),
+            rx.select.content(
+                rx.select.item(any_text, value=ANY),
+                rx.foreach(choices, lambda c: rx.select.item(c.name, value=c.id)),
+            ),
+            name=name, default_value=rx.cond(value != "", value, ANY),
+        ),
+        rx.fragment(),
+    )
+
+
 def _filter_bar() -> rx.Component:
     s = AuditState
     return rx.form(
         rx.hstack(
             _input("correlation", "Correlation id", s.f_correlation, "200px"),
-            _input("resource", "Resource id", s.f_resource, "200px"),
+            _pick("resource", "Resource", "Any resource", s.resource_choices, s.f_resource),
+            _pick("connection", "Connection", "Any connection", s.connection_choices, s.f_connection),
+            _pick("api_key", "API key", "Any API key", s.api_key_choices, s.f_api_key),
             _input("provider", "Provider", s.f_provider, "110px"),
             _input("model", "Model", s.f_model),
             _input("status", "Status (429, 5xx)", s.f_status, "130px"),
             _input("error_text", "Error text", s.f_error_text),
-            _input("start", "From", s.f_start, "190px", type="datetime-local"),
-            _input("end", "To", s.f_end, "190px", type="datetime-local"),
+            # The table's times are UTC, and so are these.
+            rx.hstack(rx.text("From", size="2"), _input("start", "From (UTC)", s.f_start, "190px",
+                                                        type="datetime-local"),
+                      rx.text("to", size="2"), _input("end", "To (UTC)", s.f_end, "190px", type="datetime-local"),
+                      rx.text("UTC", size="2", color=rx.color("gray", 11)), align="center", spacing="2"),
             rx.hstack(rx.checkbox(name="error_only", default_checked=s.f_error_only,
                                   custom_attrs={"aria-label": "Errors only"}),
                       rx.text("Errors only", size="2"),
@@ -56,7 +78,9 @@ def _row(row: AuditRow) -> rx.Component:
                      rx.link(mono(row.correlation_id), on_click=AuditState.by_correlation(row.correlation_id),
                              cursor="pointer", custom_attrs={"data-testid": "correlation-link"}),
                      rx.fragment())),
-        cell(rx.cond(row.events > 0, rx.badge(row.events.to_string() + " events", color_scheme="violet"),
+        cell(rx.cond(row.events > 0,
+                     rx.badge(row.events.to_string() + rx.cond(row.events == 1, " event", " events"),
+                              color_scheme="violet"),
                      rx.fragment())),
         custom_attrs={"data-row": row.id},
     )
@@ -111,7 +135,7 @@ def _toolbar() -> rx.Component:
 
 def audit_page() -> rx.Component:
     s = AuditState
-    table = data_table(["Time", "Resource", "Model", "Provider", "Status", "Tokens", "Cost", "Latency",
+    table = data_table(["Time (UTC)", "Resource", "Model", "Provider", "Status", "Tokens", "Cost", "Latency",
                         "Correlation id", ""], s.rows, _row, empty="No requests match.", test_id="audit-table")
     body = rx.vstack(
         _filter_bar(), notice(s.list_error), table,

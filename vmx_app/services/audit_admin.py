@@ -6,9 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlmodel import col, select
+
 from vmx_app.auth.authorization import Principal, allowed
 from vmx_app.auth.policy import module_resource
 from vmx_app.errors import not_found
+from vmx_app.models import AIConnection, AIResource, ApiKey
 from vmx_app.services import audit_log
 from vmx_app.services.access import env_module_for
 from vmx_app.services.audit_log import AuditFilters
@@ -28,6 +31,28 @@ async def list_rows_as(principal: Principal, workspace_id: str, environment_id: 
                        cursor: str | None, limit: int) -> dict[str, Any]:
     ws, env = await _scope(principal, workspace_id, environment_id, "completion-audit:list", "completion-audit")
     return await audit_log.list_rows(ws, env, filters, cursor=cursor, limit=limit)
+
+
+FILTER_CHOICES_MAX = 1000  # per module: a select of more is no help (the API takes any id)
+_CHOICE_MODULES = (("ai-resource", AIResource), ("ai-connection", AIConnection), ("api-key", ApiKey))
+
+
+async def filter_choices_as(principal: Principal, workspace_id: str,
+                            environment_id: str) -> dict[str, list[tuple[str, str]]]:
+    """The audit filter bar's choices: (id, name) of the environment's resources, connections and API keys,
+    by name; a module the principal may not list offers none (its filter is then not shown)."""
+    async with use_session(None, readonly=True) as s:
+        workspace, env = await env_module_for(s, principal, workspace_id, environment_id, "completion-audit:list",
+                                              "completion-audit")
+        choices: dict[str, list[tuple[str, str]]] = {}
+        for module, model in _CHOICE_MODULES:
+            if not allowed(principal, f"{module}:list", module_resource(workspace.name, env.name, module)):
+                choices[module] = []
+                continue
+            rows = (await s.exec(select(model.id, model.name).where(model.environment_id == env.id)
+                                 .order_by(col(model.name)).limit(FILTER_CHOICES_MAX))).all()
+            choices[module] = [(str(row_id), name) for row_id, name in rows]
+    return choices
 
 
 async def get_row_as(principal: Principal, workspace_id: str, environment_id: str, row_id: str) -> dict[str, Any]:

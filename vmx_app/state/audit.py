@@ -23,6 +23,7 @@ from vmx_app.state.workspace import WorkspaceState
 
 PAGE_ROWS = 50
 TAIL_EVERY_S = 3.0
+ANY = "any"  # a select's "no filter" item (Radix selects take no empty value)
 
 
 @dataclasses.dataclass
@@ -69,12 +70,32 @@ def _moment(value: str) -> datetime | None:
         return None
 
 
+@dataclasses.dataclass
+class Choice:
+    id: str = ""
+    name: str = ""
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[Choice]:
+    return [Choice(id=row_id, name=name) for row_id, name in pairs]
+
+
+def _picked(value: Any) -> str:
+    text = str(value or "").strip()
+    return "" if text == ANY else text
+
+
 class AuditState(WorkspaceState):
     rows: list[AuditRow] = []
     next_cursor: str = ""
     list_error: str = ""
-    # filter bar
+    # filter bar: the resource, connection and API key are picked by name, filtered by id
+    resource_choices: list[Choice] = []
+    connection_choices: list[Choice] = []
+    api_key_choices: list[Choice] = []
     f_resource: str = ""
+    f_connection: str = ""
+    f_api_key: str = ""
     f_provider: str = ""
     f_model: str = ""
     f_status: str = ""
@@ -95,7 +116,8 @@ class AuditState(WorkspaceState):
 
     def _filters(self) -> AuditFilters:
         return AuditFilters(start=_moment(self.f_start), end=_moment(self.f_end),
-                            resource_id=_uuid(self.f_resource), provider=self.f_provider or None,
+                            resource_id=_uuid(self.f_resource), connection_id=_uuid(self.f_connection),
+                            api_key_id=_uuid(self.f_api_key), provider=self.f_provider or None,
                             model=self.f_model or None, status=self.f_status or None,
                             correlation_id=self.f_correlation or None, error_only=self.f_error_only,
                             error_text=self.f_error_text or None)
@@ -103,7 +125,8 @@ class AuditState(WorkspaceState):
     @rx.var
     def export_query(self) -> str:
         params = {"start": self.f_start, "end": self.f_end, "resourceId": self.f_resource,
-                  "provider": self.f_provider, "model": self.f_model, "statusCode": self.f_status,
+                  "connectionId": self.f_connection, "apiKeyId": self.f_api_key, "provider": self.f_provider,
+                  "model": self.f_model, "statusCode": self.f_status,
                   "correlationId": self.f_correlation, "errorMessage": self.f_error_text,
                   "errorOnly": "true" if self.f_error_only else ""}
         return urlencode({k: v for k, v in params.items() if v})
@@ -135,13 +158,32 @@ class AuditState(WorkspaceState):
         if not isinstance(principal, Principal):
             return principal
         await self.load_context(principal)
+        await self._load_choices(principal)
         await self._read(principal)
         return None
 
+    async def _load_choices(self, principal: Principal) -> None:
+        self.resource_choices, self.connection_choices, self.api_key_choices = [], [], []
+        if not self.environment_id:
+            return
+        try:
+            choices = await audit_admin.filter_choices_as(principal, self.workspace_id, self.environment_id)
+        except DomainError:
+            return  # the list says why (the same check refuses it)
+        self.resource_choices = _choices(choices["ai-resource"])
+        self.connection_choices = _choices(choices["ai-connection"])
+        self.api_key_choices = _choices(choices["api-key"])
+        # A pick of another environment (or one no longer listed) would filter out every row unseen.
+        for field, listed in (("f_resource", self.resource_choices), ("f_connection", self.connection_choices),
+                              ("f_api_key", self.api_key_choices)):
+            if getattr(self, field) not in {c.id for c in listed}:
+                setattr(self, field, "")
+
     @rx.event
     async def apply_filters(self, form: dict[str, Any]) -> EventSpec | None:
-        for name in ("resource", "provider", "model", "status", "correlation", "error_text", "start", "end"):
-            setattr(self, f"f_{name}", str(form.get(name, "")).strip())
+        for name in ("resource", "connection", "api_key", "provider", "model", "status", "correlation",
+                     "error_text", "start", "end"):
+            setattr(self, f"f_{name}", _picked(form.get(name)))
         self.f_error_only = bool(form.get("error_only"))
         return await self._reload()
 
@@ -159,7 +201,8 @@ class AuditState(WorkspaceState):
     @rx.event
     async def by_correlation(self, correlation_id: str) -> EventSpec | None:
         """The correlation id's link: every row of that trace."""
-        self.f_resource = self.f_provider = self.f_model = self.f_status = self.f_error_text = ""
+        self.f_resource = self.f_connection = self.f_api_key = ""
+        self.f_provider = self.f_model = self.f_status = self.f_error_text = ""
         self.f_start = self.f_end = ""
         self.f_error_only = False
         self.f_correlation = correlation_id
