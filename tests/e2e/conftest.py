@@ -17,6 +17,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -156,3 +157,16 @@ def at(page: Page, path: str) -> None:
 
 def shot(page: Page, screens_dir: Path, name: str) -> None:
     page.screenshot(path=str(screens_dir / f"{name}.png"), full_page=True)
+
+
+def fake_environment(console_api: httpx.Client, fake_upstream: Any, workspace: str,
+                     environment: str) -> tuple[str, str, str]:
+    """A new workspace and environment with an OpenAI-compatible connection `fake` to the fake upstream:
+    (workspace id, environment id, connection id)."""
+    ws = console_api.post("/v1/workspace", json={"name": workspace}).json()["id"]
+    env = console_api.post(f"/v1/environment/{ws}", json={"name": environment}).json()["id"]
+    conn = console_api.post(f"/v1/ai-connection/{ws}/{env}", json={
+        "name": "fake", "provider": "openai-compatible",
+        "config": {"apiKey": "sk-fake", "baseUrl": fake_upstream.openai_url}})
+    assert conn.status_code == 201, conn.text
+    return ws, env, conn.json()["id"]

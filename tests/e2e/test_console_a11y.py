@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import fake_environment, login
 from tests.e2e.test_console_connect import select_context
 from tests.support import profile
 from tests.support.servers import ROOT
@@ -27,11 +27,7 @@ WORKSPACE, ENVIRONMENT = "screens-e2e", "prod"
 @pytest.fixture(scope="module")
 def filled_env(console_api: httpx.Client, fake_upstream: Any) -> dict[str, str]:
     """Something on every page: a connection, a resource, a key, a batch."""
-    ws = console_api.post("/v1/workspace", json={"name": WORKSPACE}).json()["id"]
-    env = console_api.post(f"/v1/environment/{ws}", json={"name": ENVIRONMENT}).json()["id"]
-    conn = console_api.post(f"/v1/ai-connection/{ws}/{env}", json={
-        "name": "fake", "provider": "openai-compatible",
-        "config": {"apiKey": "sk-fake", "baseUrl": fake_upstream.openai_url}}).json()["id"]
+    ws, env, conn = fake_environment(console_api, fake_upstream, WORKSPACE, ENVIRONMENT)
     resource = console_api.post(f"/v1/ai-resource/{ws}/{env}", json={
         "name": "chat", "model": {"provider": "openai-compatible", "model": "gpt-4o", "connectionId": conn}})
     assert resource.status_code == 201, resource.text

@@ -13,7 +13,7 @@ import openai
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import at, login, shot
+from tests.e2e.conftest import at, fake_environment, login, shot
 from tests.e2e.test_console_connect import copied, run_snippet, select_context
 from tests.support import profile
 
@@ -24,11 +24,7 @@ WORKSPACE, ENVIRONMENT = "keys-e2e", "prod"
 
 @pytest.fixture(scope="module")
 def keys_env(console_api: httpx.Client, fake_upstream: Any) -> dict[str, Any]:
-    ws = console_api.post("/v1/workspace", json={"name": WORKSPACE}).json()["id"]
-    env = console_api.post(f"/v1/environment/{ws}", json={"name": ENVIRONMENT}).json()["id"]
-    conn = console_api.post(f"/v1/ai-connection/{ws}/{env}", json={
-        "name": "fake", "provider": "openai-compatible",
-        "config": {"apiKey": "sk-fake", "baseUrl": fake_upstream.openai_url}}).json()["id"]
+    ws, env, conn = fake_environment(console_api, fake_upstream, WORKSPACE, ENVIRONMENT)
     ids = {}
     for name in ("chat", "batch"):
         r = console_api.post(f"/v1/ai-resource/{ws}/{env}", json={

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import at, login, shot
+from tests.e2e.conftest import at, fake_environment, login, shot
 from tests.e2e.test_console_a11y import axe_violations
 from tests.e2e.test_console_connect import select_context
 from tests.fakes.upstream_behaviour import Behaviour
@@ -28,11 +28,7 @@ RUN_TIMEOUT_MS = 90_000
 
 @pytest.fixture(scope="module")
 def batch_env(console_api: httpx.Client, fake_upstream: Any) -> dict[str, Any]:
-    ws = console_api.post("/v1/workspace", json={"name": WORKSPACE}).json()["id"]
-    env = console_api.post(f"/v1/environment/{ws}", json={"name": ENVIRONMENT}).json()["id"]
-    conn = console_api.post(f"/v1/ai-connection/{ws}/{env}", json={
-        "name": "fake", "provider": "openai-compatible",
-        "config": {"apiKey": "sk-fake", "baseUrl": fake_upstream.openai_url}}).json()["id"]
+    ws, env, conn = fake_environment(console_api, fake_upstream, WORKSPACE, ENVIRONMENT)
     for name, model in (("chat", "gpt-4o"), ("slow", SLOW_MODEL)):
         r = console_api.post(f"/v1/ai-resource/{ws}/{env}", json={
             "name": name, "model": {"provider": "openai-compatible", "model": model, "connectionId": conn}})

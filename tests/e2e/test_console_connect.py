@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import at, login, shot
+from tests.e2e.conftest import at, fake_environment, login, shot
 from tests.support import profile
 
 pytestmark = pytest.mark.browser
@@ -27,15 +27,10 @@ WORKSPACE, ENVIRONMENT = "connect-e2e", "prod"
 def chat_env(console_api: httpx.Client, fake_upstream: Any) -> dict[str, Any]:
     """A workspace/environment with an OpenAI-compatible connection to the fake upstream, a resource
     `chat` on gpt-4o and an API key."""
-    ws = console_api.post("/v1/workspace", json={"name": WORKSPACE}).json()["id"]
-    env = console_api.post(f"/v1/environment/{ws}", json={"name": ENVIRONMENT}).json()["id"]
-    conn = console_api.post(f"/v1/ai-connection/{ws}/{env}", json={
-        "name": "fake", "provider": "openai-compatible",
-        "config": {"apiKey": "sk-fake", "baseUrl": fake_upstream.openai_url}})
-    assert conn.status_code == 201, conn.text
+    ws, env, conn = fake_environment(console_api, fake_upstream, WORKSPACE, ENVIRONMENT)
     resource = console_api.post(f"/v1/ai-resource/{ws}/{env}", json={
         "name": "chat", "model": {"provider": "openai-compatible", "model": "gpt-4o",
-                                  "connectionId": conn.json()["id"]}})
+                                  "connectionId": conn}})
     assert resource.status_code == 201, resource.text
     key = console_api.post(f"/v1/api-key/{ws}/{env}", json={"name": "snippets"}).json()["apiKeyValue"]
     return {"ws": ws, "env": env, "key": key}
