@@ -103,6 +103,10 @@ def test_audit_usage_and_key_spend_after_gateway_calls(page: Page, console_url: 
     page.keyboard.press("Escape")
     table.get_by_test_id("correlation-link").first.click()  # the correlation link: every row of the trace
     expect(table.locator("tbody tr")).to_have_count(CALLS)
+    # ... and the filter bar shows what it applies: the connection and key picks are gone.
+    expect(page.get_by_label("Connection", exact=True)).to_have_text("Any connection")
+    expect(page.get_by_label("API key", exact=True)).to_have_text("Any API key")
+    expect(page.get_by_label("Correlation id")).to_have_value(traced["correlation"])
 
     _pick_environment(page, console_url, "/usage")
     expect(page.get_by_test_id("total-requests")).to_have_text(str(CALLS))

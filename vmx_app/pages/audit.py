@@ -59,7 +59,8 @@ def _filter_bar() -> rx.Component:
             rx.button("Apply", type="submit"),
             wrap="wrap", spacing="2", align="center",
         ),
-        on_submit=s.apply_filters, reset_on_submit=False, width="100%",
+        # Its fields take their values when mounted: a new key mounts them again after a reset.
+        on_submit=s.apply_filters, reset_on_submit=False, width="100%", key=s.filter_bar_key.to(str),
     )
 
 

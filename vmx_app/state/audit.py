@@ -81,6 +81,7 @@ def _choices(pairs: list[tuple[str, str]]) -> list[Choice]:
 
 
 def _picked(value: Any) -> str:
+    """A picker's id, "" for its "Any …" item."""
     text = str(value or "").strip()
     return "" if text == ANY else text
 
@@ -93,6 +94,7 @@ class AuditState(WorkspaceState):
     resource_choices: list[Choice] = []
     connection_choices: list[Choice] = []
     api_key_choices: list[Choice] = []
+    filter_bar_key: int = 0  # bumped when the state resets the filters: the bar's fields show them anew
     f_resource: str = ""
     f_connection: str = ""
     f_api_key: str = ""
@@ -181,9 +183,10 @@ class AuditState(WorkspaceState):
 
     @rx.event
     async def apply_filters(self, form: dict[str, Any]) -> EventSpec | None:
-        for name in ("resource", "connection", "api_key", "provider", "model", "status", "correlation",
-                     "error_text", "start", "end"):
+        for name in ("resource", "connection", "api_key"):
             setattr(self, f"f_{name}", _picked(form.get(name)))
+        for name in ("provider", "model", "status", "correlation", "error_text", "start", "end"):
+            setattr(self, f"f_{name}", str(form.get(name) or "").strip())  # typed text: "any" is a model name
         self.f_error_only = bool(form.get("error_only"))
         return await self._reload()
 
@@ -206,6 +209,7 @@ class AuditState(WorkspaceState):
         self.f_start = self.f_end = ""
         self.f_error_only = False
         self.f_correlation = correlation_id
+        self.filter_bar_key += 1
         self.detail_open = False
         return await self._reload()
 
