@@ -26,8 +26,8 @@ def h(fake_upstream: FakeUpstream, request: pytest.FixtureRequest) -> Iterator[H
     try:  # the capacity, budget, pool and batch tests each build their own gate
         gate = request.getfixturevalue("gate")
     except pytest.FixtureLookupError:
-        gate = None
-    if gate is not None:
+        pass
+    else:
         harness.engine.deps.gate, harness.engine.deps.gate_active = gate, True
     yield harness
     fake_upstream.reset()

@@ -4,6 +4,7 @@ drawer of one row, export links and a live tail. Reads through the same service 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
 from datetime import UTC, datetime
@@ -165,17 +166,15 @@ class AuditState(WorkspaceState):
         return None
 
     async def _load_choices(self, principal: Principal) -> None:
-        self.resource_choices, self.connection_choices, self.api_key_choices = [], [], []
-        if not self.environment_id:
-            return
-        try:
-            choices = await audit_admin.filter_choices_as(principal, self.workspace_id, self.environment_id)
-        except DomainError:
-            return  # the list says why (the same check refuses it)
-        self.resource_choices = _choices(choices["ai-resource"])
-        self.connection_choices = _choices(choices["ai-connection"])
-        self.api_key_choices = _choices(choices["api-key"])
-        # A pick of another environment (or one no longer listed) would filter out every row unseen.
+        choices: dict[str, list[tuple[str, str]]] = {}
+        if self.environment_id:
+            with contextlib.suppress(DomainError):  # no pickers; the list says why (the same check refuses it)
+                choices = await audit_admin.filter_choices_as(principal, self.workspace_id, self.environment_id)
+        self.resource_choices = _choices(choices.get("ai-resource", []))
+        self.connection_choices = _choices(choices.get("ai-connection", []))
+        self.api_key_choices = _choices(choices.get("api-key", []))
+        # A pick of another environment, or one no longer offered (its picker may be hidden), would filter
+        # out rows unseen.
         for field, listed in (("f_resource", self.resource_choices), ("f_connection", self.connection_choices),
                               ("f_api_key", self.api_key_choices)):
             if getattr(self, field) not in {c.id for c in listed}:

@@ -22,7 +22,7 @@ RANGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(
 BREAKDOWNS = {"resource": "resourceId", "model": "model", "connection": "connectionId", "api key": "apiKeyId"}
 NAME_KEYS = {"resourceId": "resourceName", "connectionId": "connectionName", "apiKeyId": "apiKeyName"}
 SERIES = {
-    "requestCount": "sum", "errorCount": "sum", "promptTokens": "sum", "completionTokens": "sum",
+    "requestCount": "sum", "errorCount": "sum", "successCount": "sum", "promptTokens": "sum", "completionTokens": "sum",
     "cachedTokens": "sum", "reasoningTokens": "sum", "cost": "sum", "requestDuration": ["p50", "p95", "p99"],
     "timeToFirstToken": ["p50", "p95"], "tokensPerSecond": "avg",
 }
@@ -43,11 +43,10 @@ def _minus(whole: float | None, part: float | None) -> float | None:
 
 
 def _stackable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stacked bars must not count a subset twice: errors are part of the requests, cached tokens part of
-    the prompt's and reasoning tokens part of the completion's (OpenAI's semantics), so each bucket is
-    split into disjoint parts that add up to its total."""
-    return [{**r, "okCount": _minus(r.get("requestCount"), r.get("errorCount")),
-             "uncachedTokens": _minus(r.get("promptTokens"), r.get("cachedTokens")),
+    """Stacked token bars must not count a subset twice: cached tokens are part of the prompt's and
+    reasoning tokens part of the completion's (OpenAI's semantics), so each bucket is split into disjoint
+    parts that add up to its total (requests stack successCount and errorCount, disjoint already)."""
+    return [{**r, "uncachedTokens": _minus(r.get("promptTokens"), r.get("cachedTokens")),
              "answerTokens": _minus(r.get("completionTokens"), r.get("reasoningTokens"))} for r in rows]
 
 
@@ -57,7 +56,7 @@ def _figure(rows: list[dict[str, Any]], series: dict[str, str], title: str, kind
     empty = True
     for key, label in series.items():
         values = [r.get(key) for r in rows]
-        empty = empty and not any(values)
+        empty = empty and all(v is None for v in values)  # a zero (a cost of $0) is a measurement
         if kind == "bar":
             fig.add_bar(x=times, y=values, name=label)
         else:
@@ -128,7 +127,7 @@ class UsageState(WorkspaceState):
         p95 = total.get("requestDurationP95")
         self.p95_latency = "—" if p95 is None else f"{p95:.0f} ms"
         series = _stackable(series)
-        self.fig_requests = _figure(series, {"okCount": "succeeded", "errorCount": "errors"}, "Requests", "bar")
+        self.fig_requests = _figure(series, {"successCount": "succeeded", "errorCount": "errors"}, "Requests", "bar")
         self.fig_tokens = _figure(series, {"uncachedTokens": "prompt", "cachedTokens": "cached prompt",
                                            "answerTokens": "completion", "reasoningTokens": "reasoning"},
                                   "Tokens", "bar")
